@@ -1,0 +1,222 @@
+//! The clap front end, in two stages: raw arguments, then a validated [`GateRun`]
+//! (profile loaded, world loaded, gates chosen) before any command runs.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::gates::{self, GateSpec};
+use crate::profile::Profile;
+use crate::report::{self, RunReport};
+use crate::runner::{CommandRunner, DEFAULT_TIMEOUT, Live, Replay};
+use crate::snapshot::{Reader, Snapshot};
+use crate::world::{self, World};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "stackgate",
+    version,
+    about = "Exit gates for a charmed OpenStack rebuild on MAAS + Juju"
+)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a phase's gates. Exit 0 pass|proceed, 1 fail|hold, 2 precondition.
+    Gate(GateArgs),
+    /// Print every gate with its phase, tags and description.
+    List,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GateArgs {
+    /// The phase whose gates run: 02, 03, ...
+    #[arg(long)]
+    pub phase: String,
+    /// Read the cloud through the real CLIs on this machine.
+    #[arg(long, conflicts_with = "world")]
+    pub live: bool,
+    /// Read a fixture world directory instead of the cloud.
+    #[arg(long, value_name = "DIR")]
+    pub world: Option<PathBuf>,
+    /// Site profile (TOML). Default: the embedded testcloud profile.
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
+    /// Run only these gates (repeatable), e.g. --gate P02-C.
+    #[arg(long = "gate", value_name = "ID")]
+    pub gates: Vec<String>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Seconds one command may run before its process group is killed.
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_TIMEOUT.as_secs())]
+    pub timeout: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+/// What the binary prints and how it exits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub stdout: String,
+    pub stderr: String,
+    pub exit_code: i32,
+}
+
+impl Outcome {
+    fn usage_error(message: String) -> Self {
+        Outcome {
+            stdout: String::new(),
+            stderr: format!("stackgate: {message}\n"),
+            exit_code: 2,
+        }
+    }
+}
+
+/// A validated gate run.
+pub struct GateRun {
+    pub phase: String,
+    pub gates: Vec<&'static GateSpec>,
+    pub profile: Profile,
+    pub runner: Arc<dyn CommandRunner>,
+    pub timeout: Duration,
+    pub format: Format,
+}
+
+impl GateRun {
+    pub fn from_args(args: &GateArgs) -> Result<GateRun, String> {
+        let phase = normalize_phase(&args.phase)?;
+        let mut gates = gates::for_phase(&phase);
+        if gates.is_empty() {
+            return Err(format!(
+                "no gates for phase {phase}; phases with gates: {}",
+                gates::phases().join(", ")
+            ));
+        }
+        if !args.gates.is_empty() {
+            for id in &args.gates {
+                if !gates.iter().any(|g| g.id.eq_ignore_ascii_case(id)) {
+                    return Err(format!(
+                        "gate {id} is not a phase {phase} gate (see `stackgate list`)"
+                    ));
+                }
+            }
+            gates.retain(|g| args.gates.iter().any(|id| g.id.eq_ignore_ascii_case(id)));
+        }
+        if args.timeout == 0 {
+            return Err("--timeout must be at least 1 second".into());
+        }
+        let explicit_profile = match &args.profile {
+            Some(path) => Some(Profile::from_file(path).map_err(|e| e.to_string())?),
+            None => None,
+        };
+        let (runner, world_profile): (Arc<dyn CommandRunner>, Option<String>) = if args.live {
+            (Arc::new(Live::new()), None)
+        } else {
+            let world = match &args.world {
+                Some(dir) => World::from_dir(dir),
+                None => world::default_world("testcloud", &phase)
+                    .and_then(|name| World::embedded(&name)),
+            }
+            .map_err(|e| e.to_string())?;
+            let profile = world.profile.clone();
+            (Arc::new(Replay::new(world)), Some(profile))
+        };
+        let profile = match (explicit_profile, world_profile) {
+            (Some(p), _) => p,
+            (None, None) => Profile::testcloud(),
+            (None, Some(name)) => Profile::embedded(&name).ok_or_else(|| {
+                format!("the world was recorded for profile {name}, which is not embedded: pass --profile FILE")
+            })?,
+        };
+        Ok(GateRun {
+            phase,
+            gates,
+            profile,
+            runner,
+            timeout: Duration::from_secs(args.timeout),
+            format: args.format,
+        })
+    }
+
+    /// Reads what the chosen gates need, evaluates them, and builds the report.
+    pub async fn execute(&self) -> RunReport {
+        let reader = Reader::new(self.runner.clone(), self.timeout);
+        let reads = self.gates.iter().flat_map(|g| (g.reads)(&self.profile));
+        let snapshot = Snapshot::collect(&reader, reads).await;
+        let verdicts = self
+            .gates
+            .iter()
+            .map(|g| g.run(&snapshot, &self.profile))
+            .collect();
+        RunReport::new(
+            &self.phase,
+            snapshot.source.clone(),
+            self.profile.name.clone(),
+            verdicts,
+            snapshot.calls(),
+        )
+    }
+}
+
+/// "2", "02" and "phase-02" all name phase 02.
+fn normalize_phase(raw: &str) -> Result<String, String> {
+    let digits = raw
+        .trim()
+        .trim_start_matches("phase-")
+        .trim_start_matches("phase");
+    match digits.parse::<u8>() {
+        Ok(n) if n <= 99 => Ok(format!("{n:02}")),
+        _ => Err(format!(
+            "--phase takes a phase number such as 02, not {raw:?}"
+        )),
+    }
+}
+
+/// Runs the parsed arguments.
+pub async fn run(args: Args) -> Outcome {
+    match args.command {
+        Command::List => Outcome {
+            stdout: report::render_list(),
+            stderr: String::new(),
+            exit_code: 0,
+        },
+        Command::Gate(gate_args) => {
+            let run = match GateRun::from_args(&gate_args) {
+                Ok(run) => run,
+                Err(message) => return Outcome::usage_error(message),
+            };
+            let report = run.execute().await;
+            let stdout = match run.format {
+                Format::Text => report::render_text(&report),
+                Format::Json => report::render_json(&report),
+            };
+            Outcome {
+                stdout,
+                stderr: String::new(),
+                exit_code: report.exit_code,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phases_normalize() {
+        assert_eq!(normalize_phase("2").unwrap(), "02");
+        assert_eq!(normalize_phase("02").unwrap(), "02");
+        assert_eq!(normalize_phase("phase-03").unwrap(), "03");
+        assert!(normalize_phase("two").is_err());
+    }
+}

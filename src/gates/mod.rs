@@ -1,0 +1,346 @@
+//! Gates: pure functions of (snapshot, profile) to a verdict with evidence. No I/O here;
+//! the rules R1-R7 of GATES.md live in these modules.
+
+mod phase02;
+mod phase03;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::profile::Profile;
+use crate::snapshot::{Read, ReadError, Snapshot};
+use crate::sources::MissingKey;
+
+/// A gate's outcome. Exit codes: 0 pass|proceed|skip, 1 fail|hold, 2 precondition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Status {
+    Pass,
+    Proceed,
+    /// The gate does not apply to this site (bare metal has no libvirt); the reason is
+    /// in the summary. Never a silent pass.
+    Skip,
+    Fail,
+    /// A pre-mutation guard refusing to go on (irreversibility guard).
+    Hold,
+    /// The gate could not read what it needs.
+    Precondition,
+}
+
+impl Status {
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Status::Pass | Status::Proceed | Status::Skip => 0,
+            Status::Fail | Status::Hold => 1,
+            Status::Precondition => 2,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Pass => "PASS",
+            Status::Proceed => "PROCEED",
+            Status::Skip => "SKIP",
+            Status::Fail => "FAIL",
+            Status::Hold => "HOLD",
+            Status::Precondition => "PRECONDITION",
+        }
+    }
+
+    pub fn parse(label: &str) -> Option<Status> {
+        [
+            Status::Pass,
+            Status::Proceed,
+            Status::Skip,
+            Status::Fail,
+            Status::Hold,
+            Status::Precondition,
+        ]
+        .into_iter()
+        .find(|s| s.label().eq_ignore_ascii_case(label))
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// How one evidence line bears on the verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mark {
+    /// Read and as expected.
+    Ok,
+    /// Read and not as expected: this line is why the gate failed or held.
+    Bad,
+    /// Could not be read: why the gate is PRECONDITION.
+    Missing,
+    /// Allowed by the profile's allowlist, with the reason.
+    Allowed,
+    /// A known finding: reported, never hidden, never a failure.
+    Finding,
+    /// Context: counts, what was read.
+    Info,
+}
+
+impl Mark {
+    pub fn label(self) -> &'static str {
+        match self {
+            Mark::Ok => "ok",
+            Mark::Bad => "BAD",
+            Mark::Missing => "MISSING",
+            Mark::Allowed => "allowed",
+            Mark::Finding => "finding",
+            Mark::Info => "info",
+        }
+    }
+}
+
+/// One thing a gate read: the subject (unit, machine, CIDR), the property, and what it
+/// found, with what it expected where that says more than the mark.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Evidence {
+    pub mark: Mark,
+    pub subject: String,
+    pub property: String,
+    pub actual: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected: Option<String>,
+}
+
+impl Evidence {
+    pub fn new(
+        mark: Mark,
+        subject: impl Into<String>,
+        property: impl Into<String>,
+        actual: impl Into<String>,
+    ) -> Self {
+        Self {
+            mark,
+            subject: subject.into(),
+            property: property.into(),
+            actual: actual.into(),
+            expected: None,
+        }
+    }
+
+    pub fn expected(mut self, expected: impl Into<String>) -> Self {
+        self.expected = Some(expected.into());
+        self
+    }
+
+    pub fn missing(key: &MissingKey) -> Self {
+        Evidence::new(
+            Mark::Missing,
+            key.path.clone(),
+            "key",
+            "absent from the CLI output",
+        )
+        .expected("present (juju always prints it; R2)")
+    }
+}
+
+/// A gate's verdict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Verdict {
+    pub id: &'static str,
+    pub phase: &'static str,
+    pub status: Status,
+    pub summary: String,
+    pub evidence: Vec<Evidence>,
+    /// Counts the gate reports (the P02-E census, ...), keyed by name.
+    pub metrics: BTreeMap<String, u64>,
+}
+
+impl Verdict {
+    pub fn new(gate: &GateSpec, status: Status, summary: impl Into<String>) -> Self {
+        Self {
+            id: gate.id,
+            phase: gate.phase,
+            status,
+            summary: summary.into(),
+            evidence: Vec::new(),
+            metrics: BTreeMap::new(),
+        }
+    }
+
+    /// PRECONDITION because a read failed (login expired, timeout, parse error, ...).
+    pub fn unreadable(gate: &GateSpec, err: &ReadError) -> Self {
+        let mut v = Verdict::new(gate, Status::Precondition, format!("could not read: {err}"));
+        v.evidence.push(Evidence::new(
+            Mark::Missing,
+            "read",
+            "error",
+            err.to_string(),
+        ));
+        v
+    }
+
+    /// PRECONDITION because keys the gate reads are absent (R2), naming each path.
+    pub fn missing_keys(
+        gate: &GateSpec,
+        missing: &[MissingKey],
+        mut evidence: Vec<Evidence>,
+    ) -> Self {
+        let paths: Vec<&str> = missing.iter().map(|m| m.path.as_str()).collect();
+        let mut v = Verdict::new(
+            gate,
+            Status::Precondition,
+            format!(
+                "{} key(s) the gate reads are missing: {}",
+                missing.len(),
+                paths.join(", ")
+            ),
+        );
+        evidence.extend(missing.iter().map(Evidence::missing));
+        v.evidence = evidence;
+        v
+    }
+
+    pub fn with_evidence(mut self, evidence: Vec<Evidence>) -> Self {
+        self.evidence = evidence;
+        self
+    }
+
+    pub fn metric(mut self, name: &str, value: u64) -> Self {
+        self.metrics.insert(name.to_string(), value);
+        self
+    }
+}
+
+/// A gate in the catalog.
+pub struct GateSpec {
+    pub id: &'static str,
+    pub phase: &'static str,
+    pub tags: &'static [&'static str],
+    pub description: &'static str,
+    pub reads: fn(&Profile) -> Vec<Read>,
+    pub evaluate: fn(&GateSpec, &Snapshot, &Profile) -> Verdict,
+}
+
+impl GateSpec {
+    pub fn run(&self, snapshot: &Snapshot, profile: &Profile) -> Verdict {
+        (self.evaluate)(self, snapshot, profile)
+    }
+}
+
+impl fmt::Debug for GateSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GateSpec")
+            .field("id", &self.id)
+            .field("phase", &self.phase)
+            .finish()
+    }
+}
+
+/// Every gate stackgate implements, in phase order.
+pub fn catalog() -> Vec<&'static GateSpec> {
+    phase02::GATES.iter().chain(phase03::GATES.iter()).collect()
+}
+
+/// The gates of one phase ("02").
+pub fn for_phase(phase: &str) -> Vec<&'static GateSpec> {
+    catalog().into_iter().filter(|g| g.phase == phase).collect()
+}
+
+pub fn by_id(id: &str) -> Option<&'static GateSpec> {
+    catalog()
+        .into_iter()
+        .find(|g| g.id.eq_ignore_ascii_case(id))
+}
+
+/// The phases that have gates.
+pub fn phases() -> Vec<&'static str> {
+    let mut phases: Vec<&str> = catalog().iter().map(|g| g.phase).collect();
+    phases.dedup();
+    phases
+}
+
+/// The status of a run: PRECONDITION dominates (the verdict set is incomplete), then
+/// FAIL/HOLD, then PASS. An empty run is a PRECONDITION: nothing was checked.
+pub fn overall(verdicts: &[Verdict]) -> Status {
+    let worst = |wanted: &[Status]| {
+        verdicts
+            .iter()
+            .map(|v| v.status)
+            .find(|s| wanted.contains(s))
+    };
+    if verdicts.is_empty() {
+        return Status::Precondition;
+    }
+    worst(&[Status::Precondition])
+        .or_else(|| worst(&[Status::Fail]))
+        .or_else(|| worst(&[Status::Hold]))
+        .or_else(|| worst(&[Status::Pass]))
+        .or_else(|| worst(&[Status::Proceed]))
+        .unwrap_or(Status::Skip)
+}
+
+/// Reads a status document or returns the PRECONDITION verdict for it.
+macro_rules! read_or_precondition {
+    ($gate:expr, $read:expr) => {
+        match $read {
+            Ok(value) => value,
+            Err(err) => return $crate::gates::Verdict::unreadable($gate, &err),
+        }
+    };
+}
+pub(crate) use read_or_precondition;
+
+/// Quotes a status message for evidence lines.
+pub(crate) fn status_text(current: &str, message: &str) -> String {
+    if message.is_empty() {
+        current.to_string()
+    } else {
+        format!("{current} \"{message}\"")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn verdict(status: Status) -> Verdict {
+        Verdict {
+            id: "X",
+            phase: "02",
+            status,
+            summary: String::new(),
+            evidence: vec![],
+            metrics: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn overall_precondition_dominates_then_fail() {
+        let v = |s: &[Status]| overall(&s.iter().map(|&s| verdict(s)).collect::<Vec<_>>());
+        assert_eq!(
+            v(&[Status::Pass, Status::Fail, Status::Precondition]),
+            Status::Precondition
+        );
+        assert_eq!(v(&[Status::Pass, Status::Hold, Status::Fail]), Status::Fail);
+        assert_eq!(v(&[Status::Pass, Status::Proceed]), Status::Pass);
+        assert_eq!(v(&[Status::Proceed]), Status::Proceed);
+        assert_eq!(v(&[]), Status::Precondition);
+    }
+
+    #[test]
+    fn catalog_ids_are_unique_and_tagged() {
+        let mut ids: Vec<&str> = catalog().iter().map(|g| g.id).collect();
+        let n = ids.len();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), n);
+        for g in catalog() {
+            assert!(
+                g.tags.contains(&"read-only") || g.tags.contains(&"mutation"),
+                "{}",
+                g.id
+            );
+        }
+    }
+}

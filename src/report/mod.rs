@@ -1,0 +1,155 @@
+//! Reports: the terminal text and the JSON document of a gate run. Rendering returns
+//! strings; only `main` writes them. Output is ASCII + LF.
+
+use serde::Serialize;
+
+use crate::gates::{Mark, Status, Verdict};
+use crate::runner::CallRecord;
+
+/// Everything one `stackgate gate` run decided.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    pub phase: String,
+    pub source: String,
+    pub profile: String,
+    pub verdicts: Vec<Verdict>,
+    pub result: Status,
+    pub exit_code: i32,
+    pub reads: Vec<ReadLine>,
+}
+
+/// One logged call, as reported. Holds no output: outputs may carry secrets.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReadLine {
+    pub argv: String,
+    pub exit_code: Option<i32>,
+    pub duration_ms: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl From<&CallRecord> for ReadLine {
+    fn from(c: &CallRecord) -> Self {
+        ReadLine {
+            argv: c.argv.clone(),
+            exit_code: c.exit_code,
+            duration_ms: u64::try_from(c.duration.as_millis()).unwrap_or(u64::MAX),
+            error: c.error.clone(),
+        }
+    }
+}
+
+impl RunReport {
+    pub fn new(
+        phase: &str,
+        source: String,
+        profile: String,
+        verdicts: Vec<Verdict>,
+        calls: &[CallRecord],
+    ) -> Self {
+        let result = crate::gates::overall(&verdicts);
+        RunReport {
+            phase: phase.to_string(),
+            source,
+            profile,
+            result,
+            exit_code: result.exit_code(),
+            verdicts,
+            reads: calls.iter().map(ReadLine::from).collect(),
+        }
+    }
+}
+
+/// The terminal report.
+pub fn render_text(report: &RunReport) -> String {
+    let mut out = String::new();
+    out.push_str(&format!(
+        "stackgate phase {} -- {} -- profile {}\n",
+        report.phase, report.source, report.profile
+    ));
+    for v in &report.verdicts {
+        out.push_str(&format!(
+            "\n{:<13} {:<11} {}\n",
+            v.status.label(),
+            v.id,
+            v.summary
+        ));
+        for e in &v.evidence {
+            out.push_str(&format!(
+                "    {:<8} {}: {} = {}",
+                e.mark.label(),
+                e.subject,
+                e.property,
+                e.actual
+            ));
+            if let Some(expected) = &e.expected
+                && e.mark != Mark::Ok
+            {
+                out.push_str(&format!(" (expected {expected})"));
+            }
+            out.push('\n');
+        }
+    }
+    out.push_str(&format!(
+        "\nresult: {} (exit {})\n",
+        report.result.label(),
+        report.exit_code
+    ));
+    out.push_str("reads:\n");
+    for r in &report.reads {
+        let exit = r
+            .exit_code
+            .map_or_else(|| "-".to_string(), |c| c.to_string());
+        out.push_str(&format!(
+            "    exit {:<3} {:>6} ms  {}",
+            exit, r.duration_ms, r.argv
+        ));
+        if let Some(err) = &r.error {
+            out.push_str(&format!("  ({err})"));
+        }
+        out.push('\n');
+    }
+    ascii(out)
+}
+
+/// The JSON report.
+pub fn render_json(report: &RunReport) -> String {
+    let mut s = serde_json::to_string_pretty(report).expect("a report always serialises");
+    s.push('\n');
+    s
+}
+
+/// `stackgate list`: every gate with its phase, tags and description.
+pub fn render_list() -> String {
+    let mut out = String::new();
+    for g in crate::gates::catalog() {
+        let tags: Vec<String> = std::iter::once(format!("@phase-{}", g.phase))
+            .chain(std::iter::once(format!("@gate-{}", g.id)))
+            .chain(g.tags.iter().map(|t| format!("@{t}")))
+            .collect();
+        out.push_str(&format!(
+            "{:<11} phase {}  {:<40} {}\n",
+            g.id,
+            g.phase,
+            tags.join(" "),
+            g.description
+        ));
+    }
+    ascii(out)
+}
+
+/// Output is ASCII: anything else a CLI printed is shown escaped.
+fn ascii(text: String) -> String {
+    if text.is_ascii() {
+        return text;
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_ascii() {
+                c.to_string()
+            } else {
+                c.escape_unicode().to_string()
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,172 @@
+//! The one choke point for external commands: an argv (never a shell string) runs
+//! with a timeout, stdin closed unless a secret is fed on it, and every call is logged.
+//!
+//! Backends: [`Live`] spawns the real CLI; [`Replay`] serves a fixture world. Record and
+//! Sim backends plug in behind the same [`CommandRunner`] trait.
+
+mod live;
+mod log;
+mod replay;
+
+pub use live::Live;
+pub use log::{CallLog, CallRecord};
+pub use replay::Replay;
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+
+/// Default time one command may take before its process group is killed.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// A command to run: the argv and how long it may take.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Invocation {
+    argv: Vec<String>,
+    timeout: Duration,
+    stdin: Option<SecretInput>,
+}
+
+impl Invocation {
+    pub fn new<I, S>(argv: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let argv: Vec<String> = argv.into_iter().map(Into::into).collect();
+        assert!(!argv.is_empty(), "an invocation needs a program name");
+        Self {
+            argv,
+            timeout: DEFAULT_TIMEOUT,
+            stdin: None,
+        }
+    }
+
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Feed a secret on stdin (vault unseal keys, passwords): never on argv.
+    pub fn with_secret_stdin(mut self, secret: SecretInput) -> Self {
+        self.stdin = Some(secret);
+        self
+    }
+
+    pub fn argv(&self) -> &[String] {
+        &self.argv
+    }
+
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    pub fn secret_stdin(&self) -> Option<&SecretInput> {
+        self.stdin.as_ref()
+    }
+
+    /// The argv as one line for messages: words joined by spaces, quoted when needed.
+    pub fn display(&self) -> String {
+        display_argv(&self.argv)
+    }
+}
+
+impl fmt::Debug for Invocation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Invocation")
+            .field("argv", &self.argv)
+            .field("timeout", &self.timeout)
+            .field("stdin", &self.stdin.as_ref().map(|_| "<secret>"))
+            .finish()
+    }
+}
+
+/// Bytes fed on stdin. Debug never shows them, and they never reach a log.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct SecretInput(Arc<Vec<u8>>);
+
+impl SecretInput {
+    pub fn new(bytes: Vec<u8>) -> Self {
+        Self(Arc::new(bytes))
+    }
+
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SecretInput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretInput(<redacted>)")
+    }
+}
+
+/// Joins an argv for display, quoting words that hold spaces or quotes.
+pub fn display_argv(argv: &[String]) -> String {
+    argv.iter()
+        .map(|w| {
+            if w.is_empty()
+                || w.chars()
+                    .any(|c| c.is_whitespace() || c == '"' || c == '\'')
+            {
+                format!("'{}'", w.replace('\'', r"'\''"))
+            } else {
+                w.clone()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// What a finished command produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandOutput {
+    pub argv: Vec<String>,
+    /// The exit code; `None` when the process was ended by a signal.
+    pub exit_code: Option<i32>,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+    pub duration: Duration,
+}
+
+impl CommandOutput {
+    pub fn success(&self) -> bool {
+        self.exit_code == Some(0)
+    }
+
+    pub fn stderr_text(&self) -> String {
+        String::from_utf8_lossy(&self.stderr).into_owned()
+    }
+}
+
+/// Why a command produced no output at all. A non-zero exit is not a `RunError`: the
+/// output is returned and the source decides what the status means.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum RunError {
+    #[error("failed to start `{argv}`: {message}")]
+    Spawn { argv: String, message: String },
+    #[error("`{argv}` did not finish within {waited:?}; its process group was killed")]
+    Timeout { argv: String, waited: Duration },
+    #[error("`{argv}` is not in fixture world {world}")]
+    NotInWorld { argv: String, world: String },
+    #[error("fixture world {world}: {message}")]
+    World { world: String, message: String },
+    #[error("i/o with `{argv}` failed: {message}")]
+    Io { argv: String, message: String },
+}
+
+/// Runs one invocation. Implementations must be safe to call concurrently.
+pub trait CommandRunner: Send + Sync {
+    fn run<'a>(
+        &'a self,
+        invocation: &'a Invocation,
+    ) -> BoxFuture<'a, Result<CommandOutput, RunError>>;
+
+    /// Where the answers come from, for reports ("live", "world testcloud/phase02-pre-vault").
+    fn describe(&self) -> String;
+
+    /// The log of every call made through this runner.
+    fn log(&self) -> &CallLog;
+}

@@ -1,0 +1,370 @@
+//! The `juju status --format=json` model and walkers over units and machines.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::sources::MissingKey;
+
+/// Top level of `juju status --format=json`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct JujuStatus {
+    pub model: ModelStatus,
+    pub machines: BTreeMap<String, Machine>,
+    pub applications: BTreeMap<String, Application>,
+    #[serde(rename = "application-endpoints", default)]
+    pub application_endpoints: BTreeMap<String, serde::de::IgnoredAny>,
+    #[serde(default)]
+    pub offers: BTreeMap<String, serde::de::IgnoredAny>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ModelStatus {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub model_type: Option<String>,
+    pub controller: String,
+    pub cloud: String,
+    pub region: Option<String>,
+    pub version: String,
+    #[serde(rename = "model-status")]
+    pub model_status: Option<StatusInfo>,
+}
+
+/// StatusInfo: every key is omitempty in juju; `status-error` replaces the rest when
+/// juju could not read the status.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+pub struct StatusInfo {
+    pub current: Option<String>,
+    pub message: Option<String>,
+    pub since: Option<String>,
+    pub version: Option<String>,
+    pub life: Option<String>,
+    pub reason: Option<String>,
+    #[serde(rename = "status-error")]
+    pub status_error: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Base {
+    pub name: String,
+    pub channel: String,
+}
+
+/// A machine or container. All keys are omitempty in juju.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Machine {
+    #[serde(rename = "juju-status")]
+    pub juju_status: Option<StatusInfo>,
+    pub hostname: Option<String>,
+    #[serde(rename = "dns-name")]
+    pub dns_name: Option<String>,
+    #[serde(rename = "ip-addresses")]
+    pub ip_addresses: Option<Vec<String>>,
+    #[serde(rename = "instance-id")]
+    pub instance_id: Option<String>,
+    #[serde(rename = "machine-status")]
+    pub machine_status: Option<StatusInfo>,
+    pub base: Option<Base>,
+    /// juju 2.9 prints `series` where 3.x prints `base`.
+    pub series: Option<String>,
+    pub containers: Option<BTreeMap<String, Machine>>,
+    pub hardware: Option<String>,
+    #[serde(rename = "status-error")]
+    pub status_error: Option<String>,
+}
+
+/// One entry of an application's `relations`: a bare application name (juju 2.9 and
+/// early 3.x) or an object (juju 3.6).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum Relation {
+    Name(String),
+    Detailed {
+        #[serde(rename = "related-application")]
+        related_application: String,
+        interface: Option<String>,
+        scope: Option<String>,
+    },
+}
+
+impl Relation {
+    pub fn related_application(&self) -> &str {
+        match self {
+            Relation::Name(name) => name,
+            Relation::Detailed {
+                related_application,
+                ..
+            } => related_application,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Application {
+    pub charm: Option<String>,
+    #[serde(rename = "charm-name")]
+    pub charm_name: Option<String>,
+    #[serde(rename = "charm-rev")]
+    pub charm_rev: Option<i64>,
+    #[serde(rename = "charm-channel")]
+    pub charm_channel: Option<String>,
+    pub base: Option<Base>,
+    pub series: Option<String>,
+    pub exposed: Option<bool>,
+    pub life: Option<String>,
+    #[serde(rename = "application-status")]
+    pub application_status: Option<StatusInfo>,
+    pub relations: Option<BTreeMap<String, Vec<Relation>>>,
+    #[serde(rename = "subordinate-to")]
+    pub subordinate_to: Option<Vec<String>>,
+    /// Absent for subordinate applications: their units sit under principals.
+    pub units: Option<BTreeMap<String, Unit>>,
+    #[serde(rename = "endpoint-bindings")]
+    pub endpoint_bindings: Option<BTreeMap<String, String>>,
+    pub version: Option<String>,
+    #[serde(rename = "status-error")]
+    pub status_error: Option<String>,
+}
+
+impl Application {
+    pub fn is_subordinate(&self) -> bool {
+        self.subordinate_to.as_ref().is_some_and(|s| !s.is_empty())
+    }
+}
+
+/// A unit. Every key is omitempty except the two status structs; `leader` is absent
+/// when false.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Unit {
+    #[serde(rename = "workload-status")]
+    pub workload_status: Option<StatusInfo>,
+    #[serde(rename = "juju-status")]
+    pub juju_status: Option<StatusInfo>,
+    #[serde(default)]
+    pub leader: bool,
+    pub machine: Option<String>,
+    #[serde(rename = "open-ports")]
+    pub open_ports: Option<Vec<String>>,
+    #[serde(rename = "public-address")]
+    pub public_address: Option<String>,
+    pub subordinates: Option<BTreeMap<String, Unit>>,
+    #[serde(rename = "status-error")]
+    pub status_error: Option<String>,
+}
+
+/// A status a gate read, or why the unit had none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusRead<'a> {
+    /// `current` and `message` (empty when juju omitted it).
+    Status { current: &'a str, message: &'a str },
+    /// juju replaced the entity with `{"status-error": ...}`.
+    StatusError(&'a str),
+}
+
+impl StatusRead<'_> {
+    pub fn current(&self) -> &str {
+        match self {
+            StatusRead::Status { current, .. } => current,
+            StatusRead::StatusError(_) => "error",
+        }
+    }
+
+    pub fn message(&self) -> &str {
+        match self {
+            StatusRead::Status { message, .. } => message,
+            StatusRead::StatusError(msg) => msg,
+        }
+    }
+}
+
+fn read_status<'a>(
+    entity_error: Option<&'a str>,
+    info: Option<&'a StatusInfo>,
+    path: &str,
+    key: &str,
+) -> Result<StatusRead<'a>, MissingKey> {
+    if let Some(err) = entity_error {
+        return Ok(StatusRead::StatusError(err));
+    }
+    let info = info.ok_or_else(|| MissingKey::at(format!("{path}.{key}")))?;
+    if let Some(err) = info.status_error.as_deref() {
+        return Ok(StatusRead::StatusError(err));
+    }
+    let current = info
+        .current
+        .as_deref()
+        .ok_or_else(|| MissingKey::at(format!("{path}.{key}.current")))?;
+    Ok(StatusRead::Status {
+        current,
+        message: info.message.as_deref().unwrap_or(""),
+    })
+}
+
+/// A unit found by a walk, with the key path that leads to it.
+#[derive(Debug, Clone)]
+pub struct UnitRef<'a> {
+    pub name: &'a str,
+    pub unit: &'a Unit,
+    /// `applications.keystone.units.keystone/0` or `...subordinates.keystone-hacluster/0`.
+    pub path: String,
+    /// The principal unit, for a subordinate.
+    pub principal: Option<&'a str>,
+}
+
+impl<'a> UnitRef<'a> {
+    /// The application a unit belongs to, from its name (`app/N`).
+    pub fn application(&self) -> &'a str {
+        application_of(self.name)
+    }
+
+    pub fn workload(&self) -> Result<StatusRead<'a>, MissingKey> {
+        read_status(
+            self.unit.status_error.as_deref(),
+            self.unit.workload_status.as_ref(),
+            &self.path,
+            "workload-status",
+        )
+    }
+
+    pub fn agent(&self) -> Result<StatusRead<'a>, MissingKey> {
+        // A unit replaced by status-error has no agent status to read; the workload
+        // read reports it.
+        if self.unit.status_error.is_some() {
+            return Ok(StatusRead::Status {
+                current: "unknown",
+                message: "",
+            });
+        }
+        read_status(
+            None,
+            self.unit.juju_status.as_ref(),
+            &self.path,
+            "juju-status",
+        )
+    }
+
+    pub fn is_subordinate(&self) -> bool {
+        self.principal.is_some()
+    }
+}
+
+/// The application part of a unit name.
+pub fn application_of(unit: &str) -> &str {
+    unit.rsplit_once('/').map_or(unit, |(app, _)| app)
+}
+
+/// A machine or container found by a walk.
+#[derive(Debug, Clone)]
+pub struct MachineRef<'a> {
+    pub id: &'a str,
+    pub machine: &'a Machine,
+    pub path: String,
+    pub is_container: bool,
+}
+
+impl<'a> MachineRef<'a> {
+    pub fn agent(&self) -> Result<StatusRead<'a>, MissingKey> {
+        read_status(
+            self.machine.status_error.as_deref(),
+            self.machine.juju_status.as_ref(),
+            &self.path,
+            "juju-status",
+        )
+    }
+
+    /// The hostname (3.x) or, failing that, the DNS name, for evidence lines.
+    pub fn label(&self) -> String {
+        match (&self.machine.hostname, &self.machine.dns_name) {
+            (Some(h), _) => format!("{} ({h})", self.id),
+            (None, Some(d)) => format!("{} ({d})", self.id),
+            _ => self.id.to_string(),
+        }
+    }
+}
+
+impl JujuStatus {
+    /// Every unit, principals and their subordinates (recursively), in key order.
+    pub fn units(&self) -> Vec<UnitRef<'_>> {
+        let mut out = Vec::new();
+        for (app_name, app) in &self.applications {
+            for (unit_name, unit) in app.units.iter().flatten() {
+                let path = format!("applications.{app_name}.units.{unit_name}");
+                push_unit(&mut out, unit_name, unit, path, None);
+            }
+        }
+        out
+    }
+
+    /// Every machine and container, in key order.
+    pub fn machines_all(&self) -> Vec<MachineRef<'_>> {
+        let mut out = Vec::new();
+        for (id, machine) in &self.machines {
+            push_machine(&mut out, id, machine, format!("machines.{id}"), false);
+        }
+        out
+    }
+
+    /// The unit with this name, wherever it sits.
+    pub fn unit(&self, name: &str) -> Option<UnitRef<'_>> {
+        self.units().into_iter().find(|u| u.name == name)
+    }
+
+    /// The units of an application (principal units or subordinate units).
+    pub fn units_of(&self, application: &str) -> Vec<UnitRef<'_>> {
+        self.units()
+            .into_iter()
+            .filter(|u| u.application() == application)
+            .collect()
+    }
+}
+
+fn push_unit<'a>(
+    out: &mut Vec<UnitRef<'a>>,
+    name: &'a str,
+    unit: &'a Unit,
+    path: String,
+    principal: Option<&'a str>,
+) {
+    let sub_base = format!("{path}.subordinates");
+    out.push(UnitRef {
+        name,
+        unit,
+        path,
+        principal,
+    });
+    for (sub_name, sub) in unit.subordinates.iter().flatten() {
+        push_unit(
+            out,
+            sub_name,
+            sub,
+            format!("{sub_base}.{sub_name}"),
+            Some(name),
+        );
+    }
+}
+
+fn push_machine<'a>(
+    out: &mut Vec<MachineRef<'a>>,
+    id: &'a str,
+    machine: &'a Machine,
+    path: String,
+    is_container: bool,
+) {
+    let containers_base = format!("{path}.containers");
+    out.push(MachineRef {
+        id,
+        machine,
+        path,
+        is_container,
+    });
+    for (cid, container) in machine.containers.iter().flatten() {
+        push_machine(
+            out,
+            cid,
+            container,
+            format!("{containers_base}.{cid}"),
+            true,
+        );
+    }
+}

@@ -1,0 +1,259 @@
+//! Fixture worlds: raw CLI outputs plus a `world.toml` manifest mapping each argv to
+//! its stdout, stderr and exit status (format in `fixtures/README.md`). Worlds load from
+//! disk (`--world DIR`) or from the copy of `fixtures/` embedded in the binary.
+
+use std::collections::BTreeMap;
+use std::path::{Component, Path, PathBuf};
+
+use include_dir::{Dir, include_dir};
+use serde::Deserialize;
+
+/// The project's `fixtures/` directory, embedded so a fresh clone and an installed
+/// binary both run on the testcloud worlds.
+pub static EMBEDDED: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/fixtures");
+
+const MANIFEST: &str = "world.toml";
+const MAX_EXTENDS_DEPTH: usize = 8;
+
+/// Why a world could not be loaded.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("failed to load fixture world {world}: {message}")]
+pub struct WorldError {
+    pub world: String,
+    pub message: String,
+}
+
+/// One recorded answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recording {
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+    pub exit: i32,
+    /// The world whose manifest declared this entry.
+    pub declared_in: String,
+}
+
+/// A loaded fixture world.
+#[derive(Debug, Clone)]
+pub struct World {
+    pub name: String,
+    pub profile: String,
+    pub description: String,
+    recordings: BTreeMap<Vec<String>, Recording>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Manifest {
+    profile: Option<String>,
+    description: Option<String>,
+    extends: Option<String>,
+    #[serde(default, rename = "command")]
+    commands: Vec<ManifestCommand>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ManifestCommand {
+    argv: Vec<String>,
+    stdout: Option<String>,
+    stderr: Option<String>,
+    #[serde(default)]
+    exit: i32,
+}
+
+/// Where world files are read from.
+#[derive(Debug, Clone, Copy)]
+pub enum WorldStore {
+    Disk,
+    Embedded,
+}
+
+impl WorldStore {
+    fn read(self, path: &Path) -> Result<Vec<u8>, String> {
+        match self {
+            WorldStore::Disk => std::fs::read(path).map_err(|e| format!("{}: {e}", path.display())),
+            WorldStore::Embedded => EMBEDDED
+                .get_file(path)
+                .map(|f| f.contents().to_vec())
+                .ok_or_else(|| format!("{}: not in the embedded fixtures", path.display())),
+        }
+    }
+}
+
+impl World {
+    /// Loads a world directory from disk.
+    pub fn from_dir(dir: &Path) -> Result<World, WorldError> {
+        Self::load(WorldStore::Disk, dir, 0)
+    }
+
+    /// Loads an embedded world by its path under `fixtures/`, e.g. `testcloud/phase02-pre-vault`.
+    pub fn embedded(name: &str) -> Result<World, WorldError> {
+        Self::load(WorldStore::Embedded, Path::new(name), 0)
+    }
+
+    fn load(store: WorldStore, dir: &Path, depth: usize) -> Result<World, WorldError> {
+        let name = dir.display().to_string();
+        let fail = |message: String| WorldError {
+            world: name.clone(),
+            message,
+        };
+        if depth > MAX_EXTENDS_DEPTH {
+            return Err(fail(format!(
+                "`extends` nests deeper than {MAX_EXTENDS_DEPTH} worlds (a cycle?)"
+            )));
+        }
+        let manifest_bytes = store.read(&dir.join(MANIFEST)).map_err(fail)?;
+        let manifest_text =
+            String::from_utf8(manifest_bytes).map_err(|e| fail(format!("{MANIFEST}: {e}")))?;
+        let manifest: Manifest =
+            toml::from_str(&manifest_text).map_err(|e| fail(format!("{MANIFEST}: {e}")))?;
+
+        let (mut recordings, inherited_profile, inherited_description) = match &manifest.extends {
+            Some(base) => {
+                let base_dir = normalize(&dir.join(base));
+                let base = Self::load(store, &base_dir, depth + 1)?;
+                (base.recordings, Some(base.profile), Some(base.description))
+            }
+            None => (BTreeMap::new(), None, None),
+        };
+        for command in manifest.commands {
+            if command.argv.is_empty() {
+                return Err(fail(format!("{MANIFEST}: a [[command]] has an empty argv")));
+            }
+            let read = |file: &Option<String>| -> Result<Vec<u8>, WorldError> {
+                match file {
+                    Some(f) => store.read(&normalize(&dir.join(f))).map_err(fail),
+                    None => Ok(Vec::new()),
+                }
+            };
+            let recording = Recording {
+                stdout: read(&command.stdout)?,
+                stderr: read(&command.stderr)?,
+                exit: command.exit,
+                declared_in: name.clone(),
+            };
+            recordings.insert(command.argv, recording);
+        }
+        let profile = manifest.profile.or(inherited_profile).ok_or_else(|| {
+            fail(format!(
+                "{MANIFEST}: no `profile` (and no world it extends names one)"
+            ))
+        })?;
+        let description = manifest
+            .description
+            .or(inherited_description)
+            .unwrap_or_default();
+        Ok(World {
+            name,
+            profile,
+            description,
+            recordings,
+        })
+    }
+
+    pub fn get(&self, argv: &[String]) -> Option<&Recording> {
+        self.recordings.get(argv)
+    }
+
+    /// Every argv the world holds.
+    pub fn argvs(&self) -> impl Iterator<Item = &Vec<String>> {
+        self.recordings.keys()
+    }
+}
+
+/// The default embedded world for a phase, from `fixtures/<site>/worlds.toml`.
+pub fn default_world(site: &str, phase: &str) -> Result<String, WorldError> {
+    #[derive(Deserialize)]
+    struct Index {
+        default: BTreeMap<String, String>,
+    }
+    let path = format!("{site}/worlds.toml");
+    let fail = |message: String| WorldError {
+        world: path.clone(),
+        message,
+    };
+    let bytes = WorldStore::Embedded.read(Path::new(&path)).map_err(fail)?;
+    let text = String::from_utf8(bytes).map_err(|e| fail(e.to_string()))?;
+    let index: Index = toml::from_str(&text).map_err(|e| fail(e.to_string()))?;
+    index
+        .default
+        .get(phase)
+        .map(|w| format!("{site}/{w}"))
+        .ok_or_else(|| fail(format!("no default world for phase {phase}")))
+}
+
+/// Resolves `.` and `..` without touching the filesystem (embedded paths have no disk).
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_resolves_parent_components() {
+        assert_eq!(
+            normalize(Path::new("testcloud/a/../b/x.json")),
+            PathBuf::from("testcloud/b/x.json")
+        );
+        assert_eq!(normalize(Path::new("./a/./b")), PathBuf::from("a/b"));
+    }
+
+    #[test]
+    fn extends_inherits_and_overrides() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().join("base");
+        let child = dir.path().join("child");
+        std::fs::create_dir_all(&base).unwrap();
+        std::fs::create_dir_all(&child).unwrap();
+        std::fs::write(base.join("a.json"), "{\"a\":1}\n").unwrap();
+        std::fs::write(base.join("b.json"), "{\"b\":1}\n").unwrap();
+        std::fs::write(child.join("b.json"), "{\"b\":2}\n").unwrap();
+        std::fs::write(
+            base.join("world.toml"),
+            "profile = \"testcloud\"\ndescription = \"base\"\n\
+             [[command]]\nargv = [\"x\", \"a\"]\nstdout = \"a.json\"\n\
+             [[command]]\nargv = [\"x\", \"b\"]\nstdout = \"b.json\"\n",
+        )
+        .unwrap();
+        std::fs::write(
+            child.join("world.toml"),
+            "extends = \"../base\"\n[[command]]\nargv = [\"x\", \"b\"]\nstdout = \"b.json\"\nexit = 3\n",
+        )
+        .unwrap();
+        let world = World::from_dir(&child).unwrap();
+        assert_eq!(world.profile, "testcloud");
+        assert_eq!(
+            world.get(&["x".into(), "a".into()]).unwrap().stdout,
+            b"{\"a\":1}\n"
+        );
+        let b = world.get(&["x".into(), "b".into()]).unwrap();
+        assert_eq!((b.stdout.as_slice(), b.exit), (&b"{\"b\":2}\n"[..], 3));
+    }
+
+    #[test]
+    fn unknown_manifest_keys_are_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("world.toml"),
+            "profile = \"t\"\nstdot = \"x\"\n",
+        )
+        .unwrap();
+        let err = World::from_dir(dir.path()).unwrap_err();
+        assert!(err.message.contains("stdot"), "{err}");
+    }
+}
