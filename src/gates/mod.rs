@@ -261,7 +261,8 @@ pub fn phases() -> Vec<&'static str> {
 }
 
 /// The status of a run: PRECONDITION dominates (the verdict set is incomplete), then
-/// FAIL/HOLD, then PASS. An empty run is a PRECONDITION: nothing was checked.
+/// FAIL, HOLD, then PROCEED (a pre-flight cleared to mutate), PASS, SKIP. An empty run
+/// is a PRECONDITION: nothing was checked.
 pub fn overall(verdicts: &[Verdict]) -> Status {
     let worst = |wanted: &[Status]| {
         verdicts
@@ -275,8 +276,8 @@ pub fn overall(verdicts: &[Verdict]) -> Status {
     worst(&[Status::Precondition])
         .or_else(|| worst(&[Status::Fail]))
         .or_else(|| worst(&[Status::Hold]))
-        .or_else(|| worst(&[Status::Pass]))
         .or_else(|| worst(&[Status::Proceed]))
+        .or_else(|| worst(&[Status::Pass]))
         .unwrap_or(Status::Skip)
 }
 
@@ -323,7 +324,8 @@ mod tests {
             Status::Precondition
         );
         assert_eq!(v(&[Status::Pass, Status::Hold, Status::Fail]), Status::Fail);
-        assert_eq!(v(&[Status::Pass, Status::Proceed]), Status::Pass);
+        assert_eq!(v(&[Status::Pass, Status::Proceed]), Status::Proceed);
+        assert_eq!(v(&[Status::Pass, Status::Skip]), Status::Pass);
         assert_eq!(v(&[Status::Proceed]), Status::Proceed);
         assert_eq!(v(&[]), Status::Precondition);
     }

@@ -113,3 +113,82 @@ impl CommandRunner for Live {
         &self.log
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::runner::SecretInput;
+
+    #[tokio::test]
+    async fn captures_stdout_stderr_and_exit() {
+        let live = Live::new();
+        let inv = Invocation::new(["sh", "-c", "echo out; echo err >&2; exit 3"]);
+        let out = live.run(&inv).await.unwrap();
+        assert_eq!(
+            (out.stdout.as_slice(), out.stderr.as_slice(), out.exit_code),
+            (&b"out\n"[..], &b"err\n"[..], Some(3))
+        );
+        let log = live.log().records();
+        assert_eq!(log.len(), 1);
+        assert_eq!(log[0].exit_code, Some(3));
+    }
+
+    #[tokio::test]
+    async fn stdin_is_closed_so_a_prompt_reads_eof() {
+        let inv = Invocation::new(["sh", "-c", "if read -r x; then echo got; else echo eof; fi"]);
+        let out = Live::new().run(&inv).await.unwrap();
+        assert_eq!(out.stdout, b"eof\n");
+    }
+
+    #[tokio::test]
+    async fn a_secret_goes_on_stdin_and_never_in_the_log() {
+        let inv = Invocation::new(["cat"])
+            .with_secret_stdin(SecretInput::new(b"s3cret-unseal-key".to_vec()));
+        let live = Live::new();
+        let out = live.run(&inv).await.unwrap();
+        assert_eq!(out.stdout, b"s3cret-unseal-key");
+        assert!(!format!("{:?} {:?}", live.log().records(), inv).contains("s3cret"));
+    }
+
+    #[tokio::test]
+    async fn a_timeout_kills_the_whole_process_group() {
+        let dir = tempfile::tempdir().unwrap();
+        let pidfile = dir.path().join("grandchild.pid");
+        let script = format!("sleep 300 & echo $! > {}; wait", pidfile.display());
+        let inv =
+            Invocation::new(["sh", "-c", script.as_str()]).with_timeout(Duration::from_millis(500));
+        let started = std::time::Instant::now();
+        let err = Live::new().run(&inv).await.unwrap_err();
+        assert!(matches!(err, RunError::Timeout { .. }), "{err}");
+        assert!(err.to_string().contains("sh -c"), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(5));
+        let pid: i32 = std::fs::read_to_string(&pidfile)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        // The grandchild was in the group: it is gone (or a zombie awaiting init's reap).
+        let mut gone = false;
+        for _ in 0..50 {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            if stat.is_empty() || stat.split_whitespace().nth(2) == Some("Z") {
+                gone = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(gone, "grandchild {pid} survived the timeout");
+    }
+
+    #[tokio::test]
+    async fn a_missing_program_is_a_spawn_error_naming_the_argv() {
+        let inv = Invocation::new(["stackgate-no-such-cli", "status"]);
+        let err = Live::new().run(&inv).await.unwrap_err();
+        assert!(
+            err.to_string().contains("stackgate-no-such-cli status"),
+            "{err}"
+        );
+    }
+}

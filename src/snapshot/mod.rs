@@ -181,3 +181,81 @@ impl Snapshot {
         &self.calls
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use futures::future::BoxFuture;
+
+    use super::*;
+    use crate::runner::CallLog;
+
+    /// Counts spawns and answers slowly, so concurrent askers overlap.
+    #[derive(Default)]
+    struct Counting {
+        spawns: AtomicUsize,
+        log: CallLog,
+    }
+
+    impl CommandRunner for Counting {
+        fn run<'a>(
+            &'a self,
+            inv: &'a Invocation,
+        ) -> BoxFuture<'a, Result<CommandOutput, RunError>> {
+            Box::pin(async move {
+                self.spawns.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                self.log
+                    .record(inv.argv(), Some(0), Duration::from_millis(50), None);
+                Ok(CommandOutput {
+                    argv: inv.argv().to_vec(),
+                    exit_code: Some(0),
+                    stdout: br#"{"controller":"c","model":"admin/openstack","user":"u"}"#.to_vec(),
+                    stderr: vec![],
+                    duration: Duration::from_millis(50),
+                })
+            })
+        }
+        fn describe(&self) -> String {
+            "counting".into()
+        }
+        fn log(&self) -> &CallLog {
+            &self.log
+        }
+    }
+
+    #[tokio::test]
+    async fn each_distinct_argv_runs_once_even_when_asked_concurrently() {
+        let runner = Arc::new(Counting::default());
+        let reader = Reader::new(runner.clone(), Duration::from_secs(5));
+        let asks = (0..8).map(|_| reader.output(juju::whoami_invocation()));
+        let outs = futures::future::join_all(asks).await;
+        assert!(outs.iter().all(Result::is_ok));
+        assert_eq!(runner.spawns.load(Ordering::SeqCst), 1);
+        let snapshot = Snapshot::collect(&reader, [Read::JujuWhoami, Read::JujuWhoami]).await;
+        assert_eq!(runner.spawns.load(Ordering::SeqCst), 1);
+        assert_eq!(snapshot.whoami().unwrap().user, "u");
+    }
+
+    #[tokio::test]
+    async fn independent_reads_run_at_the_same_time() {
+        let runner = Arc::new(Counting::default());
+        let reader = Reader::new(runner.clone(), Duration::from_secs(5));
+        let started = std::time::Instant::now();
+        let reads = [
+            Read::JujuWhoami,
+            Read::JujuModels,
+            Read::JujuStatus { model: "a".into() },
+            Read::JujuStatus { model: "b".into() },
+        ];
+        let _ = Snapshot::collect(&reader, reads).await;
+        assert_eq!(runner.spawns.load(Ordering::SeqCst), 4);
+        // Four 50 ms reads run concurrently, not one after another (200 ms).
+        assert!(
+            started.elapsed() < Duration::from_millis(180),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+}

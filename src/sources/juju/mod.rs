@@ -147,3 +147,158 @@ pub fn parse_whoami(output: &CommandOutput) -> Result<Whoami, SourceError> {
     }
     parse_json(output)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn output(argv: &[&str], exit: i32, stdout: &str, stderr: &str) -> CommandOutput {
+        CommandOutput {
+            argv: argv.iter().map(|s| s.to_string()).collect(),
+            exit_code: Some(exit),
+            stdout: stdout.as_bytes().to_vec(),
+            stderr: stderr.as_bytes().to_vec(),
+            duration: Duration::ZERO,
+        }
+    }
+
+    const STATUS_ARGV: &[&str] = &["juju", "status", "-m", "openstack", "--format=json"];
+
+    fn status_doc(relations: &str, unit: &str) -> String {
+        format!(
+            concat!(
+                r#"{{"model":{{"name":"openstack","type":"iaas","controller":"juju-controller","cloud":"maas","version":"3.6.8"}},"#,
+                r#""machines":{{}},"applications":{{"keystone":{{"charm":"keystone","charm-origin":"charmhub","charm-name":"keystone","charm-rev":700,"exposed":false,"#,
+                r#""relations":{relations},"units":{{"keystone/0":{unit}}}}}}}}}"#
+            ),
+            relations = relations,
+            unit = unit
+        )
+    }
+
+    const UNIT: &str = r#"{"workload-status":{"current":"active","message":"Unit is ready"},"juju-status":{"current":"idle","version":"3.6.8"},"leader":true,"machine":"0/lxd/1"}"#;
+
+    #[test]
+    fn relations_parse_as_names_and_as_objects() {
+        // juju 2.9 / early 3.x print names; juju 3.6 prints objects (SCHEMAS.md 1.1).
+        let names = status_doc(
+            r#"{"identity-service":["glance","nova-cloud-controller"]}"#,
+            UNIT,
+        );
+        let objects = status_doc(
+            r#"{"identity-service":[{"related-application":"glance","interface":"keystone","scope":"global"}]}"#,
+            UNIT,
+        );
+        for doc in [names, objects] {
+            let status = parse_status(&output(STATUS_ARGV, 0, &doc, "")).unwrap();
+            let rel =
+                &status.applications["keystone"].relations.as_ref().unwrap()["identity-service"][0];
+            assert_eq!(rel.related_application(), "glance");
+        }
+    }
+
+    #[test]
+    fn a_type_change_names_the_key_path_and_the_argv() {
+        let doc = status_doc(r#"{"identity-service":[42]}"#, UNIT);
+        let err = parse_status(&output(STATUS_ARGV, 0, &doc, ""))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("applications.keystone.relations.identity-service"),
+            "{err}"
+        );
+        assert!(
+            err.contains("juju status -m openstack --format=json"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_unit_without_juju_status_is_a_missing_key_with_its_path() {
+        // DOCFIX-044: a key the gate reads that is absent is never "zero errors".
+        let unit =
+            r#"{"workload-status":{"current":"active","message":"Unit is ready"},"machine":"0"}"#;
+        let status = parse_status(&output(STATUS_ARGV, 0, &status_doc("{}", unit), "")).unwrap();
+        let err = status.unit("keystone/0").unwrap().agent().unwrap_err();
+        assert_eq!(
+            err.path,
+            "applications.keystone.units.keystone/0.juju-status"
+        );
+    }
+
+    #[test]
+    fn a_status_error_unit_reads_as_an_error() {
+        let unit = r#"{"status-error":"cannot get status: unit not found"}"#;
+        let status = parse_status(&output(STATUS_ARGV, 0, &status_doc("{}", unit), "")).unwrap();
+        let workload = status.unit("keystone/0").unwrap().workload().unwrap();
+        assert_eq!(
+            workload,
+            StatusRead::StatusError("cannot get status: unit not found")
+        );
+        assert_eq!(workload.current(), "error");
+    }
+
+    #[test]
+    fn subordinates_carry_their_path_and_principal() {
+        let unit = r#"{"workload-status":{"current":"active"},"juju-status":{"current":"idle"},"machine":"0","subordinates":{"keystone-hacluster/0":{"workload-status":{"current":"active","message":"Unit is ready and clustered"},"juju-status":{"current":"idle"}}}}"#;
+        let status = parse_status(&output(STATUS_ARGV, 0, &status_doc("{}", unit), "")).unwrap();
+        let sub = status.unit("keystone-hacluster/0").unwrap();
+        assert_eq!(sub.principal, Some("keystone/0"));
+        assert_eq!(sub.application(), "keystone-hacluster");
+        assert_eq!(
+            sub.path,
+            "applications.keystone.units.keystone/0.subordinates.keystone-hacluster/0"
+        );
+        assert_eq!(status.units().len(), 2);
+    }
+
+    #[test]
+    fn an_expired_login_is_recognised_from_stderr() {
+        let out = output(
+            &["juju", "whoami", "--format=json"],
+            1,
+            "",
+            "please enter password for jessea123 on juju-controller: \nERROR cannot log into controller \"juju-controller\": EOF\n",
+        );
+        assert!(matches!(
+            parse_whoami(&out),
+            Err(SourceError::LoginExpired { .. })
+        ));
+        let other = output(STATUS_ARGV, 1, "", "ERROR model \"openstack\" not found\n");
+        assert!(matches!(
+            parse_status(&other),
+            Err(SourceError::Exit { .. })
+        ));
+    }
+
+    #[test]
+    fn whoami_without_a_session_is_no_session_not_a_parse_error() {
+        let out = output(
+            &["juju", "whoami", "--format=json"],
+            0,
+            "",
+            "You are not logged in to a controller\n",
+        );
+        // juju prints the reason on stderr with exit 0 and empty stdout (whoami.go).
+        assert!(matches!(
+            parse_whoami(&out),
+            Err(SourceError::NoSession { .. })
+        ));
+    }
+
+    #[test]
+    fn whoami_strips_the_owner_from_the_model() {
+        let out = output(
+            &["juju", "whoami", "--format=json"],
+            0,
+            r#"{"controller":"juju-controller","model":"admin/openstack","user":"jessea123"}"#,
+            "",
+        );
+        assert_eq!(
+            parse_whoami(&out).unwrap().model_short_name(),
+            Some("openstack")
+        );
+    }
+}
