@@ -14,8 +14,10 @@ pub(super) static GATES: [GateSpec; 5] = [
         id: "P02-A",
         phase: "02",
         tags: &["read-only"],
-        description: "juju whoami: user, controller, model openstack; an expired login is PRECONDITION and never hangs",
-        reads: |_| vec![Read::JujuWhoami],
+        description: "juju whoami: user, controller, model openstack; a live controller session (an expired login is PRECONDITION and never hangs)",
+        // whoami reads only the client store (juju cmd/juju/user/whoami.go), so an
+        // expired macaroon shows only on a controller call: `juju models` is that call.
+        reads: |_| vec![Read::JujuWhoami, Read::JujuModels],
         evaluate: gate_a,
     },
     GateSpec {
@@ -60,6 +62,7 @@ pub(super) fn status_read(profile: &Profile) -> Vec<Read> {
 
 fn gate_a(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verdict {
     let whoami = read_or_precondition!(gate, snapshot.whoami());
+    let models = read_or_precondition!(gate, snapshot.models());
     let mut evidence = Vec::new();
     let mut check = |property: &str, actual: Option<&str>, expected: Option<&str>| {
         let actual_text = actual.unwrap_or("(none)").to_string();
@@ -87,13 +90,33 @@ fn gate_a(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verdict {
         profile.controller.as_deref(),
     );
     let model_ok = check("model", whoami.model_short_name(), Some(&profile.model));
+    let listed = models.find(&profile.model);
+    let listed_ok = listed.is_some();
+    evidence.push(
+        Evidence::new(
+            if listed_ok { Mark::Ok } else { Mark::Bad },
+            "juju models",
+            format!("model {}", profile.model),
+            match listed {
+                Some(m) => format!(
+                    "listed ({}), controller session live",
+                    m.status
+                        .as_ref()
+                        .and_then(|s| s.current.as_deref())
+                        .unwrap_or("status not shown")
+                ),
+                None => "not listed".to_string(),
+            },
+        )
+        .expected("listed"),
+    );
     let summary = format!(
         "{} on {}, current model {}",
         whoami.user,
         whoami.controller,
         whoami.model.as_deref().unwrap_or("(none)")
     );
-    let status = if user_ok && controller_ok && model_ok {
+    let status = if user_ok && controller_ok && model_ok && listed_ok {
         Status::Pass
     } else {
         Status::Fail
