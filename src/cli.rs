@@ -151,7 +151,14 @@ impl GateRun {
     pub async fn execute(&self) -> RunReport {
         let reader = Reader::new(self.runner.clone(), self.timeout);
         let reads = self.gates.iter().flat_map(|g| (g.reads)(&self.profile));
-        let snapshot = Snapshot::collect(&reader, reads).await;
+        let mut snapshot = Snapshot::collect(&reader, reads).await;
+        let follow_ups: Vec<_> = self
+            .gates
+            .iter()
+            .filter_map(|g| g.follow_up)
+            .flat_map(|f| f(&snapshot, &self.profile))
+            .collect();
+        snapshot.extend(&reader, follow_ups).await;
         let verdicts = self
             .gates
             .iter()

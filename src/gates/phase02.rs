@@ -18,6 +18,7 @@ pub(super) static GATES: [GateSpec; 5] = [
         // whoami reads only the client store (juju cmd/juju/user/whoami.go), so an
         // expired macaroon shows only on a controller call: `juju models` is that call.
         reads: |_| vec![Read::JujuWhoami, Read::JujuModels],
+        follow_up: None,
         evaluate: gate_a,
     },
     GateSpec {
@@ -26,6 +27,7 @@ pub(super) static GATES: [GateSpec; 5] = [
         tags: &["read-only"],
         description: "every machine and container started",
         reads: status_read,
+        follow_up: None,
         evaluate: gate_b,
     },
     GateSpec {
@@ -34,6 +36,7 @@ pub(super) static GATES: [GateSpec; 5] = [
         tags: &["read-only"],
         description: "mysql-innodb-cluster: 3 units, all active and ONLINE tolerating one failure, exactly one R/W",
         reads: status_read,
+        follow_up: None,
         evaluate: gate_c,
     },
     GateSpec {
@@ -42,6 +45,7 @@ pub(super) static GATES: [GateSpec; 5] = [
         tags: &["read-only"],
         description: "vault/0 fresh (blocked \"Vault needs to be initialized\"); anything else is HOLD",
         reads: status_read,
+        follow_up: None,
         evaluate: gate_d,
     },
     GateSpec {
@@ -50,6 +54,7 @@ pub(super) static GATES: [GateSpec; 5] = [
         tags: &["read-only"],
         description: "zero workload-status errors and zero juju-status errors, subordinates included; census reported",
         reads: status_read,
+        follow_up: None,
         evaluate: gate_e,
     },
 ];

@@ -12,6 +12,7 @@ pub(super) static GATES: [GateSpec; 1] = [GateSpec {
     tags: &["read-only"],
     description: "every unit active/idle except the allowlist (octavia configure-resources, glance-simplestreams-sync); known findings reported",
     reads: status_read,
+    follow_up: None,
     evaluate: gate_accept,
 }];
 

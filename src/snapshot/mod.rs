@@ -11,13 +11,22 @@ use tokio::sync::OnceCell;
 use crate::runner::{CallRecord, CommandOutput, CommandRunner, Invocation, RunError};
 use crate::sources::SourceError;
 use crate::sources::juju::{self, JujuModels, JujuStatus, Whoami};
+use crate::sources::maas;
 
-/// One read a gate needs.
+/// One read a gate needs. Each maps to exactly one argv.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Read {
     JujuStatus { model: String },
     JujuWhoami,
     JujuModels,
+    MaasMachines { profile: String },
+    MaasSpaces { profile: String },
+    MaasSubnets { profile: String },
+    MaasIpRanges { profile: String },
+    MaasTags { profile: String },
+    MaasVlans { profile: String, fabric_id: i64 },
+    MaasSubnetIps { profile: String, subnet_id: i64 },
+    MaasInterfaces { profile: String, system_id: String },
 }
 
 impl Read {
@@ -26,8 +35,53 @@ impl Read {
             Read::JujuStatus { model } => juju::status_invocation(model),
             Read::JujuWhoami => juju::whoami_invocation(),
             Read::JujuModels => juju::models_invocation(),
+            Read::MaasMachines { profile } => maas::machines_invocation(profile),
+            Read::MaasSpaces { profile } => maas::spaces_invocation(profile),
+            Read::MaasSubnets { profile } => maas::subnets_invocation(profile),
+            Read::MaasIpRanges { profile } => maas::ipranges_invocation(profile),
+            Read::MaasTags { profile } => maas::tags_invocation(profile),
+            Read::MaasVlans { profile, fabric_id } => maas::vlans_invocation(profile, *fabric_id),
+            Read::MaasSubnetIps { profile, subnet_id } => {
+                maas::subnet_ip_addresses_invocation(profile, *subnet_id)
+            }
+            Read::MaasInterfaces { profile, system_id } => {
+                maas::interfaces_invocation(profile, system_id)
+            }
         }
     }
+
+    /// Runs the source's parser for this read's output.
+    fn parse(&self, output: &CommandOutput) -> Result<Value, SourceError> {
+        Ok(match self {
+            Read::JujuStatus { .. } => Value::JujuStatus(Arc::new(juju::parse_status(output)?)),
+            Read::JujuWhoami => Value::Whoami(Arc::new(juju::parse_whoami(output)?)),
+            Read::JujuModels => Value::JujuModels(Arc::new(juju::parse_models(output)?)),
+            Read::MaasMachines { .. } => Value::MaasMachines(Arc::new(maas::parse(output)?)),
+            Read::MaasSpaces { .. } => Value::MaasSpaces(Arc::new(maas::parse(output)?)),
+            Read::MaasSubnets { .. } => Value::MaasSubnets(Arc::new(maas::parse(output)?)),
+            Read::MaasIpRanges { .. } => Value::MaasIpRanges(Arc::new(maas::parse(output)?)),
+            Read::MaasTags { .. } => Value::MaasTags(Arc::new(maas::parse(output)?)),
+            Read::MaasVlans { .. } => Value::MaasVlans(Arc::new(maas::parse(output)?)),
+            Read::MaasSubnetIps { .. } => Value::MaasSubnetIps(Arc::new(maas::parse(output)?)),
+            Read::MaasInterfaces { .. } => Value::MaasInterfaces(Arc::new(maas::parse(output)?)),
+        })
+    }
+}
+
+/// A parsed read.
+#[derive(Debug, Clone)]
+pub enum Value {
+    JujuStatus(Arc<JujuStatus>),
+    Whoami(Arc<Whoami>),
+    JujuModels(Arc<JujuModels>),
+    MaasMachines(Arc<Vec<maas::Machine>>),
+    MaasSpaces(Arc<Vec<maas::Space>>),
+    MaasSubnets(Arc<Vec<maas::Subnet>>),
+    MaasIpRanges(Arc<Vec<maas::IpRange>>),
+    MaasTags(Arc<Vec<maas::Tag>>),
+    MaasVlans(Arc<Vec<maas::Vlan>>),
+    MaasSubnetIps(Arc<Vec<maas::IpAddressRecord>>),
+    MaasInterfaces(Arc<Vec<maas::Interface>>),
 }
 
 type Cell = Arc<OnceCell<Result<Arc<CommandOutput>, RunError>>>;
@@ -70,9 +124,7 @@ impl Reader {
 pub struct Snapshot {
     /// Where answers came from ("live", "world testcloud/phase02-pre-vault").
     pub source: String,
-    juju_status: BTreeMap<String, Result<Arc<JujuStatus>, SourceError>>,
-    whoami: Option<Result<Whoami, SourceError>>,
-    models: Option<Result<JujuModels, SourceError>>,
+    values: BTreeMap<Read, Result<Value, SourceError>>,
     calls: Vec<CallRecord>,
 }
 
@@ -86,45 +138,51 @@ pub enum ReadError {
     NotCollected(String),
 }
 
-enum Parsed {
-    Status(String, Result<Arc<JujuStatus>, SourceError>),
-    Whoami(Result<Whoami, SourceError>),
-    Models(Result<JujuModels, SourceError>),
+/// Generates a typed accessor over the value store.
+macro_rules! accessor {
+    ($(#[$doc:meta])* $name:ident ($($arg:ident : $ty:ty),*) -> $out:ty, $read:expr, $variant:ident) => {
+        $(#[$doc])*
+        pub fn $name(&self, $($arg: $ty),*) -> Result<&$out, ReadError> {
+            let read = $read;
+            match self.values.get(&read) {
+                Some(Ok(Value::$variant(v))) => Ok(v),
+                Some(Ok(other)) => unreachable!("{read:?} holds {other:?}"),
+                Some(Err(e)) => Err(e.clone().into()),
+                None => Err(ReadError::NotCollected(read.invocation().display())),
+            }
+        }
+    };
 }
 
 impl Snapshot {
     /// Runs every read (deduplicated, concurrently) and parses each output.
     pub async fn collect(reader: &Reader, reads: impl IntoIterator<Item = Read>) -> Snapshot {
-        let reads: BTreeSet<Read> = reads.into_iter().collect();
-        let jobs = reads.into_iter().map(|read| async move {
-            let output = reader
-                .output(read.invocation())
-                .await
-                .map_err(SourceError::from);
-            match read {
-                Read::JujuStatus { model } => {
-                    let parsed = output.and_then(|o| juju::parse_status(&o).map(Arc::new));
-                    Parsed::Status(model, parsed)
-                }
-                Read::JujuWhoami => Parsed::Whoami(output.and_then(|o| juju::parse_whoami(&o))),
-                Read::JujuModels => Parsed::Models(output.and_then(|o| juju::parse_models(&o))),
-            }
-        });
         let mut snapshot = Snapshot {
             source: reader.runner().describe(),
             ..Snapshot::default()
         };
-        for parsed in futures::future::join_all(jobs).await {
-            match parsed {
-                Parsed::Status(model, result) => {
-                    snapshot.juju_status.insert(model, result);
-                }
-                Parsed::Whoami(result) => snapshot.whoami = Some(result),
-                Parsed::Models(result) => snapshot.models = Some(result),
-            }
-        }
-        snapshot.calls = reader.runner().log().records();
+        snapshot.extend(reader, reads).await;
         snapshot
+    }
+
+    /// Adds reads that depend on earlier ones (ids from `machines read` name the
+    /// `interfaces read` argvs). Reads already held are not run again.
+    pub async fn extend(&mut self, reader: &Reader, reads: impl IntoIterator<Item = Read>) {
+        let reads: BTreeSet<Read> = reads
+            .into_iter()
+            .filter(|r| !self.values.contains_key(r))
+            .collect();
+        let jobs = reads.into_iter().map(|read| async move {
+            let parsed = match reader.output(read.invocation()).await {
+                Ok(output) => read.parse(&output),
+                Err(e) => Err(SourceError::from(e)),
+            };
+            (read, parsed)
+        });
+        for (read, parsed) in futures::future::join_all(jobs).await {
+            self.values.insert(read, parsed);
+        }
+        self.calls = reader.runner().log().records();
     }
 
     /// Builds a snapshot from already-parsed values (tests, benchmarks, the simulator).
@@ -135,46 +193,41 @@ impl Snapshot {
         }
     }
 
-    pub fn with_juju_status(
-        mut self,
-        model: &str,
-        status: Result<JujuStatus, SourceError>,
-    ) -> Self {
-        self.juju_status
-            .insert(model.to_string(), status.map(Arc::new));
+    /// Inserts a value (or failure) for a read.
+    pub fn with(mut self, read: Read, value: Result<Value, SourceError>) -> Self {
+        self.values.insert(read, value);
         self
     }
 
-    pub fn with_whoami(mut self, whoami: Result<Whoami, SourceError>) -> Self {
-        self.whoami = Some(whoami);
-        self
+    pub fn with_juju_status(self, model: &str, status: Result<JujuStatus, SourceError>) -> Self {
+        let read = Read::JujuStatus {
+            model: model.to_string(),
+        };
+        self.with(read, status.map(|s| Value::JujuStatus(Arc::new(s))))
     }
 
-    pub fn juju_status(&self, model: &str) -> Result<&JujuStatus, ReadError> {
-        match self.juju_status.get(model) {
-            Some(Ok(status)) => Ok(status),
-            Some(Err(e)) => Err(e.clone().into()),
-            None => Err(ReadError::NotCollected(format!(
-                "juju status of model {model}"
-            ))),
-        }
+    pub fn with_whoami(self, whoami: Result<Whoami, SourceError>) -> Self {
+        self.with(Read::JujuWhoami, whoami.map(|w| Value::Whoami(Arc::new(w))))
     }
 
-    pub fn whoami(&self) -> Result<&Whoami, ReadError> {
-        match &self.whoami {
-            Some(Ok(w)) => Ok(w),
-            Some(Err(e)) => Err(e.clone().into()),
-            None => Err(ReadError::NotCollected("juju whoami".into())),
-        }
+    pub fn with_models(self, models: Result<JujuModels, SourceError>) -> Self {
+        self.with(
+            Read::JujuModels,
+            models.map(|m| Value::JujuModels(Arc::new(m))),
+        )
     }
 
-    pub fn models(&self) -> Result<&JujuModels, ReadError> {
-        match &self.models {
-            Some(Ok(m)) => Ok(m),
-            Some(Err(e)) => Err(e.clone().into()),
-            None => Err(ReadError::NotCollected("juju models".into())),
-        }
-    }
+    accessor!(juju_status(model: &str) -> JujuStatus, Read::JujuStatus { model: model.to_string() }, JujuStatus);
+    accessor!(whoami() -> Whoami, Read::JujuWhoami, Whoami);
+    accessor!(models() -> JujuModels, Read::JujuModels, JujuModels);
+    accessor!(maas_machines(profile: &str) -> Vec<maas::Machine>, Read::MaasMachines { profile: profile.to_string() }, MaasMachines);
+    accessor!(maas_spaces(profile: &str) -> Vec<maas::Space>, Read::MaasSpaces { profile: profile.to_string() }, MaasSpaces);
+    accessor!(maas_subnets(profile: &str) -> Vec<maas::Subnet>, Read::MaasSubnets { profile: profile.to_string() }, MaasSubnets);
+    accessor!(maas_ipranges(profile: &str) -> Vec<maas::IpRange>, Read::MaasIpRanges { profile: profile.to_string() }, MaasIpRanges);
+    accessor!(maas_tags(profile: &str) -> Vec<maas::Tag>, Read::MaasTags { profile: profile.to_string() }, MaasTags);
+    accessor!(maas_vlans(profile: &str, fabric_id: i64) -> Vec<maas::Vlan>, Read::MaasVlans { profile: profile.to_string(), fabric_id }, MaasVlans);
+    accessor!(maas_subnet_ips(profile: &str, subnet_id: i64) -> Vec<maas::IpAddressRecord>, Read::MaasSubnetIps { profile: profile.to_string(), subnet_id }, MaasSubnetIps);
+    accessor!(maas_interfaces(profile: &str, system_id: &str) -> Vec<maas::Interface>, Read::MaasInterfaces { profile: profile.to_string(), system_id: system_id.to_string() }, MaasInterfaces);
 
     /// Every call the run made, in the order they were logged.
     pub fn calls(&self) -> &[CallRecord] {

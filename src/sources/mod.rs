@@ -3,6 +3,7 @@
 //! through an accessor that names the key path when the key is missing (rule R2).
 
 pub mod juju;
+pub mod maas;
 
 use std::fmt;
 
@@ -17,6 +18,10 @@ pub enum SourceError {
         "`{argv}` asked for a password and there is no terminal: the juju login has expired; run `juju login` on the jumphost and re-run ({detail})"
     )]
     LoginExpired { argv: String, detail: String },
+    #[error(
+        "`{argv}`: no MAAS CLI profile is logged in; run `maas login <profile> <url>` ({detail})"
+    )]
+    NotLoggedIn { argv: String, detail: String },
     #[error("`{argv}` printed nothing: no controller session (run `juju login`)")]
     NoSession { argv: String },
     #[error("`{argv}` exited {code}: {stderr}")]

@@ -1,0 +1,248 @@
+//! MAAS sources: `maas <profile> machines read`, `spaces read`, `subnets read`,
+//! `vlans read <fabric_id>`, `ipranges read`, `subnet ip-addresses <id>`,
+//! `interfaces read <system_id>`, `tags read`.
+//!
+//! The CLI prints the API's JSON body (../shared/SCHEMAS.md section 2; canonical/maas
+//! src/maasserver/api/*.py field tuples). Piston prints every displayed field, so keys
+//! are present with nullable values; fields added across 2.x-3.x are optional here.
+//! Ids (subnet, VLAN, fabric, system_id) are re-minted by every rebuild: gates resolve
+//! subnets by CIDR and machines by hostname (rule R1) and use ids only to build the
+//! next argv.
+
+use serde::Deserialize;
+
+use super::{SourceError, parse_json};
+use crate::runner::{CommandOutput, Invocation, display_argv};
+
+/// Every key path a phase-00/01 gate reads from MAAS output.
+pub const GATE_KEY_PATHS: &[&str] = &[
+    "machines read: [].hostname",
+    "machines read: [].system_id",
+    "machines read: [].status_name",
+    "machines read: [].power_state",
+    "machines read: [].tag_names",
+    "spaces read: [].name",
+    "spaces read: [].subnets[].cidr",
+    "subnets read: [].cidr",
+    "subnets read: [].vlan.vid",
+    "subnets read: [].gateway_ip",
+    "subnets read: [].dns_servers",
+    "subnets read: [].space",
+    "ipranges read: [].type",
+    "ipranges read: [].start_ip",
+    "ipranges read: [].end_ip",
+    "ipranges read: [].subnet.cidr",
+    "interfaces read: [].name",
+    "interfaces read: [].type",
+    "interfaces read: [].links[].mode",
+    "interfaces read: [].links[].ip_address",
+    "interfaces read: [].links[].subnet.cidr",
+    "subnet ip-addresses: [].ip",
+    "subnet ip-addresses: [].alloc_type",
+    "subnet ip-addresses: [].node_summary.system_id",
+];
+
+pub fn machines_invocation(profile: &str) -> Invocation {
+    Invocation::new(["maas", profile, "machines", "read"])
+}
+pub fn spaces_invocation(profile: &str) -> Invocation {
+    Invocation::new(["maas", profile, "spaces", "read"])
+}
+pub fn subnets_invocation(profile: &str) -> Invocation {
+    Invocation::new(["maas", profile, "subnets", "read"])
+}
+pub fn ipranges_invocation(profile: &str) -> Invocation {
+    Invocation::new(["maas", profile, "ipranges", "read"])
+}
+pub fn tags_invocation(profile: &str) -> Invocation {
+    Invocation::new(["maas", profile, "tags", "read"])
+}
+pub fn vlans_invocation(profile: &str, fabric_id: i64) -> Invocation {
+    Invocation::new([
+        "maas".to_string(),
+        profile.to_string(),
+        "vlans".into(),
+        "read".into(),
+        fabric_id.to_string(),
+    ])
+}
+pub fn subnet_ip_addresses_invocation(profile: &str, subnet_id: i64) -> Invocation {
+    Invocation::new([
+        "maas".to_string(),
+        profile.to_string(),
+        "subnet".into(),
+        "ip-addresses".into(),
+        subnet_id.to_string(),
+    ])
+}
+pub fn interfaces_invocation(profile: &str, system_id: &str) -> Invocation {
+    Invocation::new(["maas", profile, "interfaces", "read", system_id])
+}
+
+/// A VLAN (`vlans read`, and nested in subnets and interfaces).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct Vlan {
+    pub id: i64,
+    pub vid: i64,
+    pub name: Option<String>,
+    pub fabric: Option<String>,
+    pub fabric_id: i64,
+    #[serde(default)]
+    pub dhcp_on: bool,
+    /// "undefined" when the VLAN has no space.
+    pub space: Option<String>,
+    pub mtu: Option<i64>,
+}
+
+/// A subnet (`subnets read`, and nested in links, ranges and spaces).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct Subnet {
+    pub id: i64,
+    pub name: Option<String>,
+    pub cidr: String,
+    pub vlan: Option<Vlan>,
+    pub space: Option<String>,
+    pub gateway_ip: Option<String>,
+    #[serde(default)]
+    pub dns_servers: Vec<String>,
+    pub managed: Option<bool>,
+}
+
+/// A space. The pseudo-space `undefined` has id -1 and no subnets.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Space {
+    pub id: i64,
+    pub name: String,
+    #[serde(default)]
+    pub subnets: Vec<Subnet>,
+    #[serde(default)]
+    pub vlans: Vec<Vlan>,
+}
+
+/// An IP range (`ipranges read`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct IpRange {
+    pub id: i64,
+    #[serde(rename = "type")]
+    pub range_type: String,
+    pub start_ip: String,
+    pub end_ip: String,
+    #[serde(default)]
+    pub comment: Option<String>,
+    pub subnet: Subnet,
+}
+
+/// A link of an interface to a subnet. `link_up` links may have neither ip nor subnet.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct Link {
+    pub id: i64,
+    pub mode: String,
+    pub ip_address: Option<String>,
+    pub subnet: Option<Subnet>,
+}
+
+/// An interface (`interfaces read <system_id>`, `boot_interface`, `interface_set`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Interface {
+    pub id: i64,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub interface_type: String,
+    pub mac_address: Option<String>,
+    #[serde(default)]
+    pub parents: Vec<String>,
+    #[serde(default)]
+    pub children: Vec<String>,
+    pub vlan: Option<Vlan>,
+    #[serde(default)]
+    pub links: Vec<Link>,
+    /// `""` or an object holding e.g. `bridge_type`, `vlan` settings.
+    #[serde(default)]
+    pub params: serde_json::Value,
+    pub enabled: Option<bool>,
+}
+
+impl Interface {
+    /// `params.bridge_type` of a bridge (`standard` or `ovs`).
+    pub fn bridge_type(&self) -> Option<&str> {
+        self.params.get("bridge_type").and_then(|v| v.as_str())
+    }
+
+    /// The STATIC links with their address and subnet CIDR.
+    pub fn static_links(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.links
+            .iter()
+            .filter(|l| l.mode.eq_ignore_ascii_case("static"))
+            .filter_map(|l| Some((l.ip_address.as_deref()?, l.subnet.as_ref()?.cidr.as_str())))
+    }
+}
+
+/// A machine (`machines read`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Machine {
+    pub system_id: String,
+    pub hostname: String,
+    pub status: Option<i64>,
+    pub status_name: String,
+    pub power_state: Option<String>,
+    pub power_type: Option<String>,
+    pub owner: Option<String>,
+    #[serde(default)]
+    pub tag_names: Vec<String>,
+    pub boot_interface: Option<Interface>,
+    #[serde(default)]
+    pub interface_set: Vec<Interface>,
+    pub node_type_name: Option<String>,
+}
+
+/// A tag (`tags read`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Tag {
+    pub name: String,
+    pub definition: Option<String>,
+    pub comment: Option<String>,
+}
+
+/// Who holds an address (`subnet ip-addresses <id>`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct IpAddressRecord {
+    pub ip: String,
+    /// 0 AUTO, 1 STICKY, 4 USER_RESERVED, 5 DHCP, 6 DISCOVERED.
+    pub alloc_type: i64,
+    pub node_summary: Option<NodeSummary>,
+    pub user: Option<String>,
+}
+
+/// alloc_type of an address MAAS observed (a commissioning lease, seed 004 carve
+/// hardening): it blocks a STATIC link to the same IP.
+pub const ALLOC_DISCOVERED: i64 = 6;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct NodeSummary {
+    pub system_id: Option<String>,
+    pub hostname: Option<String>,
+    pub fqdn: Option<String>,
+    pub via: Option<String>,
+}
+
+/// Classifies a MAAS command that did not succeed.
+fn check_maas(output: &CommandOutput) -> Result<(), SourceError> {
+    if output.success() {
+        return Ok(());
+    }
+    let stderr = output.stderr_text();
+    // An unknown profile is an argparse error: "invalid choice: 'admin'".
+    if stderr.contains("invalid choice") || stderr.contains("not logged in") {
+        return Err(SourceError::NotLoggedIn {
+            argv: display_argv(&output.argv),
+            detail: super::excerpt(&stderr),
+        });
+    }
+    Err(SourceError::exit(output))
+}
+
+/// Parses any MAAS read into its model.
+pub fn parse<T: serde::de::DeserializeOwned>(output: &CommandOutput) -> Result<T, SourceError> {
+    check_maas(output)?;
+    parse_json(output)
+}
