@@ -149,6 +149,12 @@ impl GateRun {
 
     /// Reads what the chosen gates need, evaluates them, and builds the report.
     pub async fn execute(&self) -> RunReport {
+        self.execute_with_snapshot().await.1
+    }
+
+    /// As [`GateRun::execute`], also returning what was read (for the features' steps,
+    /// which assert on both, through the same path as the binary).
+    pub async fn execute_with_snapshot(&self) -> (Snapshot, RunReport) {
         let reader = Reader::new(self.runner.clone(), self.timeout);
         let reads = self.gates.iter().flat_map(|g| (g.reads)(&self.profile));
         let mut snapshot = Snapshot::collect(&reader, reads).await;
@@ -164,13 +170,14 @@ impl GateRun {
             .iter()
             .map(|g| g.run(&snapshot, &self.profile))
             .collect();
-        RunReport::new(
+        let report = RunReport::new(
             &self.phase,
             snapshot.source.clone(),
             self.profile.name.clone(),
             verdicts,
             snapshot.calls(),
-        )
+        );
+        (snapshot, report)
     }
 }
 

@@ -334,8 +334,10 @@ struct Census {
     principals: u64,
     subordinates: u64,
     by_workload: BTreeMap<String, u64>,
-    workload_errors: Vec<String>,
-    agent_errors: Vec<String>,
+    by_agent: BTreeMap<String, u64>,
+    /// (unit, status) pairs.
+    workload_errors: Vec<(String, String)>,
+    agent_errors: Vec<(String, String)>,
     missing: Vec<MissingKey>,
 }
 
@@ -356,23 +358,19 @@ fn gate_e(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verdict {
                     .entry(w.current().to_string())
                     .or_default() += 1;
                 if w.current() == "error" {
-                    census.workload_errors.push(format!(
-                        "{}: {}",
-                        unit.name,
-                        status_text(w.current(), w.message())
-                    ));
+                    census
+                        .workload_errors
+                        .push((unit.name.to_string(), status_text(w.current(), w.message())));
                 }
             }
             Err(key) => census.missing.push(key),
         }
         // DOCFIX-044: the agent state is `juju-status`; units have no `agent-status`.
         match unit.agent() {
-            Ok(a) if a.current() == "error" => census.agent_errors.push(format!(
-                "{}: juju-status {}",
-                unit.name,
-                status_text(a.current(), a.message())
-            )),
-            Ok(_) => {}
+            Ok(a) if a.current() == "error" => census
+                .agent_errors
+                .push((unit.name.to_string(), status_text(a.current(), a.message()))),
+            Ok(a) => *census.by_agent.entry(a.current().to_string()).or_default() += 1,
             Err(key) => census.missing.push(key),
         }
     }
@@ -396,11 +394,39 @@ fn gate_e(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verdict {
         "census",
         line.clone(),
     )];
-    evidence.extend(census.workload_errors.iter().map(|e| {
-        Evidence::new(Mark::Bad, e.clone(), "workload-status", "error").expected("not error")
+    // Agents not idle (lost on a down machine, executing) are context here: P02-B fails
+    // a down machine and P03-ACCEPT requires idle.
+    let agents: Vec<String> = census
+        .by_agent
+        .iter()
+        .filter(|(state, _)| state.as_str() != "idle")
+        .map(|(state, n)| format!("{state}={n}"))
+        .collect();
+    if !agents.is_empty() {
+        evidence.push(Evidence::new(
+            Mark::Info,
+            format!("model {}", profile.model),
+            "juju-status not idle",
+            agents.join(" "),
+        ));
+    }
+    evidence.extend(census.workload_errors.iter().map(|(unit, status)| {
+        Evidence::new(
+            Mark::Bad,
+            format!("unit {unit}"),
+            "workload-status",
+            status.clone(),
+        )
+        .expected("not error")
     }));
-    evidence.extend(census.agent_errors.iter().map(|e| {
-        Evidence::new(Mark::Bad, e.clone(), "juju-status", "error").expected("not error")
+    evidence.extend(census.agent_errors.iter().map(|(unit, status)| {
+        Evidence::new(
+            Mark::Bad,
+            format!("unit {unit}"),
+            "juju-status",
+            status.clone(),
+        )
+        .expected("not error")
     }));
     if !census.missing.is_empty() {
         return Verdict::missing_keys(gate, &census.missing, evidence);

@@ -1,0 +1,196 @@
+//! The Gherkin runner: the scenario world, the typed step parameters, and `main`, which
+//! runs every feature under `features/` and exits non-zero on any failed, skipped or
+//! undefined step.
+
+mod census;
+mod gates;
+mod worlds;
+
+use std::fmt::Write as _;
+use std::str::FromStr;
+
+use cucumber::{Parameter, World as _};
+use stackgate::gates::{self as catalog, Evidence, GateSpec, Mark, Status, Verdict};
+use stackgate::profile::Profile;
+use stackgate::report::RunReport;
+use stackgate::snapshot::Snapshot;
+
+/// One scenario's state: the site profile and fixture world it reads, then what the
+/// gates decided.
+#[derive(Debug, Default, cucumber::World)]
+pub struct GateWorld {
+    pub profile: Option<Profile>,
+    pub fixture: Option<stackgate::world::World>,
+    pub run: Option<GateRunResult>,
+}
+
+/// What one `When ... run` step produced: the report and the snapshot behind it, so a
+/// step can check a fixture's shape as well as the verdicts.
+#[derive(Debug)]
+pub struct GateRunResult {
+    pub report: RunReport,
+    pub snapshot: Snapshot,
+}
+
+impl GateWorld {
+    pub fn report(&self) -> Result<&RunReport, String> {
+        self.run
+            .as_ref()
+            .map(|r| &r.report)
+            .ok_or_else(|| "no gates have run yet: a `When ... run` step must come first".into())
+    }
+
+    pub fn verdict(&self, gate: Gate) -> Result<&Verdict, String> {
+        let report = self.report()?;
+        report
+            .verdicts
+            .iter()
+            .find(|v| v.id == gate.0.id)
+            .ok_or_else(|| {
+                let ran: Vec<&str> = report.verdicts.iter().map(|v| v.id).collect();
+                format!(
+                    "gate {} did not run; the run has verdicts for: {}",
+                    gate.0.id,
+                    ran.join(", ")
+                )
+            })
+    }
+}
+
+/// `{gate}`: a gate ID from the catalog (`P02-C`, `P03-ACCEPT`).
+#[derive(Debug, Clone, Copy, Parameter)]
+#[param(name = "gate", regex = r"P\d{2}-[A-Z0-9]+(?:-[A-Z0-9]+)*")]
+pub struct Gate(pub &'static GateSpec);
+
+impl FromStr for Gate {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        catalog::by_id(s)
+            .map(Gate)
+            .ok_or_else(|| format!("{s} is not a gate in the catalog (see `stackgate list`)"))
+    }
+}
+
+/// `{verdict}`: a gate status label.
+#[derive(Debug, Clone, Copy, Parameter)]
+#[param(name = "verdict", regex = "PASS|PROCEED|SKIP|FAIL|HOLD|PRECONDITION")]
+pub struct Expected(pub Status);
+
+impl FromStr for Expected {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Status::parse(s)
+            .map(Expected)
+            .ok_or_else(|| format!("{s} is not a verdict"))
+    }
+}
+
+/// `{mark}`: how an evidence line bears on the verdict, as reports print it.
+#[derive(Debug, Clone, Copy, Parameter)]
+#[param(name = "mark", regex = "ok|BAD|MISSING|allowed|finding|info")]
+pub struct MarkParam(pub Mark);
+
+impl FromStr for MarkParam {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [
+            Mark::Ok,
+            Mark::Bad,
+            Mark::Missing,
+            Mark::Allowed,
+            Mark::Finding,
+            Mark::Info,
+        ]
+        .into_iter()
+        .find(|m| m.label() == s)
+        .map(MarkParam)
+        .ok_or_else(|| format!("{s} is not an evidence mark"))
+    }
+}
+
+/// `{unit}`: a juju unit name, `application/N`.
+#[derive(Debug, Clone, Parameter)]
+#[param(name = "unit", regex = r"[a-z][a-z0-9-]*/\d+")]
+pub struct Unit(pub String);
+
+impl FromStr for Unit {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Unit(s.to_string()))
+    }
+}
+
+/// `{phase}`: a two-digit phase number with gates in the catalog.
+#[derive(Debug, Clone, Parameter)]
+#[param(name = "phase", regex = r"\d{2}")]
+pub struct Phase(pub String);
+
+impl FromStr for Phase {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if catalog::phases().contains(&s) {
+            Ok(Phase(s.to_string()))
+        } else {
+            Err(format!(
+                "phase {s} has no gates; phases with gates: {}",
+                catalog::phases().join(", ")
+            ))
+        }
+    }
+}
+
+/// `{fixture}`: a quoted fixture world name under `fixtures/testcloud/`.
+#[derive(Debug, Clone, Parameter)]
+#[param(name = "fixture", regex = r#""([a-z0-9][a-z0-9-]*)""#)]
+pub struct Fixture(pub String);
+
+impl FromStr for Fixture {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Fixture(s.to_string()))
+    }
+}
+
+/// One evidence line as the text report prints it, so step failures read like the
+/// operator's terminal.
+pub fn evidence_line(e: &Evidence) -> String {
+    let mut line = format!(
+        "{:<8} {}: {} = {}",
+        e.mark.label(),
+        e.subject,
+        e.property,
+        e.actual
+    );
+    if let Some(expected) = &e.expected {
+        let _ = write!(line, " (expected {expected})");
+    }
+    line
+}
+
+/// A verdict with its summary, every evidence line and its metrics: what a failing step
+/// prints so the scenario explains itself.
+pub fn describe(v: &Verdict) -> String {
+    let mut out = format!("{} {}: {}\n", v.id, v.status.label(), v.summary);
+    for e in &v.evidence {
+        let _ = writeln!(out, "    {}", evidence_line(e));
+    }
+    if !v.metrics.is_empty() {
+        let metrics: Vec<String> = v.metrics.iter().map(|(k, n)| format!("{k}={n}")).collect();
+        let _ = writeln!(out, "    metrics: {}", metrics.join(" "));
+    }
+    out
+}
+
+#[tokio::main]
+async fn main() {
+    GateWorld::cucumber()
+        .fail_on_skipped()
+        .run_and_exit(concat!(env!("CARGO_MANIFEST_DIR"), "/features"))
+        .await;
+}
