@@ -1,0 +1,1241 @@
+//! Process-level tests of the `stackgate` binary: exit codes and reports on every
+//! fixture world, a real recording dropped into a world, `--live` against fake `juju`
+//! scripts (argv dedup, timeout and process-group kill, password prompt with stdin
+//! closed), the JSON document, usage errors, and insta snapshots of the text reports.
+//!
+//! Fake CLIs are bash scripts written into a tempdir that is put first on PATH; they
+//! only `cat` fixture files, so nothing here reaches the network.
+
+use std::collections::BTreeMap;
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+use tempfile::TempDir;
+
+// ---------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------
+
+const STATUS_ARGV: &str = "juju status -m openstack --format=json";
+const WHOAMI_ARGV: &str = "juju whoami --format=json";
+const MODELS_ARGV: &str = "juju models --format=json";
+/// Every argv phase 02 runs, sorted: P02-A reads whoami (client store only) and models
+/// (a controller call that proves the session); P02-B..E read status.
+const PHASE02_ARGVS: [&str; 3] = [MODELS_ARGV, STATUS_ARGV, WHOAMI_ARGV];
+
+fn manifest_dir() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `fixtures/testcloud/<name>`, absolute.
+fn world(name: &str) -> PathBuf {
+    manifest_dir().join("fixtures").join("testcloud").join(name)
+}
+
+fn stackgate() -> Command {
+    let mut cmd = Command::cargo_bin("stackgate").expect("the stackgate binary is built");
+    // A safety net: no test here should come anywhere near this.
+    cmd.timeout(Duration::from_secs(60));
+    cmd
+}
+
+/// Runs `stackgate <args> --format json` and returns (exit code, parsed document).
+fn gate_json(args: &[&str]) -> (i32, Value) {
+    let output = stackgate()
+        .args(args)
+        .args(["--format", "json"])
+        .output()
+        .expect("stackgate runs");
+    let stdout = String::from_utf8(output.stdout).expect("stdout is UTF-8");
+    let doc: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout of {args:?} is not JSON ({e}):\n{stdout}\nstderr:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    let code = output.status.code().expect("stackgate exits with a code");
+    (code, doc)
+}
+
+/// Runs phase `phase` on fixture world `name` with `--format json`.
+fn gate_on_world(phase: &str, name: &str) -> (i32, Value) {
+    let dir = world(name);
+    assert!(
+        dir.join("world.toml").is_file(),
+        "fixture world {} is not there yet",
+        dir.display()
+    );
+    gate_json(&["gate", "--phase", phase, "--world", dir.to_str().unwrap()])
+}
+
+fn verdict<'a>(doc: &'a Value, id: &str) -> &'a Value {
+    doc["verdicts"]
+        .as_array()
+        .expect("verdicts is an array")
+        .iter()
+        .find(|v| v["id"] == id)
+        .unwrap_or_else(|| panic!("no verdict {id} in\n{doc:#}"))
+}
+
+fn status_of<'a>(doc: &'a Value, id: &str) -> &'a str {
+    verdict(doc, id)["status"]
+        .as_str()
+        .expect("a verdict's status is a string")
+}
+
+/// Every verdict's (id, status), for assertion messages and whole-run checks.
+fn statuses(doc: &Value) -> BTreeMap<String, String> {
+    doc["verdicts"]
+        .as_array()
+        .expect("verdicts is an array")
+        .iter()
+        .map(|v| {
+            (
+                v["id"].as_str().unwrap().to_string(),
+                v["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The evidence lines of a verdict with the given mark ("bad", "missing", ...).
+fn evidence_marked<'a>(doc: &'a Value, id: &str, mark: &str) -> Vec<&'a Value> {
+    verdict(doc, id)["evidence"]
+        .as_array()
+        .expect("evidence is an array")
+        .iter()
+        .filter(|e| e["mark"] == mark)
+        .collect()
+}
+
+fn assert_run(doc: &Value, code: i32, expected_code: i32, expected_result: &str) {
+    assert_eq!(
+        code,
+        expected_code,
+        "exit code; verdicts: {:?}",
+        statuses(doc)
+    );
+    assert_eq!(doc["exit_code"], expected_code, "exit_code in the document");
+    assert_eq!(
+        doc["result"],
+        expected_result,
+        "verdicts: {:?}",
+        statuses(doc)
+    );
+}
+
+fn read_json(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
+}
+
+/// One unit of a `juju status` document, principal or subordinate.
+struct UnitInfo<'a> {
+    name: String,
+    /// Key path, e.g. `applications.keystone.units.keystone/0.subordinates.keystone-hacluster/0`.
+    path: String,
+    subordinate: bool,
+    unit: &'a Value,
+}
+
+/// Walks every unit of a raw `juju status --format=json` document (the fixture itself,
+/// not stackgate's model of it), so the tests find the faulty unit independently.
+fn units_of(status: &Value) -> Vec<UnitInfo<'_>> {
+    fn push<'a>(
+        out: &mut Vec<UnitInfo<'a>>,
+        name: &str,
+        unit: &'a Value,
+        path: String,
+        subordinate: bool,
+    ) {
+        if let Some(subs) = unit.get("subordinates").and_then(Value::as_object) {
+            for (sub_name, sub) in subs {
+                push(
+                    out,
+                    sub_name,
+                    sub,
+                    format!("{path}.subordinates.{sub_name}"),
+                    true,
+                );
+            }
+        }
+        out.push(UnitInfo {
+            name: name.to_string(),
+            path,
+            subordinate,
+            unit,
+        });
+    }
+    let mut out = Vec::new();
+    for (app, application) in status["applications"].as_object().expect("applications") {
+        if let Some(units) = application.get("units").and_then(Value::as_object) {
+            for (name, unit) in units {
+                push(
+                    &mut out,
+                    name,
+                    unit,
+                    format!("applications.{app}.units.{name}"),
+                    false,
+                );
+            }
+        }
+    }
+    out
+}
+
+/// Whether an evidence line's subject names this unit as a word ("unit glance/0",
+/// "glance/0: ..."), not as a prefix of another unit's name.
+fn names_unit(evidence: &Value, unit: &str) -> bool {
+    evidence["subject"]
+        .as_str()
+        .unwrap_or("")
+        .split(|c: char| c.is_whitespace() || c == ':')
+        .any(|word| word == unit)
+}
+
+fn current<'a>(unit: &'a Value, key: &str) -> Option<&'a str> {
+    unit.get(key)?.get("current")?.as_str()
+}
+
+/// `stackgate` output of an unbounded-stdin run: code (None if we had to kill it),
+/// stdout, stderr and wall time.
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+    elapsed: Duration,
+}
+
+impl Run {
+    fn all(&self) -> String {
+        format!("--- stdout\n{}--- stderr\n{}", self.stdout, self.stderr)
+    }
+}
+
+/// Runs the binary with PATH led by `path_first`, its stdin a pipe this test holds open
+/// and never writes (so a child that inherited stackgate's stdin would block on a read
+/// instead of seeing EOF), and kills it after `limit`.
+fn run_bounded(args: &[&str], path_first: &Path, limit: Duration) -> Run {
+    let mut path = vec![path_first.to_path_buf()];
+    path.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_stackgate"))
+        .args(args)
+        .env("PATH", std::env::join_paths(path).expect("PATH joins"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("stackgate spawns");
+    let started = Instant::now();
+    let held_stdin = child.stdin.take();
+    let mut out = child.stdout.take().expect("stdout piped");
+    let mut err = child.stderr.take().expect("stderr piped");
+    let out_reader = thread::spawn(move || {
+        let mut s = String::new();
+        let _ = out.read_to_string(&mut s);
+        s
+    });
+    let err_reader = thread::spawn(move || {
+        let mut s = String::new();
+        let _ = err.read_to_string(&mut s);
+        s
+    });
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            break Some(status);
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        thread::sleep(Duration::from_millis(10));
+    };
+    let elapsed = started.elapsed();
+    drop(held_stdin);
+    Run {
+        code: status.and_then(|s| s.code()),
+        stdout: out_reader.join().expect("stdout reader"),
+        stderr: err_reader.join().expect("stderr reader"),
+        elapsed,
+    }
+}
+
+/// True while `pid` is a live process: /proc/<pid> exists and is not a zombie. A killed
+/// process whose parent is gone may stay a zombie if PID 1 does not reap; it is dead.
+fn pid_alive(pid: u32) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    // Format: `pid (comm) S ...`; comm may hold spaces or parens, so split at the last ')'.
+    let state = stat
+        .rsplit_once(')')
+        .and_then(|(_, rest)| rest.split_whitespace().next())
+        .unwrap_or("?");
+    !matches!(state, "Z" | "X" | "x")
+}
+
+fn pid_cmdline(pid: u32) -> String {
+    std::fs::read(format!("/proc/{pid}/cmdline"))
+        .map(|b| String::from_utf8_lossy(&b).replace('\0', " "))
+        .unwrap_or_default()
+}
+
+/// A fake `juju` in its own tempdir: a bash script that logs its argv to `calls.log`
+/// and its pid to `pids`, then runs `body` (which can use `$FAKE_DIR`). Dropping it
+/// SIGKILLs (by pid) any process it recorded that is still alive and still a sleep or
+/// the script, then removes the dir.
+struct FakeJuju {
+    dir: TempDir,
+}
+
+impl FakeJuju {
+    fn new(body: &str) -> FakeJuju {
+        let dir = tempfile::Builder::new()
+            .prefix("stackgate-fake-juju-")
+            .tempdir()
+            .expect("tempdir");
+        let d = dir.path().display().to_string();
+        assert!(
+            !d.contains('\''),
+            "tempdir path must not hold a single quote"
+        );
+        let script = format!(
+            "#!/bin/bash\n\
+             # Fake juju written by tests/cli.rs. Never touches the network.\n\
+             FAKE_DIR='{d}'\n\
+             echo \"$*\" >> \"$FAKE_DIR/calls.log\"\n\
+             echo \"$$\" >> \"$FAKE_DIR/pids\"\n\
+             {body}\n"
+        );
+        let path = dir.path().join("juju");
+        std::fs::write(&path, script).expect("write fake juju");
+        set_mode(&path, 0o755);
+        FakeJuju { dir }
+    }
+
+    /// The healthy pre-vault cloud: status, whoami and models from the fixture,
+    /// anything else an error.
+    fn healthy() -> FakeJuju {
+        let fixture = |f: &str| world("phase02-pre-vault").join(f).display().to_string();
+        FakeJuju::new(&format!(
+            "case \"$*\" in\n\
+             \x20 'status -m openstack --format=json') cat '{}' ;;\n\
+             \x20 'whoami --format=json') cat '{}' ;;\n\
+             \x20 'models --format=json') cat '{}' ;;\n\
+             \x20 *) echo \"ERROR fake juju: unexpected argv: $*\" >&2; exit 1 ;;\n\
+             esac",
+            fixture("juju-status.json"),
+            fixture("juju-whoami.json"),
+            fixture("juju-models.json"),
+        ))
+    }
+
+    fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Every argv the fake ran, one line each, in order.
+    fn calls(&self) -> Vec<String> {
+        std::fs::read_to_string(self.dir().join("calls.log"))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// Every pid the fake recorded (its own, and grandchildren a body writes there).
+    fn pids(&self) -> Vec<u32> {
+        std::fs::read_to_string(self.dir().join("pids"))
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.trim().parse().ok())
+            .collect()
+    }
+
+    /// Polls up to `grace` for every recorded pid to be gone; returns the live ones.
+    fn survivors_after(&self, grace: Duration) -> Vec<(u32, String)> {
+        let started = Instant::now();
+        loop {
+            let alive: Vec<(u32, String)> = self
+                .pids()
+                .into_iter()
+                .filter(|&p| pid_alive(p))
+                .map(|p| (p, pid_cmdline(p)))
+                .collect();
+            if alive.is_empty() || started.elapsed() > grace {
+                return alive;
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for FakeJuju {
+    fn drop(&mut self) {
+        // Clean up after a failed assertion: only pids this fake recorded, only while
+        // they still look like ours (pid reuse), one by one.
+        for pid in self.pids() {
+            let cmd = pid_cmdline(pid);
+            if pid_alive(pid) && (cmd.contains("sleep") || cmd.contains("juju")) {
+                let _ = std::process::Command::new("kill")
+                    .args(["-KILL", &pid.to_string()])
+                    .status();
+            }
+        }
+    }
+}
+
+/// A fake body that hangs: a `sleep 1000` child, its pid recorded so the test can prove
+/// it was killed (and kill it if not), and a `wait` for it.
+const HANG: &str = "sleep 1000 &\necho \"$!\" >> \"$FAKE_DIR/pids\"\nwait";
+
+fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+}
+
+// ---------------------------------------------------------------------------------
+// 1. Fresh-clone commands (embedded default worlds)
+// ---------------------------------------------------------------------------------
+
+/// Seed 004 phase-02 pre-flight census: 31 principals, 63 units; active 51, blocked 2,
+/// waiting 9, unknown 1. A fresh clone must reproduce it with no flags at all.
+#[test]
+fn fresh_clone_phase02_passes_and_prints_the_seed_004_census() {
+    stackgate()
+        .args(["gate", "--phase", "02"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "units=63 (principals=31 subordinates=32) active=51 blocked=2 waiting=9 maintenance=0 unknown=1 workload-error=0 juju-status-error=0",
+        ))
+        .stdout(predicate::str::contains("world testcloud/phase02-pre-vault"))
+        // P02-D is PROCEED, which ranks above PASS in a run.
+        .stdout(predicate::str::contains("result: PROCEED (exit 0)"));
+}
+
+#[test]
+fn fresh_clone_phase03_passes_on_the_settled_world() {
+    stackgate()
+        .args(["gate", "--phase", "03"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("world testcloud/phase03-settled"))
+        .stdout(predicate::str::contains("PASS          P03-ACCEPT"));
+}
+
+#[test]
+fn list_prints_every_gate_with_its_phase_and_tags() {
+    let output = stackgate()
+        .arg("list")
+        .assert()
+        .code(0)
+        .get_output()
+        .clone();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let expected = [
+        ("P02-A", "02"),
+        ("P02-B", "02"),
+        ("P02-C", "02"),
+        ("P02-D", "02"),
+        ("P02-E", "02"),
+        ("P03-ACCEPT", "03"),
+    ];
+    for (id, phase) in expected {
+        let line = stdout
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(id))
+            .unwrap_or_else(|| panic!("no line for {id} in:\n{stdout}"));
+        assert!(line.contains(&format!("phase {phase}")), "{line}");
+        for tag in [
+            format!("@phase-{phase}"),
+            format!("@gate-{id}"),
+            "@read-only".to_string(),
+        ] {
+            assert!(
+                line.split_whitespace().any(|w| w == tag),
+                "{id}: no tag {tag} in {line:?}"
+            );
+        }
+    }
+    // Every line, including gates of other phases, has the same shape:
+    // `<ID> phase <NN> @phase-<NN> @gate-<ID> ...`, and IDs are unique.
+    let mut ids = Vec::new();
+    for line in stdout.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        assert!(words.len() >= 5, "{line:?}");
+        let (id, phase) = (words[0], words[2]);
+        assert_eq!(words[1], "phase", "{line:?}");
+        assert_eq!(words[3], format!("@phase-{phase}"), "{line:?}");
+        assert_eq!(words[4], format!("@gate-{id}"), "{line:?}");
+        assert!(id.starts_with(&format!("P{phase}-")), "{line:?}");
+        assert!(
+            words
+                .iter()
+                .any(|w| *w == "@read-only" || *w == "@mutation"),
+            "every gate is tagged read-only or mutation: {line:?}"
+        );
+        ids.push(id);
+    }
+    let n = ids.len();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), n, "gate ids are unique:\n{stdout}");
+}
+
+// ---------------------------------------------------------------------------------
+// 2. Exit codes on every fixture world (fixtures/README.md table)
+// ---------------------------------------------------------------------------------
+
+#[test]
+fn world_phase02_pre_vault_passes_every_gate() {
+    let (code, doc) = gate_on_world("02", "phase02-pre-vault");
+    assert_run(&doc, code, 0, "PROCEED");
+    for id in ["P02-A", "P02-B", "P02-C", "P02-E"] {
+        assert_eq!(status_of(&doc, id), "PASS", "{id}");
+    }
+    assert_eq!(status_of(&doc, "P02-D"), "PROCEED");
+}
+
+/// The irreversibility guard: an initialized (sealed) vault must stop `vault operator
+/// init` from being run again.
+#[test]
+fn world_vault_initialized_holds_p02_d() {
+    let (code, doc) = gate_on_world("02", "phase02-vault-initialized");
+    assert_run(&doc, code, 1, "HOLD");
+    assert_eq!(status_of(&doc, "P02-D"), "HOLD");
+    for id in ["P02-A", "P02-B", "P02-C", "P02-E"] {
+        assert_eq!(status_of(&doc, id), "PASS", "{id}");
+    }
+}
+
+#[test]
+fn world_mysql_offline_fails_p02_c() {
+    let (code, doc) = gate_on_world("02", "phase02-mysql-offline");
+    assert_run(&doc, code, 1, "FAIL");
+    assert_eq!(status_of(&doc, "P02-C"), "FAIL");
+    assert!(!evidence_marked(&doc, "P02-C", "bad").is_empty());
+    assert_eq!(status_of(&doc, "P02-D"), "PROCEED");
+}
+
+#[test]
+fn world_mysql_two_rw_fails_p02_c() {
+    let (code, doc) = gate_on_world("02", "phase02-mysql-two-rw");
+    assert_run(&doc, code, 1, "FAIL");
+    assert_eq!(status_of(&doc, "P02-C"), "FAIL");
+    let bad = evidence_marked(&doc, "P02-C", "bad");
+    assert!(
+        bad.iter()
+            .any(|e| e["property"].as_str().unwrap_or("").contains("Mode: R/W")),
+        "P02-C must name the R/W count: {bad:?}"
+    );
+}
+
+/// DOCFIX-044: a subordinate's failed hook, in the shape juju 3.6 prints it
+/// (workload-status error, juju-status idle), must fail P02-E and name the unit.
+#[test]
+fn world_subordinate_hook_error_fails_p02_e_naming_the_unit() {
+    let name = "phase02-subordinate-hook-error";
+    let status = read_json(&world(name).join("juju-status.json"));
+    let faulty: Vec<_> = units_of(&status)
+        .into_iter()
+        .filter(|u| current(u.unit, "workload-status") == Some("error"))
+        .collect();
+    assert_eq!(faulty.len(), 1, "the world has one unit in error");
+    let unit = &faulty[0];
+    assert!(unit.subordinate, "{} is a subordinate", unit.name);
+    assert_eq!(
+        current(unit.unit, "juju-status"),
+        Some("idle"),
+        "juju's shape"
+    );
+
+    let (code, doc) = gate_on_world("02", name);
+    assert_run(&doc, code, 1, "FAIL");
+    assert_eq!(status_of(&doc, "P02-E"), "FAIL");
+    let bad = evidence_marked(&doc, "P02-E", "bad");
+    assert!(
+        bad.iter()
+            .any(|e| { names_unit(e, &unit.name) && e["property"] == "workload-status" }),
+        "P02-E must name {}: {bad:?}",
+        unit.name
+    );
+    assert_eq!(verdict(&doc, "P02-E")["metrics"]["workload_error"], 1);
+}
+
+/// DOCFIX-044: the unit agent state is `juju-status` (units have no `agent-status`); a
+/// subordinate with juju-status error must fail P02-E, and the evidence says juju-status.
+#[test]
+fn world_subordinate_agent_error_fails_p02_e_on_juju_status() {
+    let name = "phase02-subordinate-agent-error";
+    let status = read_json(&world(name).join("juju-status.json"));
+    let faulty: Vec<_> = units_of(&status)
+        .into_iter()
+        .filter(|u| current(u.unit, "juju-status") == Some("error"))
+        .collect();
+    assert_eq!(
+        faulty.len(),
+        1,
+        "the world has one unit with juju-status error"
+    );
+    let unit = &faulty[0];
+    assert!(unit.subordinate, "{} is a subordinate", unit.name);
+    assert_ne!(current(unit.unit, "workload-status"), Some("error"));
+
+    let (code, doc) = gate_on_world("02", name);
+    assert_run(&doc, code, 1, "FAIL");
+    assert_eq!(status_of(&doc, "P02-E"), "FAIL");
+    let bad = evidence_marked(&doc, "P02-E", "bad");
+    assert!(
+        bad.iter()
+            .any(|e| { names_unit(e, &unit.name) && e["property"] == "juju-status" }),
+        "P02-E must name {} with juju-status: {bad:?}",
+        unit.name
+    );
+    assert_eq!(verdict(&doc, "P02-E")["metrics"]["juju_status_error"], 1);
+}
+
+#[test]
+fn world_workload_error_fails_p02_e_naming_the_principal() {
+    let name = "phase02-workload-error";
+    let status = read_json(&world(name).join("juju-status.json"));
+    let faulty: Vec<_> = units_of(&status)
+        .into_iter()
+        .filter(|u| current(u.unit, "workload-status") == Some("error"))
+        .collect();
+    assert_eq!(faulty.len(), 1);
+    let unit = &faulty[0];
+    assert!(!unit.subordinate, "{} is a principal", unit.name);
+
+    let (code, doc) = gate_on_world("02", name);
+    assert_run(&doc, code, 1, "FAIL");
+    assert_eq!(status_of(&doc, "P02-E"), "FAIL");
+    let bad = evidence_marked(&doc, "P02-E", "bad");
+    assert!(
+        bad.iter()
+            .any(|e| names_unit(e, &unit.name) && e["property"] == "workload-status"),
+        "P02-E must name {}: {bad:?}",
+        unit.name
+    );
+}
+
+#[test]
+fn world_machine_down_fails_p02_b_naming_the_machine() {
+    let name = "phase02-machine-down";
+    let status = read_json(&world(name).join("juju-status.json"));
+    let down: Vec<&String> = status["machines"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, m)| current(m, "juju-status") == Some("down"))
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(down.len(), 1, "the world has one machine down");
+
+    let (code, doc) = gate_on_world("02", name);
+    assert_run(&doc, code, 1, "FAIL");
+    assert_eq!(status_of(&doc, "P02-B"), "FAIL");
+    let bad = evidence_marked(&doc, "P02-B", "bad");
+    assert!(
+        bad.iter().any(|e| {
+            e["subject"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with(&format!("machine {} ", down[0]))
+                && e["actual"].as_str().unwrap_or("").starts_with("down")
+        }),
+        "P02-B must name machine {}: {bad:?}",
+        down[0]
+    );
+}
+
+/// A stale macaroon with no terminal: every phase-02 gate is PRECONDITION with a message
+/// telling the operator to log in, never a FAIL or PASS.
+#[test]
+fn world_login_expired_is_precondition_saying_the_login_has_expired() {
+    let dir = world("phase02-login-expired");
+    stackgate()
+        .args(["gate", "--phase", "02", "--world", dir.to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stdout(predicate::str::contains("login has expired"));
+    let (code, doc) = gate_on_world("02", "phase02-login-expired");
+    assert_run(&doc, code, 2, "PRECONDITION");
+    // P02-A too: whoami still answers from the client store, but its controller call
+    // (`juju models`) hits the prompt.
+    for (id, argv) in [
+        ("P02-A", MODELS_ARGV),
+        ("P02-B", STATUS_ARGV),
+        ("P02-C", STATUS_ARGV),
+        ("P02-D", STATUS_ARGV),
+        ("P02-E", STATUS_ARGV),
+    ] {
+        assert_eq!(status_of(&doc, id), "PRECONDITION", "{id}");
+        let summary = verdict(&doc, id)["summary"].as_str().unwrap();
+        assert!(summary.contains("login has expired"), "{id}: {summary}");
+        assert!(summary.contains(argv), "{id}: {summary}");
+    }
+}
+
+/// R2 / DOCFIX-044: a unit without its `juju-status` key is PRECONDITION naming the key
+/// path, never "0 errors found" and never exit 0.
+#[test]
+fn world_unit_missing_juju_status_is_precondition_naming_the_key_path() {
+    let name = "phase02-unit-missing-juju-status";
+    let status = read_json(&world(name).join("juju-status.json"));
+    let missing: Vec<_> = units_of(&status)
+        .into_iter()
+        .filter(|u| u.unit.get("juju-status").is_none())
+        .collect();
+    assert_eq!(
+        missing.len(),
+        1,
+        "the world has one unit without juju-status"
+    );
+    let key_path = format!("{}.juju-status", missing[0].path);
+
+    let (code, doc) = gate_on_world("02", name);
+    assert_ne!(code, 0, "a missing key must never pass");
+    assert_run(&doc, code, 2, "PRECONDITION");
+    assert_eq!(status_of(&doc, "P02-E"), "PRECONDITION");
+    let summary = verdict(&doc, "P02-E")["summary"].as_str().unwrap();
+    assert!(
+        summary.contains(&key_path),
+        "{summary} should name {key_path}"
+    );
+    let missing_lines = evidence_marked(&doc, "P02-E", "missing");
+    assert!(
+        missing_lines
+            .iter()
+            .any(|e| e["subject"] == key_path.as_str()),
+        "{missing_lines:?}"
+    );
+}
+
+#[test]
+fn world_phase03_settled_passes_p03_accept() {
+    let (code, doc) = gate_on_world("03", "phase03-settled");
+    assert_run(&doc, code, 0, "PASS");
+    assert_eq!(status_of(&doc, "P03-ACCEPT"), "PASS");
+    assert_eq!(statuses(&doc).len(), 1);
+}
+
+/// R4: another application blocked while the count of non-active units still equals
+/// the allowlist's must fail (identity, not counts).
+#[test]
+fn world_phase03_unexpected_blocked_fails_p03_accept() {
+    let (code, doc) = gate_on_world("03", "phase03-unexpected-blocked");
+    assert_run(&doc, code, 1, "FAIL");
+    assert_eq!(status_of(&doc, "P03-ACCEPT"), "FAIL");
+    assert_eq!(verdict(&doc, "P03-ACCEPT")["metrics"]["unexpected"], 1);
+}
+
+/// R2 in phase 03: the acceptance walk on a document missing a unit's juju-status is
+/// PRECONDITION, never PASS.
+#[test]
+fn world_phase03_on_unit_missing_juju_status_is_precondition() {
+    let (code, doc) = gate_on_world("03", "phase02-unit-missing-juju-status");
+    assert_run(&doc, code, 2, "PRECONDITION");
+    assert_eq!(status_of(&doc, "P03-ACCEPT"), "PRECONDITION");
+    let summary = verdict(&doc, "P03-ACCEPT")["summary"].as_str().unwrap();
+    assert!(summary.contains("juju-status"), "{summary}");
+}
+
+#[test]
+fn gate_flag_runs_only_the_chosen_gate() {
+    let (code, doc) = gate_json(&[
+        "gate",
+        "--phase",
+        "02",
+        "--gate",
+        "p02-c",
+        "--world",
+        world("phase02-mysql-offline").to_str().unwrap(),
+    ]);
+    assert_run(&doc, code, 1, "FAIL");
+    assert_eq!(statuses(&doc).keys().collect::<Vec<_>>(), ["P02-C"]);
+    let reads: Vec<&str> = doc["reads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["argv"].as_str().unwrap())
+        .collect();
+    assert_eq!(reads, [STATUS_ARGV], "P02-C reads only juju status");
+}
+
+// ---------------------------------------------------------------------------------
+// 3. A real recording plus a manifest line runs
+// ---------------------------------------------------------------------------------
+
+/// The recordings phase 02 reads, as (file in phase02-pre-vault, argv as TOML).
+const RECORDINGS: [(&str, &str); 3] = [
+    (
+        "juju-status.json",
+        r#"["juju", "status", "-m", "openstack", "--format=json"]"#,
+    ),
+    ("juju-whoami.json", r#"["juju", "whoami", "--format=json"]"#),
+    ("juju-models.json", r#"["juju", "models", "--format=json"]"#),
+];
+
+/// fixtures/README.md "Adding a real recording": copy each raw stdout in unchanged and
+/// add one [[command]] line per argv. `skip` leaves one recording out.
+fn world_from_recordings(skip: Option<&str>) -> TempDir {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let source = world("phase02-pre-vault");
+    let mut manifest = String::from(
+        "profile = \"testcloud\"\n\
+         description = \"recordings copied in unchanged\"\n",
+    );
+    for (file, argv) in RECORDINGS {
+        if skip == Some(file) {
+            continue;
+        }
+        std::fs::copy(source.join(file), tmp.path().join(file))
+            .unwrap_or_else(|e| panic!("copy {file}: {e}"));
+        manifest.push_str(&format!(
+            "\n[[command]]\nargv = {argv}\nstdout = \"{file}\"\n"
+        ));
+    }
+    std::fs::write(tmp.path().join("world.toml"), manifest).expect("write world.toml");
+    tmp
+}
+
+#[test]
+fn a_real_recording_plus_a_manifest_line_runs() {
+    let tmp = world_from_recordings(None);
+    let source = world("phase02-pre-vault");
+    for (file, _) in RECORDINGS {
+        assert_eq!(
+            std::fs::read(tmp.path().join(file)).unwrap(),
+            std::fs::read(source.join(file)).unwrap(),
+            "{file} is byte for byte the recording"
+        );
+    }
+    let (code, doc) = gate_json(&[
+        "gate",
+        "--phase",
+        "02",
+        "--world",
+        tmp.path().to_str().unwrap(),
+    ]);
+    assert_run(&doc, code, 0, "PROCEED");
+    assert_eq!(verdict(&doc, "P02-E")["metrics"]["units"], 63);
+}
+
+/// Replay never answers an argv the world lacks with empty output: the gate that needs
+/// it is PRECONDITION and its evidence names the argv (RunError::NotInWorld).
+#[test]
+fn a_world_without_whoami_is_p02_a_precondition_naming_the_argv() {
+    let tmp = world_from_recordings(Some("juju-whoami.json"));
+    let (code, doc) = gate_json(&[
+        "gate",
+        "--phase",
+        "02",
+        "--world",
+        tmp.path().to_str().unwrap(),
+    ]);
+    assert_run(&doc, code, 2, "PRECONDITION");
+    assert_eq!(status_of(&doc, "P02-A"), "PRECONDITION");
+    let missing = evidence_marked(&doc, "P02-A", "missing");
+    assert!(
+        missing.iter().any(|e| {
+            let actual = e["actual"].as_str().unwrap_or("");
+            actual.contains(&format!("`{WHOAMI_ARGV}`"))
+                && actual.contains("is not in fixture world")
+        }),
+        "{missing:?}"
+    );
+    for id in ["P02-B", "P02-C", "P02-E"] {
+        assert_eq!(status_of(&doc, id), "PASS", "{id}");
+    }
+    let whoami_read = doc["reads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["argv"] == WHOAMI_ARGV)
+        .expect("the failed whoami read is logged");
+    assert!(whoami_read["exit_code"].is_null());
+    assert!(
+        whoami_read["error"]
+            .as_str()
+            .unwrap()
+            .contains("not in fixture world")
+    );
+}
+
+// ---------------------------------------------------------------------------------
+// 4-6. --live against fake juju scripts
+// ---------------------------------------------------------------------------------
+
+/// End to end through the Live runner. Four gates read `juju status`, P02-A reads
+/// `juju whoami` and `juju models`: the snapshot runs each distinct argv exactly once.
+#[test]
+fn live_runs_each_distinct_argv_once_and_passes() {
+    let fake = FakeJuju::healthy();
+    let run = run_bounded(
+        &["gate", "--phase", "02", "--live", "--format", "json"],
+        fake.dir(),
+        Duration::from_secs(30),
+    );
+    assert_eq!(run.code, Some(0), "{}", run.all());
+    let doc: Value = serde_json::from_str(&run.stdout).expect("JSON report");
+    assert_eq!(doc["source"], "live");
+    assert_eq!(doc["result"], "PROCEED", "{}", run.all());
+    let mut calls = fake.calls();
+    calls.sort();
+    let expected: Vec<&str> = PHASE02_ARGVS
+        .iter()
+        .map(|a| a.strip_prefix("juju ").unwrap())
+        .collect();
+    assert_eq!(calls, expected, "each distinct argv runs exactly once");
+    let mut reads: Vec<(String, Value)> = doc["reads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["argv"].as_str().unwrap().to_string(),
+                r["exit_code"].clone(),
+            )
+        })
+        .collect();
+    reads.sort_by(|a, b| a.0.cmp(&b.0));
+    let expected: Vec<(String, Value)> = PHASE02_ARGVS
+        .iter()
+        .map(|a| (a.to_string(), Value::from(0)))
+        .collect();
+    assert_eq!(reads, expected);
+    assert!(fake.survivors_after(Duration::from_secs(2)).is_empty());
+}
+
+/// A hung CLI (and a grandchild it started that holds the pipes) must not hang the
+/// gate: at the timeout the whole process group is killed and the read is PRECONDITION.
+#[test]
+fn live_timeout_kills_the_whole_process_group_and_exits_2() {
+    // Both sleeps inherit the pipes to stackgate; their pids go to the same file.
+    let fake = FakeJuju::new(&format!(
+        "sleep 1000 &\necho \"$!\" >> \"$FAKE_DIR/pids\"\n{HANG}"
+    ));
+    let run = run_bounded(
+        &["gate", "--phase", "02", "--live", "--timeout", "2"],
+        fake.dir(),
+        Duration::from_secs(30),
+    );
+    assert_eq!(run.code, Some(2), "{}", run.all());
+    assert!(
+        run.elapsed < Duration::from_secs(2 + 5),
+        "took {:?}",
+        run.elapsed
+    );
+    for argv in PHASE02_ARGVS {
+        assert!(
+            run.stdout
+                .contains(&format!("`{argv}` did not finish within 2s")),
+            "the report names {argv} and the timeout:\n{}",
+            run.all()
+        );
+    }
+    assert!(
+        run.stdout.contains("process group was killed"),
+        "{}",
+        run.all()
+    );
+    // One script per distinct argv, each with its two sleeps.
+    assert_eq!(
+        fake.calls().len(),
+        PHASE02_ARGVS.len(),
+        "{:?}",
+        fake.calls()
+    );
+    assert_eq!(
+        fake.pids().len(),
+        3 * PHASE02_ARGVS.len(),
+        "pids: {:?}",
+        fake.pids()
+    );
+    let survivors = fake.survivors_after(Duration::from_secs(2));
+    assert!(
+        survivors.is_empty(),
+        "processes outlived the timeout: {survivors:?}"
+    );
+}
+
+/// The stale-macaroon prompt seen on the jumphost. juju reads the password from stdin;
+/// stackgate gives the child a closed stdin, so the read sees EOF at once.
+const PROMPT: &str = "please enter password for jessea123 on juju-controller: ";
+
+/// A juju whose macaroon expired: `whoami` answers from the client store, every
+/// controller call (status, models) prompts, reads stdin, and on EOF runs `on_eof`.
+fn password_prompt_juju(on_eof: &str) -> FakeJuju {
+    let whoami = world("phase02-pre-vault").join("juju-whoami.json");
+    FakeJuju::new(&format!(
+        "case \"$*\" in\n\
+         \x20 'whoami --format=json') cat '{whoami}'; exit 0 ;;\n\
+         esac\n\
+         printf '%s' '{PROMPT}' >&2\n\
+         if read -r pw; then\n\
+         \x20 echo 'ERROR fake juju: stdin was not closed' >&2\n\
+         \x20 exit 3\n\
+         fi\n\
+         echo >&2\n\
+         {on_eof}",
+        whoami = whoami.display()
+    ))
+}
+
+/// P02-A / GATES.md: a login prompt with no terminal is PRECONDITION and must not hang.
+/// The test holds stackgate's own stdin open: a child that inherited it would block.
+#[test]
+fn live_password_prompt_fails_fast_saying_the_login_has_expired() {
+    let fake = password_prompt_juju(
+        "echo 'ERROR cannot log into controller \"juju-controller\": EOF' >&2\nexit 1",
+    );
+    let run = run_bounded(
+        &["gate", "--phase", "02", "--live"],
+        fake.dir(),
+        Duration::from_secs(30),
+    );
+    assert_eq!(run.code, Some(2), "{}", run.all());
+    assert!(
+        run.elapsed < Duration::from_secs(10),
+        "took {:?}",
+        run.elapsed
+    );
+    for argv in [MODELS_ARGV, STATUS_ARGV] {
+        assert!(
+            run.stdout.contains(&format!(
+                "`{argv}` asked for a password and there is no terminal: the juju login has expired"
+            )),
+            "{}",
+            run.all()
+        );
+    }
+    assert!(
+        !run.stdout.contains("stdin was not closed"),
+        "{}",
+        run.all()
+    );
+    assert!(fake.survivors_after(Duration::from_secs(2)).is_empty());
+}
+
+/// A CLI that on EOF keeps waiting (no error, no exit) is still bounded by --timeout.
+#[test]
+fn live_password_prompt_that_waits_forever_is_bounded_by_the_timeout() {
+    let fake = password_prompt_juju(HANG);
+    let run = run_bounded(
+        &["gate", "--phase", "02", "--live", "--timeout", "2"],
+        fake.dir(),
+        Duration::from_secs(30),
+    );
+    assert_eq!(run.code, Some(2), "{}", run.all());
+    assert!(
+        run.elapsed < Duration::from_secs(7),
+        "took {:?}",
+        run.elapsed
+    );
+    for argv in [MODELS_ARGV, STATUS_ARGV] {
+        assert!(
+            run.stdout
+                .contains(&format!("`{argv}` did not finish within 2s")),
+            "{}",
+            run.all()
+        );
+    }
+    let survivors = fake.survivors_after(Duration::from_secs(2));
+    assert!(survivors.is_empty(), "{survivors:?}");
+}
+
+// ---------------------------------------------------------------------------------
+// 7. The JSON document
+// ---------------------------------------------------------------------------------
+
+/// R6: reports carry argvs, never CLI output (it may hold secrets).
+#[test]
+fn json_report_carries_result_exit_code_verdicts_and_argv_only_reads() {
+    let output = stackgate()
+        .args(["gate", "--phase", "02", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(stdout.ends_with("}\n"), "one document and a newline");
+    let doc: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(doc["result"], "PROCEED");
+    assert_eq!(doc["exit_code"], 0);
+    assert_eq!(doc["phase"], "02");
+    assert_eq!(doc["profile"], "testcloud");
+    let verdicts = doc["verdicts"].as_array().unwrap();
+    assert_eq!(verdicts.len(), 5);
+    for v in verdicts {
+        for key in ["id", "phase", "status", "summary", "evidence", "metrics"] {
+            assert!(v.get(key).is_some(), "verdict lacks {key}: {v}");
+        }
+        let status = v["status"].as_str().unwrap();
+        assert!(
+            ["PASS", "PROCEED", "FAIL", "HOLD", "PRECONDITION", "SKIP"].contains(&status),
+            "{status}"
+        );
+    }
+    let reads = doc["reads"].as_array().unwrap();
+    let mut argvs: Vec<&str> = reads.iter().map(|r| r["argv"].as_str().unwrap()).collect();
+    argvs.sort_unstable();
+    assert_eq!(argvs, PHASE02_ARGVS);
+    for r in reads {
+        for key in r.as_object().unwrap().keys() {
+            assert!(
+                ["argv", "exit_code", "duration_ms", "error"].contains(&key.as_str()),
+                "a read carries only its argv and status, not {key}: {r}"
+            );
+        }
+    }
+    // Raw status content no gate reports (machine 0's MAAS instance id) is not echoed.
+    let raw = std::fs::read_to_string(world("phase02-pre-vault").join("juju-status.json")).unwrap();
+    assert!(raw.contains("\"instance-id\":\"x7ckpa\""));
+    assert!(
+        !stdout.contains("x7ckpa"),
+        "CLI stdout leaked into the report"
+    );
+}
+
+// ---------------------------------------------------------------------------------
+// 8. Snapshots of the text reports
+// ---------------------------------------------------------------------------------
+
+/// Replaces every "<digits> ms" with "[N] ms" (replay durations are 0, live are not).
+fn redact_durations(text: &str) -> String {
+    let re = regex::Regex::new(r"\d+ ms\b").unwrap();
+    re.replace_all(text, "[N] ms").into_owned()
+}
+
+/// Snapshots go to the top-level `snapshots/` directory as `<name>.snap`.
+fn assert_text_snapshot(name: &str, command: &str, text: &str) {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(manifest_dir().join("snapshots"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_description(command);
+    settings.set_omit_expression(true);
+    let text = redact_durations(text);
+    settings.bind(|| insta::assert_snapshot!(name, text));
+}
+
+fn stdout_of(args: &[&str], code: i32) -> String {
+    let output = stackgate()
+        .args(args)
+        .assert()
+        .code(code)
+        .get_output()
+        .clone();
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[test]
+fn snapshot_gate_phase02_default_text() {
+    let text = stdout_of(&["gate", "--phase", "02"], 0);
+    assert_text_snapshot(
+        "cli_gate_phase02_default",
+        "stackgate gate --phase 02",
+        &text,
+    );
+}
+
+#[test]
+fn snapshot_gate_phase03_default_text() {
+    let text = stdout_of(&["gate", "--phase", "03"], 0);
+    assert_text_snapshot(
+        "cli_gate_phase03_default",
+        "stackgate gate --phase 03",
+        &text,
+    );
+}
+
+#[test]
+fn snapshot_list() {
+    let text = stdout_of(&["list"], 0);
+    assert_text_snapshot("cli_list", "stackgate list", &text);
+}
+
+#[test]
+fn redaction_replaces_every_duration() {
+    assert_eq!(
+        redact_durations("    exit 0      120 ms  juju status\n    exit -        0 ms  x"),
+        "    exit 0      [N] ms  juju status\n    exit -        [N] ms  x"
+    );
+}
+
+// ---------------------------------------------------------------------------------
+// 9. Usage errors: exit 2, a message on stderr, nothing on stdout
+// ---------------------------------------------------------------------------------
+
+#[test]
+fn usage_unknown_phase_exits_2() {
+    stackgate()
+        .args(["gate", "--phase", "09"])
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains("no gates for phase 09"))
+        .stderr(predicate::str::contains("02, 03"));
+}
+
+#[test]
+fn usage_live_and_world_together_exit_2() {
+    stackgate()
+        .args(["gate", "--phase", "02", "--live", "--world", "x"])
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains("cannot be used with"));
+}
+
+#[test]
+fn usage_nonexistent_world_dir_exits_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    let missing = tmp.path().join("no-such-world");
+    stackgate()
+        .args([
+            "gate",
+            "--phase",
+            "02",
+            "--world",
+            missing.to_str().unwrap(),
+        ])
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains("failed to load fixture world"))
+        .stderr(predicate::str::contains("no-such-world"));
+}
+
+#[test]
+fn usage_gate_of_another_phase_exits_2() {
+    stackgate()
+        .args(["gate", "--phase", "02", "--gate", "P03-ACCEPT"])
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains(
+            "gate P03-ACCEPT is not a phase 02 gate",
+        ));
+}
+
+#[test]
+fn usage_zero_timeout_exits_2() {
+    stackgate()
+        .args(["gate", "--phase", "02", "--timeout", "0"])
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains(
+            "--timeout must be at least 1 second",
+        ));
+}
