@@ -64,6 +64,20 @@ fn gate_is(w: &mut GateWorld, gate: Gate, expected: Expected) -> Result<(), Stri
     }
 }
 
+#[then(expr = "gate {gate} routes to {word}")]
+fn gate_routes(w: &mut GateWorld, gate: Gate, route: String) -> Result<(), String> {
+    let v = w.verdict(gate)?;
+    if v.outcome.as_deref() == Some(route.as_str()) {
+        Ok(())
+    } else {
+        Err(format!(
+            "expected gate {} to route to {route}, the verdict was:\n{}",
+            gate.0.id,
+            describe(v)
+        ))
+    }
+}
+
 #[then(expr = "every gate of the run is {verdict}")]
 fn every_gate_is(w: &mut GateWorld, expected: Expected) -> Result<(), String> {
     let report = w.report()?;

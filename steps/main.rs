@@ -20,6 +20,9 @@ use stackgate::snapshot::Snapshot;
 #[derive(Debug, Default, cucumber::World)]
 pub struct GateWorld {
     pub profile: Option<Profile>,
+    /// Set when a scenario deliberately checks a world against another site's profile
+    /// (the D-058 drift check of a D-052 cloud).
+    pub foreign_profile: bool,
     pub fixture: Option<stackgate::world::World>,
     pub run: Option<GateRunResult>,
 }

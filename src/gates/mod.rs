@@ -1,8 +1,11 @@
 //! Gates: pure functions of (snapshot, profile) to a verdict with evidence. No I/O here;
 //! the rules R1-R7 of GATES.md live in these modules.
 
+mod phase00;
+mod phase01;
 mod phase02;
 mod phase03;
+mod substrate;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -152,6 +155,9 @@ pub struct Verdict {
     pub status: Status,
     pub summary: String,
     pub evidence: Vec<Evidence>,
+    /// A named outcome beyond the status (P00-ROUTE: CLEAN, DIRTY, PARTIAL, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
     /// Counts the gate reports (the P02-E census, ...), keyed by name.
     pub metrics: BTreeMap<String, u64>,
 }
@@ -164,8 +170,14 @@ impl Verdict {
             status,
             summary: summary.into(),
             evidence: Vec::new(),
+            outcome: None,
             metrics: BTreeMap::new(),
         }
+    }
+
+    pub fn with_outcome(mut self, outcome: impl Into<String>) -> Self {
+        self.outcome = Some(outcome.into());
+        self
     }
 
     /// PRECONDITION because a read failed (login expired, timeout, parse error, ...).
@@ -242,7 +254,12 @@ impl fmt::Debug for GateSpec {
 
 /// Every gate stackgate implements, in phase order.
 pub fn catalog() -> Vec<&'static GateSpec> {
-    phase02::GATES.iter().chain(phase03::GATES.iter()).collect()
+    phase00::GATES
+        .iter()
+        .chain(phase01::GATES.iter())
+        .chain(phase02::GATES.iter())
+        .chain(phase03::GATES.iter())
+        .collect()
 }
 
 /// The gates of one phase ("02").
@@ -315,6 +332,7 @@ mod tests {
             status,
             summary: String::new(),
             evidence: vec![],
+            outcome: None,
             metrics: BTreeMap::new(),
         }
     }

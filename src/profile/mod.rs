@@ -2,7 +2,10 @@
 //! allowlists, known findings). TOML, parsed in two stages: the raw file, then a
 //! validated [`Profile`] with compiled patterns, before any command runs.
 
+use std::net::Ipv4Addr;
 use std::path::Path;
+
+use ipnet::Ipv4Net;
 
 use regex::Regex;
 use serde::Deserialize;
@@ -28,6 +31,103 @@ struct RawProfile {
     phase03: RawPhase03,
     #[serde(default)]
     known_findings: Vec<RawFinding>,
+    maas: Option<MaasSite>,
+    #[serde(default)]
+    planes: Vec<RawPlane>,
+    #[serde(default)]
+    hosts: Vec<Host>,
+    carve: Option<Carve>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPlane {
+    name: String,
+    cidr: String,
+    vid: u16,
+    gateway: Option<String>,
+    #[serde(default)]
+    dns: Vec<String>,
+    #[serde(default)]
+    reserved: Vec<RawRange>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRange {
+    start: String,
+    end: String,
+    purpose: String,
+}
+
+/// The MAAS side of the site.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MaasSite {
+    pub profile: String,
+    pub host_tag: String,
+    #[serde(default)]
+    pub protected: Vec<String>,
+    #[serde(default)]
+    pub retired: Vec<String>,
+    #[serde(default)]
+    pub previous_system_ids: Vec<String>,
+}
+
+/// One network plane, identified by its CIDR (rule R1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plane {
+    pub name: String,
+    pub cidr: Ipv4Net,
+    pub vid: u16,
+    pub gateway: Option<Ipv4Addr>,
+    pub dns: Vec<Ipv4Addr>,
+    pub reserved: Vec<ReservedRange>,
+}
+
+impl Plane {
+    /// The host's address on this plane: the network's third octet block plus `octet`.
+    pub fn host_address(&self, octet: u8) -> Ipv4Addr {
+        let base = u32::from(self.cidr.network());
+        Ipv4Addr::from(base + u32::from(octet))
+    }
+}
+
+/// A reserved IP range a plane must carry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReservedRange {
+    pub start: Ipv4Addr,
+    pub end: Ipv4Addr,
+    pub purpose: String,
+}
+
+/// A host of the cloud, by hostname (never by system_id: DOCFIX-040).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Host {
+    pub hostname: String,
+    pub octet: u8,
+}
+
+/// The Pattern A interface carve.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Carve {
+    pub boot_nic: String,
+    pub boot_plane: String,
+    #[serde(default)]
+    pub phase01_links: Vec<String>,
+    pub links: Vec<CarveLink>,
+    #[serde(default)]
+    pub forbidden: Vec<String>,
+}
+
+/// Which interface carries the STATIC address on which plane.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CarveLink {
+    pub interface: String,
+    pub plane: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -127,9 +227,18 @@ pub struct Profile {
     pub vault: VaultExpectation,
     pub phase03_allow: Vec<Allowance>,
     pub known_findings: Vec<KnownFinding>,
+    /// The MAAS substrate; `None` for a profile that covers only later phases.
+    pub maas: Option<MaasSite>,
+    pub planes: Vec<Plane>,
+    pub hosts: Vec<Host>,
+    pub carve: Option<Carve>,
 }
 
 impl Profile {
+    pub fn plane(&self, name: &str) -> Option<&Plane> {
+        self.planes.iter().find(|p| p.name == name)
+    }
+
     /// The embedded testcloud profile.
     pub fn testcloud() -> Profile {
         Profile::parse(TESTCLOUD, "embedded testcloud")
@@ -189,7 +298,75 @@ impl Profile {
                 })
             })
             .collect::<Result<Vec<_>, ProfileError>>()?;
+        let planes = raw
+            .planes
+            .into_iter()
+            .map(|p| {
+                let what = format!("plane {}", p.name);
+                let addr = |field: &str, v: &str| {
+                    v.parse::<Ipv4Addr>()
+                        .map_err(|e| fail(format!("{what} {field} {v:?}: {e}")))
+                };
+                let cidr: Ipv4Net = p
+                    .cidr
+                    .parse()
+                    .map_err(|e| fail(format!("{what} cidr {:?}: {e}", p.cidr)))?;
+                if cidr != cidr.trunc() {
+                    return Err(fail(format!("{what} cidr {cidr} has host bits set")));
+                }
+                let reserved = p
+                    .reserved
+                    .iter()
+                    .map(|r| {
+                        let (start, end) = (
+                            addr("reserved start", &r.start)?,
+                            addr("reserved end", &r.end)?,
+                        );
+                        if !(cidr.contains(&start) && cidr.contains(&end) && start <= end) {
+                            return Err(fail(format!(
+                                "{what}: reserved {start}-{end} is not inside {cidr}"
+                            )));
+                        }
+                        Ok(ReservedRange {
+                            start,
+                            end,
+                            purpose: r.purpose.clone(),
+                        })
+                    })
+                    .collect::<Result<Vec<_>, ProfileError>>()?;
+                Ok(Plane {
+                    gateway: p
+                        .gateway
+                        .as_deref()
+                        .map(|g| addr("gateway", g))
+                        .transpose()?,
+                    dns: p
+                        .dns
+                        .iter()
+                        .map(|d| addr("dns", d))
+                        .collect::<Result<_, _>>()?,
+                    name: p.name,
+                    cidr,
+                    vid: p.vid,
+                    reserved,
+                })
+            })
+            .collect::<Result<Vec<_>, ProfileError>>()?;
+        if let Some(carve) = &raw.carve {
+            for link in &carve.links {
+                if !planes.iter().any(|p| p.name == link.plane) {
+                    return Err(fail(format!(
+                        "carve link {} names unknown plane {}",
+                        link.interface, link.plane
+                    )));
+                }
+            }
+        }
         Ok(Profile {
+            maas: raw.maas,
+            planes,
+            hosts: raw.hosts,
+            carve: raw.carve,
             name: raw.name,
             description: raw.description.unwrap_or_default(),
             model: raw.juju.model,
@@ -220,6 +397,31 @@ mod tests {
         let text = TESTCLOUD.replace("^Awaiting .*configure-resources", "(unclosed");
         let err = Profile::parse(&text, "t").unwrap_err();
         assert!(err.message.contains("octavia"), "{err}");
+    }
+
+    #[test]
+    fn planes_hosts_and_carve_load() {
+        let p = Profile::testcloud();
+        assert_eq!(p.planes.len(), 6);
+        let internal = p
+            .planes
+            .iter()
+            .find(|p| p.name == "metal-internal")
+            .unwrap();
+        assert_eq!((internal.vid, internal.gateway), (103, None));
+        assert_eq!(internal.host_address(42).to_string(), "10.12.12.42");
+        assert_eq!(p.hosts.len(), 4);
+        assert_eq!(
+            p.maas.as_ref().unwrap().protected,
+            ["juju", "lxd", "tailscale"]
+        );
+    }
+
+    #[test]
+    fn a_reserved_range_outside_its_plane_is_rejected() {
+        let text = TESTCLOUD.replace("{ start = \"10.12.5.0\"", "{ start = \"10.13.5.0\"");
+        let err = Profile::parse(&text, "t").unwrap_err();
+        assert!(err.message.contains("provider-public"), "{err}");
     }
 
     #[test]

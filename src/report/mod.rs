@@ -128,7 +128,7 @@ pub fn render_list() -> String {
             .chain(g.tags.iter().map(|t| format!("@{t}")))
             .collect();
         out.push_str(&format!(
-            "{:<11} phase {}  {:<40} {}\n",
+            "{:<13} phase {}  {:<42} {}\n",
             g.id,
             g.phase,
             tags.join(" "),

@@ -1,0 +1,109 @@
+//! Shared reads of the MAAS substrate for phase-00/01 gates: the site's MAAS section,
+//! subnets by CIDR and machines by hostname (rule R1), and the follow-up reads that
+//! need ids resolved live.
+
+use super::{Evidence, GateSpec, Mark, Status, Verdict};
+use crate::profile::{MaasSite, Plane, Profile};
+use crate::snapshot::{Read, Snapshot};
+use crate::sources::maas::{Machine, Subnet};
+
+/// The profile's MAAS section, or the PRECONDITION verdict saying it has none.
+pub(super) fn maas_site<'p>(
+    gate: &GateSpec,
+    profile: &'p Profile,
+) -> Result<&'p MaasSite, Box<Verdict>> {
+    profile.maas.as_ref().ok_or_else(|| {
+        Box::new(Verdict::new(
+            gate,
+            Status::Precondition,
+            format!(
+                "profile {} has no [maas] section: this gate has nothing to check against",
+                profile.name
+            ),
+        ))
+    })
+}
+
+pub(super) fn maas_profile(profile: &Profile) -> String {
+    profile
+        .maas
+        .as_ref()
+        .map_or_else(|| "admin".to_string(), |m| m.profile.clone())
+}
+
+pub(super) fn machines_read(profile: &Profile) -> Vec<Read> {
+    vec![Read::MaasMachines {
+        profile: maas_profile(profile),
+    }]
+}
+
+pub(super) fn subnets_read(profile: &Profile) -> Vec<Read> {
+    vec![Read::MaasSubnets {
+        profile: maas_profile(profile),
+    }]
+}
+
+/// The subnet whose CIDR is the plane's, whatever its id.
+pub(super) fn subnet_for<'a>(subnets: &'a [Subnet], plane: &Plane) -> Option<&'a Subnet> {
+    subnets.iter().find(|s| {
+        s.cidr
+            .parse::<ipnet::Ipv4Net>()
+            .is_ok_and(|c| c == plane.cidr)
+    })
+}
+
+/// The machine with this hostname, whatever its system_id.
+pub(super) fn machine<'a>(machines: &'a [Machine], hostname: &str) -> Option<&'a Machine> {
+    machines.iter().find(|m| m.hostname == hostname)
+}
+
+/// Follow-up: `interfaces read <system_id>` for each profile host found by hostname.
+pub(super) fn host_interfaces_reads(snapshot: &Snapshot, profile: &Profile) -> Vec<Read> {
+    let maas = maas_profile(profile);
+    let Ok(machines) = snapshot.maas_machines(&maas) else {
+        return Vec::new();
+    };
+    profile
+        .hosts
+        .iter()
+        .filter_map(|h| machine(machines, &h.hostname))
+        .map(|m| Read::MaasInterfaces {
+            profile: maas.clone(),
+            system_id: m.system_id.clone(),
+        })
+        .collect()
+}
+
+/// An evidence line comparing one property.
+pub(super) fn compare(
+    subject: &str,
+    property: &str,
+    actual: &str,
+    expected: &str,
+) -> (bool, Evidence) {
+    let ok = actual == expected;
+    let mark = if ok { Mark::Ok } else { Mark::Bad };
+    (
+        ok,
+        Evidence::new(mark, subject, property, actual).expected(expected),
+    )
+}
+
+/// Shows an optional value for evidence.
+pub(super) fn shown(value: Option<&str>) -> String {
+    match value {
+        Some(v) if !v.is_empty() => v.to_string(),
+        _ => "(none)".to_string(),
+    }
+}
+
+/// A list of addresses as MAAS prints them, for comparison.
+pub(super) fn joined<T: ToString>(items: &[T]) -> String {
+    let mut v: Vec<String> = items.iter().map(ToString::to_string).collect();
+    v.sort();
+    if v.is_empty() {
+        "(none)".to_string()
+    } else {
+        v.join(",")
+    }
+}
