@@ -10,6 +10,7 @@ pub mod gates;
 pub mod profile;
 pub mod report;
 pub mod runner;
+pub mod sim;
 pub mod snapshot;
 pub mod sources;
 pub mod world;
