@@ -27,9 +27,13 @@ fn testcloud_profile(w: &mut GateWorld) -> Result<(), String> {
 
 /// A profile file of the project's `profiles/`, used against worlds recorded for another
 /// profile on purpose: the world is the cloud as it is, the profile what it should be.
-#[given(expr = "the site profile file {string}, checked against a cloud recorded for another profile")]
+#[given(
+    expr = "the site profile file {string}, checked against a cloud recorded for another profile"
+)]
 fn profile_file(w: &mut GateWorld, file: String) -> Result<(), String> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles").join(&file);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("profiles")
+        .join(&file);
     w.profile = Some(Profile::from_file(&path).map_err(|e| e.to_string())?);
     w.foreign_profile = true;
     Ok(())
