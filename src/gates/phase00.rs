@@ -4,7 +4,8 @@
 use std::net::Ipv4Addr;
 
 use super::substrate::{
-    compare, joined, maas_profile, maas_site, machine, machines_read, shown, subnet_for,
+    compare, joined, maas_profile, maas_site, machine, machines_read, plane_checks, shown,
+    subnet_for,
 };
 use super::{Evidence, GateSpec, Mark, Status, Verdict, read_or_precondition};
 use crate::profile::Profile;
@@ -221,31 +222,13 @@ fn gate_standup(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verd
             continue;
         };
         let subject = format!("DRIFT {}", plane.cidr);
-        let vid = subnet
-            .vlan
-            .as_ref()
-            .map_or_else(|| "(no vlan)".to_string(), |v| v.vid.to_string());
-        let mut checks = vec![
-            compare(
-                &subject,
-                "space",
-                &shown(subnet.space.as_deref()),
-                &plane.name,
-            ),
-            compare(&subject, "vlan.vid", &vid, &plane.vid.to_string()),
-            compare(
-                &subject,
-                "gateway_ip",
-                &shown(subnet.gateway_ip.as_deref()),
-                &shown(plane.gateway.map(|g| g.to_string()).as_deref()),
-            ),
-            compare(
-                &subject,
-                "dns_servers",
-                &joined(&subnet.dns_servers),
-                &joined(&plane.dns),
-            ),
-        ];
+        let mut checks = vec![compare(
+            &subject,
+            "space",
+            &shown(subnet.space.as_deref()),
+            &plane.name,
+        )];
+        checks.extend(plane_checks(&subject, subnet, plane));
         for want in &plane.reserved {
             let held = ranges.iter().any(|r| {
                 r.range_type == "reserved"

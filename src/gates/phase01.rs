@@ -2,8 +2,8 @@
 //! resolved by CIDR and hostname (seed 004 verified-state checkpoint, DOCFIX-039).
 
 use super::substrate::{
-    compare, host_interfaces_reads, joined, maas_profile, maas_site, machine, machines_read, shown,
-    subnet_for, subnets_read,
+    compare, host_interfaces_reads, maas_profile, maas_site, machine, machines_read, plane_checks,
+    shown, subnet_for, subnets_read,
 };
 use super::{Evidence, GateSpec, Mark, Status, Verdict, read_or_precondition};
 use crate::profile::Profile;
@@ -54,25 +54,7 @@ fn gate_planes(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verdi
             bad_planes.push(plane.name.clone());
             continue;
         };
-        let vid = subnet
-            .vlan
-            .as_ref()
-            .map_or_else(|| "(no vlan)".to_string(), |v| v.vid.to_string());
-        let checks = [
-            compare(&subject, "vlan.vid", &vid, &plane.vid.to_string()),
-            compare(
-                &subject,
-                "gateway_ip",
-                &shown(subnet.gateway_ip.as_deref()),
-                &shown(plane.gateway.map(|g| g.to_string()).as_deref()),
-            ),
-            compare(
-                &subject,
-                "dns_servers",
-                &joined(&subnet.dns_servers),
-                &joined(&plane.dns),
-            ),
-        ];
+        let checks = plane_checks(&subject, subnet, plane);
         if checks.iter().any(|(ok, _)| !ok) {
             bad_planes.push(plane.name.clone());
         }

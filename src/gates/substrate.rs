@@ -89,6 +89,30 @@ pub(super) fn compare(
     )
 }
 
+/// The VID, gateway and DNS of a subnet compared with its plane (P01-PLANES and the
+/// standup drift check read the same three properties).
+pub(super) fn plane_checks(subject: &str, subnet: &Subnet, plane: &Plane) -> Vec<(bool, Evidence)> {
+    let vid = subnet
+        .vlan
+        .as_ref()
+        .map_or_else(|| "(no vlan)".to_string(), |v| v.vid.to_string());
+    vec![
+        compare(subject, "vlan.vid", &vid, &plane.vid.to_string()),
+        compare(
+            subject,
+            "gateway_ip",
+            &shown(subnet.gateway_ip.as_deref()),
+            &shown(plane.gateway.map(|g| g.to_string()).as_deref()),
+        ),
+        compare(
+            subject,
+            "dns_servers",
+            &joined(&subnet.dns_servers),
+            &joined(&plane.dns),
+        ),
+    ]
+}
+
 /// Shows an optional value for evidence.
 pub(super) fn shown(value: Option<&str>) -> String {
     match value {
