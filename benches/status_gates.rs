@@ -65,7 +65,7 @@ fn status_gates(c: &mut Criterion) {
     group
         .sample_size(10)
         .warm_up_time(Duration::from_secs(2))
-        .measurement_time(Duration::from_secs(10))
+        .measurement_time(Duration::from_secs(12))
         .throughput(Throughput::Bytes(output.stdout.len() as u64));
     group.bench_function("parse", |b| {
         b.iter(|| parse_status(black_box(&output)).expect("the simulated status parses"))

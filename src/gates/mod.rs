@@ -312,12 +312,13 @@ macro_rules! read_or_precondition {
 }
 pub(crate) use read_or_precondition;
 
-/// Quotes a status message for evidence lines.
+/// Quotes a status message for evidence lines, escaping quotes inside it (a hook
+/// failure's message is `hook failed: "config-changed"`).
 pub(crate) fn status_text(current: &str, message: &str) -> String {
     if message.is_empty() {
         current.to_string()
     } else {
-        format!("{current} \"{message}\"")
+        format!("{current} {message:?}")
     }
 }
 
