@@ -4,8 +4,8 @@
 use std::net::Ipv4Addr;
 
 use super::substrate::{
-    compare, joined, maas_profile, maas_site, machine, machines_read, plane_checks, shown,
-    subnet_for,
+    all_good, compare, joined, maas_profile, maas_site, machine, machines_read, plane_checks,
+    shown, subnet_for,
 };
 use super::{Evidence, GateSpec, Mark, Status, Verdict, read_or_precondition};
 use crate::profile::Profile;
@@ -367,11 +367,7 @@ fn gate_reenroll(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Ver
         good += u64::from(ready && fresh && tagged && boot_ok);
     }
     let n = profile.hosts.len() as u64;
-    let status = if good == n && n > 0 {
-        Status::Pass
-    } else {
-        Status::Fail
-    };
+    let status = all_good(good, n);
     Verdict::new(
         gate,
         status,

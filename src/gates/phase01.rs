@@ -2,8 +2,8 @@
 //! resolved by CIDR and hostname (seed 004 verified-state checkpoint, DOCFIX-039).
 
 use super::substrate::{
-    compare, host_interfaces_reads, maas_profile, maas_site, machine, machines_read, plane_checks,
-    shown, subnet_for, subnets_read,
+    all_good, compare, host_interfaces_reads, maas_profile, maas_site, machine, machines_read,
+    plane_checks, shown, subnet_for, subnets_read,
 };
 use super::{Evidence, GateSpec, Mark, Status, Verdict, read_or_precondition};
 use crate::profile::Profile;
@@ -112,11 +112,7 @@ fn gate_nodes(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verdic
         evidence.push(e2);
     }
     let n = profile.hosts.len() as u64;
-    let status = if ready == n && n > 0 {
-        Status::Pass
-    } else {
-        Status::Fail
-    };
+    let status = all_good(ready, n);
     Verdict::new(
         gate,
         status,
@@ -203,11 +199,7 @@ fn gate_links(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verdic
             );
         }
     }
-    let status = if good == total && total > 0 {
-        Status::Pass
-    } else {
-        Status::Fail
-    };
+    let status = all_good(good, total);
     Verdict::new(gate, status, format!("{good}/{total} links by CIDR"))
         .with_evidence(evidence)
         .metric("links_ok", good)

@@ -113,6 +113,16 @@ pub(super) fn plane_checks(subject: &str, subnet: &Subnet, plane: &Plane) -> Vec
     ]
 }
 
+/// PASS when every one of `total` (at least one) checked items is good, else FAIL: a
+/// gate over no hosts or links has proved nothing.
+pub(super) fn all_good(good: u64, total: u64) -> Status {
+    if good == total && total > 0 {
+        Status::Pass
+    } else {
+        Status::Fail
+    }
+}
+
 /// Shows an optional value for evidence.
 pub(super) fn shown(value: Option<&str>) -> String {
     match value {
