@@ -1,10 +1,14 @@
 //! Gates: pure functions of (snapshot, profile) to a verdict with evidence. No I/O here;
 //! the rules R1-R7 of GATES.md live in these modules.
 
+mod bundle;
+mod carve;
+mod model;
 mod phase00;
 mod phase01;
 mod phase02;
 mod phase03;
+mod plan;
 mod substrate;
 
 use std::collections::BTreeMap;
@@ -256,7 +260,13 @@ impl fmt::Debug for GateSpec {
 pub fn catalog() -> Vec<&'static GateSpec> {
     phase00::GATES
         .iter()
+        .chain(plan::GATES.iter())
+        .chain(carve::GATES.iter())
+        .chain(bundle::GATES_00.iter())
+        .chain(plan::EXIT.iter())
         .chain(phase01::GATES.iter())
+        .chain(bundle::GATES_01.iter())
+        .chain(model::GATES.iter())
         .chain(phase02::GATES.iter())
         .chain(phase03::GATES.iter())
         .collect()
@@ -276,6 +286,7 @@ pub fn by_id(id: &str) -> Option<&'static GateSpec> {
 /// The phases that have gates.
 pub fn phases() -> Vec<&'static str> {
     let mut phases: Vec<&str> = catalog().iter().map(|g| g.phase).collect();
+    phases.sort_unstable();
     phases.dedup();
     phases
 }

@@ -141,3 +141,36 @@ pub(super) fn joined<T: ToString>(items: &[T]) -> String {
         v.join(",")
     }
 }
+
+/// Counts scored checks (info lines carry context, not a score): the good ones, all of
+/// them, and "subject property" of each bad one, for summaries.
+pub(super) fn tally(checks: &[(bool, Evidence)]) -> (u64, u64, Vec<String>) {
+    let scored = checks.iter().filter(|(_, e)| e.mark != Mark::Info);
+    let total = scored.clone().count() as u64;
+    let good = scored.filter(|(ok, _)| *ok).count() as u64;
+    let bad = checks
+        .iter()
+        .filter(|(ok, _)| !ok)
+        .map(|(_, e)| format!("{} {}", e.subject, e.property))
+        .collect();
+    (good, total, bad)
+}
+
+/// A profile section a gate needs, or the PRECONDITION verdict naming its absence.
+pub(super) fn section<'p, T>(
+    gate: &GateSpec,
+    profile: &Profile,
+    value: Option<&'p T>,
+    name: &str,
+) -> Result<&'p T, Box<Verdict>> {
+    value.ok_or_else(|| {
+        Box::new(Verdict::new(
+            gate,
+            Status::Precondition,
+            format!(
+                "profile {} has no [{name}] section: nothing to check against",
+                profile.name
+            ),
+        ))
+    })
+}

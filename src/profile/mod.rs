@@ -37,6 +37,9 @@ struct RawProfile {
     #[serde(default)]
     hosts: Vec<Host>,
     carve: Option<Carve>,
+    bundle: Option<BundleSite>,
+    phase01: Option<Phase01>,
+    teardown: Option<Teardown>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -107,6 +110,9 @@ pub struct ReservedRange {
 pub struct Host {
     pub hostname: String,
     pub octet: u8,
+    /// The provider NIC's MAC: ovn-chassis enslaves it to br-ex by MAC
+    /// (bridge-interface-mappings, 004 as-built correction).
+    pub provider_mac: Option<String>,
 }
 
 /// The Pattern A interface carve.
@@ -120,6 +126,23 @@ pub struct Carve {
     pub links: Vec<CarveLink>,
     #[serde(default)]
     pub forbidden: Vec<String>,
+    /// The interface tree the carve builds: type, bridge type, parent, VID.
+    #[serde(default)]
+    pub structure: Vec<CarveInterface>,
+}
+
+/// One interface of the carved tree as MAAS reports it (`interfaces read`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CarveInterface {
+    pub name: String,
+    /// MAAS interface type: `physical`, `bridge`, `vlan`, `bond`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// `params.bridge_type` of a bridge: `standard` or `ovs`.
+    pub bridge_type: Option<String>,
+    pub parent: Option<String>,
+    pub vid: Option<u16>,
 }
 
 /// Which interface carries the STATIC address on which plane.
@@ -128,6 +151,86 @@ pub struct Carve {
 pub struct CarveLink {
     pub interface: String,
     pub plane: String,
+}
+
+/// The deploy bundle and the invariants P00-BUNDLE, P01-VIPS and P01-OVERLAY check
+/// (seed 002 step 7, provider-bundle-check.py; 004 checkpoint).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BundleSite {
+    /// The bundle file as the jumphost holds it.
+    pub path: String,
+    /// The API charms: each binds `public` to `public_space` and carries a VIP triple.
+    pub api_applications: Vec<String>,
+    pub public_space: String,
+    /// The planes of a VIP triple, in the order the `vip` option lists them.
+    pub vip_planes: Vec<String>,
+    /// The band every VIP's last octet lies in (.50-.60).
+    pub vip_octets: OctetBand,
+    /// The application whose bridge-interface-mappings name every host's provider MAC.
+    pub chassis_application: String,
+    pub chassis_bridge: String,
+    pub policyd: Policyd,
+    /// The overlays the deploy uses: exactly these (002: ONE overlay, octavia-pki).
+    #[serde(default)]
+    pub overlays: Vec<Overlay>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OctetBand {
+    pub first: u8,
+    pub last: u8,
+}
+
+/// keystone's policy-override resource and the option that enables it (DOCFIX-071).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policyd {
+    pub application: String,
+    pub resource: String,
+    pub option: String,
+}
+
+/// An overlay file and the option keys it must set on its application.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Overlay {
+    pub path: String,
+    pub application: String,
+    pub keys: Vec<String>,
+}
+
+/// Phase-01 model expectations: the live default space and the endpoint bindings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Phase01 {
+    /// The space controller model-defaults and the model must name (004: metal-admin;
+    /// the dead name `metal` poisoned network-get for every endpoint).
+    pub default_space: String,
+    #[serde(default)]
+    pub bindings: Vec<Binding>,
+}
+
+/// Endpoints of an application that must bind to a space (004 DOCFIX-039 item 5).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Binding {
+    pub application: String,
+    /// `""` is the application's default binding.
+    pub endpoints: Vec<String>,
+    pub space: String,
+    pub reason: Option<String>,
+}
+
+/// The destroy path (seed 002 step 2, D-061) and the pre-destroy capture (seed 000).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Teardown {
+    /// The Path A canary host (release --keep-instance).
+    pub canary: String,
+    /// The file naming the latest pre-destroy backup directory.
+    pub backup_pointer: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -232,6 +335,9 @@ pub struct Profile {
     pub planes: Vec<Plane>,
     pub hosts: Vec<Host>,
     pub carve: Option<Carve>,
+    pub bundle: Option<BundleSite>,
+    pub phase01: Option<Phase01>,
+    pub teardown: Option<Teardown>,
 }
 
 impl Profile {
@@ -362,7 +468,32 @@ impl Profile {
                 }
             }
         }
+        if let Some(bundle) = &raw.bundle {
+            for plane in &bundle.vip_planes {
+                if !planes.iter().any(|p| &p.name == plane) {
+                    return Err(fail(format!(
+                        "bundle vip_planes names unknown plane {plane}"
+                    )));
+                }
+            }
+            if bundle.vip_octets.first > bundle.vip_octets.last {
+                return Err(fail("bundle vip_octets: first is above last".into()));
+            }
+        }
+        if let Some(maas) = &raw.maas {
+            for host in &raw.hosts {
+                if maas.protected.contains(&host.hostname) {
+                    return Err(fail(format!(
+                        "host {} is also a protected machine: a protected machine is never a target",
+                        host.hostname
+                    )));
+                }
+            }
+        }
         Ok(Profile {
+            bundle: raw.bundle,
+            phase01: raw.phase01,
+            teardown: raw.teardown,
             maas: raw.maas,
             planes,
             hosts: raw.hosts,

@@ -11,22 +11,62 @@ use tokio::sync::OnceCell;
 use crate::runner::{CallRecord, CommandOutput, CommandRunner, Invocation, RunError};
 use crate::sources::SourceError;
 use crate::sources::juju::{self, JujuModels, JujuStatus, Whoami};
-use crate::sources::maas;
+use crate::sources::{bundle, files, maas};
 
 /// One read a gate needs. Each maps to exactly one argv.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Read {
-    JujuStatus { model: String },
+    JujuStatus {
+        model: String,
+    },
     JujuWhoami,
     JujuModels,
-    MaasMachines { profile: String },
-    MaasSpaces { profile: String },
-    MaasSubnets { profile: String },
-    MaasIpRanges { profile: String },
-    MaasTags { profile: String },
-    MaasVlans { profile: String, fabric_id: i64 },
-    MaasSubnetIps { profile: String, subnet_id: i64 },
-    MaasInterfaces { profile: String, system_id: String },
+    MaasMachines {
+        profile: String,
+    },
+    MaasSpaces {
+        profile: String,
+    },
+    MaasSubnets {
+        profile: String,
+    },
+    MaasIpRanges {
+        profile: String,
+    },
+    MaasTags {
+        profile: String,
+    },
+    MaasVlans {
+        profile: String,
+        fabric_id: i64,
+    },
+    MaasSubnetIps {
+        profile: String,
+        subnet_id: i64,
+    },
+    MaasInterfaces {
+        profile: String,
+        system_id: String,
+    },
+    JujuModelDefaults,
+    JujuModelConfig {
+        model: String,
+    },
+    JujuSpaces {
+        model: String,
+    },
+    /// A bundle or overlay file, by the path the profile gives.
+    BundleFile {
+        path: String,
+    },
+    /// A small text file (`cat -- <path>`), e.g. the pre-destroy backup pointer.
+    TextFile {
+        path: String,
+    },
+    /// A directory's entries (`ls -A -- <path>`).
+    DirList {
+        path: String,
+    },
 }
 
 impl Read {
@@ -47,6 +87,12 @@ impl Read {
             Read::MaasInterfaces { profile, system_id } => {
                 maas::interfaces_invocation(profile, system_id)
             }
+            Read::JujuModelDefaults => juju::model_defaults_invocation(),
+            Read::JujuModelConfig { model } => juju::model_config_invocation(model),
+            Read::JujuSpaces { model } => juju::spaces_invocation(model),
+            Read::BundleFile { path } => bundle::file_invocation(path),
+            Read::TextFile { path } => files::cat_invocation(path),
+            Read::DirList { path } => files::ls_invocation(path),
         }
     }
 
@@ -64,6 +110,16 @@ impl Read {
             Read::MaasVlans { .. } => Value::MaasVlans(Arc::new(maas::parse(output)?)),
             Read::MaasSubnetIps { .. } => Value::MaasSubnetIps(Arc::new(maas::parse(output)?)),
             Read::MaasInterfaces { .. } => Value::MaasInterfaces(Arc::new(maas::parse(output)?)),
+            Read::JujuModelDefaults => {
+                Value::JujuModelDefaults(Arc::new(juju::parse_model_defaults(output)?))
+            }
+            Read::JujuModelConfig { .. } => {
+                Value::JujuModelConfig(Arc::new(juju::parse_model_config(output)?))
+            }
+            Read::JujuSpaces { .. } => Value::JujuSpaces(Arc::new(juju::parse_spaces(output)?)),
+            Read::BundleFile { .. } => Value::BundleFile(Arc::new(bundle::parse_file(output)?)),
+            Read::TextFile { .. } => Value::Text(Arc::new(files::parse_text(output)?)),
+            Read::DirList { .. } => Value::DirList(Arc::new(files::parse_ls(output)?)),
         })
     }
 }
@@ -82,6 +138,12 @@ pub enum Value {
     MaasVlans(Arc<Vec<maas::Vlan>>),
     MaasSubnetIps(Arc<Vec<maas::IpAddressRecord>>),
     MaasInterfaces(Arc<Vec<maas::Interface>>),
+    JujuModelDefaults(Arc<juju::ModelDefaults>),
+    JujuModelConfig(Arc<juju::ModelConfig>),
+    JujuSpaces(Arc<juju::JujuSpaces>),
+    BundleFile(Arc<bundle::BundleFile>),
+    Text(Arc<String>),
+    DirList(Arc<Vec<String>>),
 }
 
 type Cell = Arc<OnceCell<Result<Arc<CommandOutput>, RunError>>>;
@@ -227,6 +289,12 @@ impl Snapshot {
     accessor!(maas_tags(profile: &str) -> Vec<maas::Tag>, Read::MaasTags { profile: profile.to_string() }, MaasTags);
     accessor!(maas_vlans(profile: &str, fabric_id: i64) -> Vec<maas::Vlan>, Read::MaasVlans { profile: profile.to_string(), fabric_id }, MaasVlans);
     accessor!(maas_subnet_ips(profile: &str, subnet_id: i64) -> Vec<maas::IpAddressRecord>, Read::MaasSubnetIps { profile: profile.to_string(), subnet_id }, MaasSubnetIps);
+    accessor!(model_defaults() -> juju::ModelDefaults, Read::JujuModelDefaults, JujuModelDefaults);
+    accessor!(model_config(model: &str) -> juju::ModelConfig, Read::JujuModelConfig { model: model.to_string() }, JujuModelConfig);
+    accessor!(juju_spaces(model: &str) -> juju::JujuSpaces, Read::JujuSpaces { model: model.to_string() }, JujuSpaces);
+    accessor!(bundle_file(path: &str) -> bundle::BundleFile, Read::BundleFile { path: path.to_string() }, BundleFile);
+    accessor!(text_file(path: &str) -> String, Read::TextFile { path: path.to_string() }, Text);
+    accessor!(dir_list(path: &str) -> Vec<String>, Read::DirList { path: path.to_string() }, DirList);
     accessor!(maas_interfaces(profile: &str, system_id: &str) -> Vec<maas::Interface>, Read::MaasInterfaces { profile: profile.to_string(), system_id: system_id.to_string() }, MaasInterfaces);
 
     /// Every call the run made, in the order they were logged.

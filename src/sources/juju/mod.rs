@@ -9,6 +9,8 @@ mod status;
 
 pub use status::*;
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 
 use super::{SourceError, parse_json};
@@ -29,6 +31,22 @@ pub fn models_invocation() -> Invocation {
     Invocation::new(["juju", "models", "--format=json"])
 }
 
+/// `juju model-defaults --format=json`: the controller's defaults for new models.
+pub fn model_defaults_invocation() -> Invocation {
+    Invocation::new(["juju", "model-defaults", "--format=json"])
+}
+
+/// `juju model-config -m <model> --format=json`: the model's effective config.
+pub fn model_config_invocation(model: &str) -> Invocation {
+    Invocation::new(["juju", "model-config", "-m", model, "--format=json"])
+}
+
+/// `juju spaces -m <model> --format=json`: spaces are per model (004: they cannot be
+/// listed before add-model).
+pub fn spaces_invocation(model: &str) -> Invocation {
+    Invocation::new(["juju", "spaces", "-m", model, "--format=json"])
+}
+
 /// Every key path a phase-02/03 gate reads from juju output; the schema-drift check
 /// walks this list against new recordings.
 pub const GATE_KEY_PATHS: &[&str] = &[
@@ -42,6 +60,13 @@ pub const GATE_KEY_PATHS: &[&str] = &[
     "status: applications.<app>.units.<unit>.juju-status.current",
     "status: applications.<app>.units.<unit>.subordinates.<unit>.workload-status.current",
     "status: applications.<app>.units.<unit>.subordinates.<unit>.juju-status.current",
+    "status: applications.<app>.endpoint-bindings.<endpoint>",
+    "model-defaults: default-space.default",
+    "model-defaults: default-space.controller",
+    "model-config: default-space.Value",
+    "model-config: default-space.Source",
+    "spaces: spaces[].name",
+    "spaces: spaces[].subnets.<cidr>",
 ];
 
 /// `juju whoami --format=json` (juju/juju cmd/juju/user/whoami.go).
@@ -94,6 +119,69 @@ impl JujuModels {
     }
 }
 
+/// `juju model-defaults --format=json` (juju environs/config AttributeDefaultValues):
+/// per key `{"default"?, "controller"?, "regions"?}`, each omitempty.
+pub type ModelDefaults = BTreeMap<String, DefaultValues>;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DefaultValues {
+    pub default: Option<serde_json::Value>,
+    pub controller: Option<serde_json::Value>,
+    #[serde(default)]
+    pub regions: Vec<RegionDefault>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RegionDefault {
+    pub name: String,
+    pub value: serde_json::Value,
+}
+
+impl DefaultValues {
+    /// What a new model inherits: the controller's value when set, else juju's default.
+    pub fn effective(&self) -> Option<(&serde_json::Value, &'static str)> {
+        self.controller
+            .as_ref()
+            .map(|v| (v, "controller"))
+            .or_else(|| self.default.as_ref().map(|v| (v, "default")))
+    }
+}
+
+/// `juju model-config --format=json`: per key a `config.ConfigValue`, a Go struct with
+/// no JSON tags, so the keys print capitalised: `{"Value": any, "Source": "default" |
+/// "controller" | "region" | "model"}` (juju environs/config/source.go).
+pub type ModelConfig = BTreeMap<String, ConfigValue>;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ConfigValue {
+    #[serde(rename = "Value")]
+    pub value: serde_json::Value,
+    #[serde(rename = "Source")]
+    pub source: String,
+}
+
+/// `juju spaces --format=json` (cmd/juju/space/list.go). `subnets` has no omitempty and
+/// may print `null`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct JujuSpaces {
+    pub spaces: Vec<JujuSpace>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct JujuSpace {
+    pub id: String,
+    pub name: String,
+    #[serde(default, deserialize_with = "null_as_empty")]
+    pub subnets: BTreeMap<String, serde_json::Value>,
+}
+
+fn null_as_empty<'de, D>(de: D) -> Result<BTreeMap<String, serde_json::Value>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    Ok(Option::<BTreeMap<String, serde_json::Value>>::deserialize(de)?.unwrap_or_default())
+}
+
 /// Classifies a juju command that did not succeed, or printed nothing.
 fn check_juju(output: &CommandOutput) -> Result<(), SourceError> {
     if output.success() {
@@ -132,6 +220,21 @@ pub fn parse_status(output: &CommandOutput) -> Result<JujuStatus, SourceError> {
 }
 
 pub fn parse_models(output: &CommandOutput) -> Result<JujuModels, SourceError> {
+    check_juju(output)?;
+    parse_json(output)
+}
+
+pub fn parse_model_defaults(output: &CommandOutput) -> Result<ModelDefaults, SourceError> {
+    check_juju(output)?;
+    parse_json(output)
+}
+
+pub fn parse_model_config(output: &CommandOutput) -> Result<ModelConfig, SourceError> {
+    check_juju(output)?;
+    parse_json(output)
+}
+
+pub fn parse_spaces(output: &CommandOutput) -> Result<JujuSpaces, SourceError> {
     check_juju(output)?;
     parse_json(output)
 }

@@ -1,0 +1,327 @@
+//! P00-TEARDOWN-PLAN, the read-only half of the destroy path (seed 002 step 2, D-061:
+//! targets resolved live, protected machines shown as excluded), and P00-EXIT, the
+//! phase-00 exit gate: every phase-00 exit check plus the pre-destroy backup pointer
+//! (seed 000 acceptance).
+
+use super::substrate::{maas_profile, maas_site, machine, machines_read};
+use super::{Evidence, GateSpec, Mark, Status, Verdict, by_id, overall, read_or_precondition};
+use crate::profile::Profile;
+use crate::snapshot::{Read, Snapshot};
+
+pub(super) static GATES: [GateSpec; 1] = [GateSpec {
+    id: "P00-TEARDOWN-PLAN",
+    phase: "00",
+    tags: &["read-only"],
+    description: "dry-run of the destroy path: hosts as decompose targets and retired machines as delete targets, system_ids resolved live; protected juju, lxd, tailscale excluded and shown",
+    reads: |p| {
+        let mut r = machines_read(p);
+        r.push(Read::JujuModels);
+        r
+    },
+    follow_up: None,
+    evaluate: gate_teardown_plan,
+}];
+
+pub(super) static EXIT: [GateSpec; 1] = [GateSpec {
+    id: "P00-EXIT",
+    phase: "00",
+    tags: &["read-only"],
+    description: "phase-00 exit: teardown done, 8_lbaas gone, OSD disks blank, hosts re-enrolled and carved, no drift, bundle checked, pre-destroy backup pointer populated",
+    reads: exit_reads,
+    follow_up: Some(exit_follow_up),
+    evaluate: gate_exit,
+}];
+
+/// The gates whose verdicts make the phase-00 exit gate (002 EXIT GATE; 000 section 4).
+pub const EXIT_PARTS: &[&str] = &[
+    "P00-SPACES",
+    "P00-TEARDOWN",
+    "P00-LBAAS",
+    "P00-OSD",
+    "P00-REENROLL",
+    "P00-CARVE",
+    "P00-STANDUP",
+    "P00-BUNDLE",
+];
+
+fn gate_teardown_plan(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verdict {
+    let site = match maas_site(gate, profile) {
+        Ok(s) => s,
+        Err(v) => return *v,
+    };
+    let machines = read_or_precondition!(gate, snapshot.maas_machines(&maas_profile(profile)));
+    let models = read_or_precondition!(gate, snapshot.models());
+    let model = models.find(&profile.model);
+    let mut evidence = vec![Evidence::new(
+        Mark::Info,
+        "juju models",
+        format!("model {}", profile.model),
+        model.map_or_else(
+            || "absent: nothing to destroy".to_string(),
+            |m| {
+                format!(
+                    "present (life {})",
+                    m.life.as_deref().unwrap_or("not shown")
+                )
+            },
+        ),
+    )];
+    let (mut decompose, mut delete, mut excluded, mut unresolved) = (0u64, 0u64, 0u64, 0u64);
+    let mut bad = Vec::new();
+    if model.is_some() {
+        for host in &profile.hosts {
+            let subject = format!("host {}", host.hostname);
+            match machine(machines, &host.hostname) {
+                Some(m) => {
+                    decompose += 1;
+                    evidence.push(Evidence::new(
+                        Mark::Ok,
+                        subject,
+                        "plan",
+                        format!(
+                            "decompose target, system_id {} ({})",
+                            m.system_id, m.status_name
+                        ),
+                    ));
+                }
+                None => {
+                    unresolved += 1;
+                    bad.push(format!("{} not in MAAS", host.hostname));
+                    evidence.push(
+                        Evidence::new(Mark::Bad, subject, "plan", "cannot resolve: not in MAAS")
+                            .expected("a machine to decompose"),
+                    );
+                }
+            }
+        }
+    }
+    for name in &site.retired {
+        let subject = format!("retired {name}");
+        match machine(machines, name) {
+            Some(m) => {
+                delete += 1;
+                evidence.push(Evidence::new(
+                    Mark::Ok,
+                    subject,
+                    "plan",
+                    format!(
+                        "delete target, system_id {} ({})",
+                        m.system_id, m.status_name
+                    ),
+                ));
+            }
+            None => evidence.push(Evidence::new(
+                Mark::Info,
+                subject,
+                "plan",
+                "already gone from MAAS",
+            )),
+        }
+    }
+    for name in &site.protected {
+        let subject = format!("protected {name}");
+        match machine(machines, name) {
+            Some(m) => {
+                excluded += 1;
+                // The bundle places units by tag: a protected machine with the host
+                // tag could be allocated to (and destroyed with) the model.
+                if m.tag_names.iter().any(|t| t == &site.host_tag) {
+                    bad.push(format!("{name} carries tag {}", site.host_tag));
+                    evidence.push(
+                        Evidence::new(
+                            Mark::Bad,
+                            subject,
+                            "tag_names",
+                            format!("carries {}: the model could allocate it", site.host_tag),
+                        )
+                        .expected(format!("no {} tag", site.host_tag)),
+                    );
+                } else {
+                    evidence.push(Evidence::new(
+                        Mark::Info,
+                        subject,
+                        "plan",
+                        format!("EXCLUDED, system_id {} ({})", m.system_id, m.status_name),
+                    ));
+                }
+            }
+            None => evidence.push(Evidence::new(
+                Mark::Info,
+                subject,
+                "plan",
+                "EXCLUDED (not in MAAS)",
+            )),
+        }
+    }
+    let status = if bad.is_empty() {
+        Status::Pass
+    } else {
+        Status::Fail
+    };
+    let summary = match (model.is_some(), bad.is_empty()) {
+        (_, false) => format!(
+            "the destroy plan is unsafe or incomplete: {}",
+            bad.join("; ")
+        ),
+        (true, true) => format!(
+            "destroy {}: {decompose} decompose target(s), {delete} delete target(s), {excluded} protected machine(s) excluded",
+            profile.model
+        ),
+        (false, true) => format!(
+            "no {} model: nothing to decompose; {delete} delete target(s), {excluded} protected machine(s) excluded",
+            profile.model
+        ),
+    };
+    let outcome = if model.is_some() {
+        "PLAN"
+    } else {
+        "NOTHING-TO-DESTROY"
+    };
+    Verdict::new(gate, status, summary)
+        .with_evidence(evidence)
+        .with_outcome(outcome)
+        .metric("decompose", decompose)
+        .metric("delete", delete)
+        .metric("excluded", excluded)
+        .metric("unresolved", unresolved)
+}
+
+fn parts() -> impl Iterator<Item = &'static GateSpec> {
+    EXIT_PARTS.iter().filter_map(|id| by_id(id))
+}
+
+fn exit_reads(profile: &Profile) -> Vec<Read> {
+    let mut reads: Vec<Read> = parts().flat_map(|g| (g.reads)(profile)).collect();
+    if let Some(t) = &profile.teardown {
+        reads.push(Read::TextFile {
+            path: t.backup_pointer.clone(),
+        });
+    }
+    reads.sort();
+    reads.dedup();
+    reads
+}
+
+fn exit_follow_up(snapshot: &Snapshot, profile: &Profile) -> Vec<Read> {
+    let mut reads: Vec<Read> = parts()
+        .filter_map(|g| g.follow_up)
+        .flat_map(|f| f(snapshot, profile))
+        .collect();
+    if let Some(dir) = profile
+        .teardown
+        .as_ref()
+        .and_then(|t| snapshot.text_file(&t.backup_pointer).ok())
+        .map(|text| text.trim().to_string())
+        .filter(|d| !d.is_empty())
+    {
+        reads.push(Read::DirList { path: dir });
+    }
+    reads.sort();
+    reads.dedup();
+    reads
+}
+
+/// The pre-destroy backup pointer exists and names a populated directory (000).
+fn backup_verdict(snapshot: &Snapshot, profile: &Profile) -> (Status, Evidence) {
+    let Some(t) = &profile.teardown else {
+        return (
+            Status::Precondition,
+            Evidence::new(
+                Mark::Missing,
+                "profile",
+                "teardown.backup_pointer",
+                "not set",
+            ),
+        );
+    };
+    let subject = format!("backup pointer {}", t.backup_pointer);
+    let text = match snapshot.text_file(&t.backup_pointer) {
+        Ok(text) => text,
+        Err(e) => {
+            return (
+                Status::Fail,
+                Evidence::new(Mark::Bad, subject, "exists", e.to_string())
+                    .expected("written by the destroy path's pre-destroy capture"),
+            );
+        }
+    };
+    let dir = text.trim();
+    if dir.is_empty() {
+        return (
+            Status::Fail,
+            Evidence::new(Mark::Bad, subject, "points to", "(empty file)")
+                .expected("a backup directory"),
+        );
+    }
+    match snapshot.dir_list(dir) {
+        Ok(entries) if !entries.is_empty() => (
+            Status::Pass,
+            Evidence::new(
+                Mark::Ok,
+                subject,
+                "points to",
+                format!("{dir} ({} file(s): {})", entries.len(), entries.join(", ")),
+            ),
+        ),
+        Ok(_) => (
+            Status::Fail,
+            Evidence::new(Mark::Bad, subject, "points to", format!("{dir} (empty)"))
+                .expected("a populated backup directory"),
+        ),
+        Err(e) => (
+            Status::Fail,
+            Evidence::new(Mark::Bad, subject, "points to", format!("{dir}: {e}"))
+                .expected("a populated backup directory"),
+        ),
+    }
+}
+
+fn gate_exit(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verdict {
+    let mut verdicts: Vec<Verdict> = Vec::new();
+    let mut evidence = Vec::new();
+    for id in EXIT_PARTS {
+        let Some(part) = by_id(id) else {
+            return Verdict::new(
+                gate,
+                Status::Precondition,
+                format!("stackgate bug: exit part {id} is not in the catalog"),
+            );
+        };
+        let v = part.run(snapshot, profile);
+        let mark = match v.status {
+            Status::Pass | Status::Proceed => Mark::Ok,
+            Status::Skip => Mark::Info,
+            Status::Precondition => Mark::Missing,
+            Status::Fail | Status::Hold => Mark::Bad,
+        };
+        evidence.push(Evidence::new(
+            mark,
+            part.id,
+            v.status.label(),
+            v.summary.clone(),
+        ));
+        verdicts.push(v);
+    }
+    let (backup_status, backup_line) = backup_verdict(snapshot, profile);
+    evidence.push(backup_line);
+    let mut statuses: Vec<Verdict> = verdicts;
+    statuses.push(Verdict::new(gate, backup_status, String::new()));
+    let status = match overall(&statuses) {
+        Status::Proceed => Status::Pass,
+        s => s,
+    };
+    let not_met: Vec<String> = evidence
+        .iter()
+        .filter(|e| matches!(e.mark, Mark::Bad | Mark::Missing))
+        .map(|e| format!("{} {}", e.subject, e.property))
+        .collect();
+    let summary = if not_met.is_empty() {
+        format!(
+            "phase-00 exit gate met: {} part(s) and the backup pointer",
+            EXIT_PARTS.len()
+        )
+    } else {
+        format!("phase-00 exit gate not met: {}", not_met.join("; "))
+    };
+    Verdict::new(gate, status, summary).with_evidence(evidence)
+}
