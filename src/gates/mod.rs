@@ -1,6 +1,7 @@
 //! Gates: pure functions of (snapshot, profile) to a verdict with evidence. No I/O here;
 //! the rules R1-R7 of GATES.md live in these modules.
 
+mod libvirt;
 mod phase00;
 mod phase01;
 mod phase02;
@@ -256,6 +257,7 @@ impl fmt::Debug for GateSpec {
 pub fn catalog() -> Vec<&'static GateSpec> {
     phase00::GATES
         .iter()
+        .chain(libvirt::GATES.iter())
         .chain(phase01::GATES.iter())
         .chain(phase02::GATES.iter())
         .chain(phase03::GATES.iter())

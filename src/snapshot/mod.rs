@@ -12,6 +12,8 @@ use crate::runner::{CallRecord, CommandOutput, CommandRunner, Invocation, RunErr
 use crate::sources::SourceError;
 use crate::sources::juju::{self, JujuModels, JujuStatus, Whoami};
 use crate::sources::maas;
+use crate::sources::virsh::{self, Connection};
+use crate::sources::{Presence, disk};
 
 /// One read a gate needs. Each maps to exactly one argv.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -27,6 +29,12 @@ pub enum Read {
     MaasVlans { profile: String, fabric_id: i64 },
     MaasSubnetIps { profile: String, subnet_id: i64 },
     MaasInterfaces { profile: String, system_id: String },
+    VirshList { conn: Connection },
+    VirshDomstate { conn: Connection, domain: String },
+    VirshNetList { conn: Connection },
+    VirshDumpxml { conn: Connection, domain: String },
+    QemuImgInfo { prefix: Vec<String>, path: String },
+    FileStat { prefix: Vec<String>, path: String },
 }
 
 impl Read {
@@ -47,6 +55,12 @@ impl Read {
             Read::MaasInterfaces { profile, system_id } => {
                 maas::interfaces_invocation(profile, system_id)
             }
+            Read::VirshList { conn } => virsh::list_all_invocation(conn),
+            Read::VirshDomstate { conn, domain } => virsh::domstate_invocation(conn, domain),
+            Read::VirshNetList { conn } => virsh::net_list_invocation(conn),
+            Read::VirshDumpxml { conn, domain } => virsh::dumpxml_invocation(conn, domain),
+            Read::QemuImgInfo { prefix, path } => disk::qemu_img_info_invocation(prefix, path),
+            Read::FileStat { prefix, path } => disk::stat_invocation(prefix, path),
         }
     }
 
@@ -64,6 +78,20 @@ impl Read {
             Read::MaasVlans { .. } => Value::MaasVlans(Arc::new(maas::parse(output)?)),
             Read::MaasSubnetIps { .. } => Value::MaasSubnetIps(Arc::new(maas::parse(output)?)),
             Read::MaasInterfaces { .. } => Value::MaasInterfaces(Arc::new(maas::parse(output)?)),
+            Read::VirshList { .. } => Value::VirshList(Arc::new(virsh::parse_list(output)?)),
+            Read::VirshDomstate { .. } => {
+                Value::VirshDomstate(Arc::new(virsh::parse_domstate(output)?))
+            }
+            Read::VirshNetList { .. } => {
+                Value::VirshNetList(Arc::new(virsh::parse_net_list(output)?))
+            }
+            Read::VirshDumpxml { .. } => {
+                Value::VirshDumpxml(Arc::new(virsh::parse_dumpxml(output)?))
+            }
+            Read::QemuImgInfo { .. } => {
+                Value::QemuImgInfo(Arc::new(disk::parse_image_info(output)?))
+            }
+            Read::FileStat { .. } => Value::FileStat(Arc::new(disk::parse_stat(output)?)),
         })
     }
 }
@@ -82,6 +110,12 @@ pub enum Value {
     MaasVlans(Arc<Vec<maas::Vlan>>),
     MaasSubnetIps(Arc<Vec<maas::IpAddressRecord>>),
     MaasInterfaces(Arc<Vec<maas::Interface>>),
+    VirshList(Arc<virsh::DomainList>),
+    VirshDomstate(Arc<Presence<virsh::DomainState>>),
+    VirshNetList(Arc<virsh::NetworkList>),
+    VirshDumpxml(Arc<Presence<virsh::DomainXml>>),
+    QemuImgInfo(Arc<Presence<disk::ImageInfo>>),
+    FileStat(Arc<Presence<disk::FileMode>>),
 }
 
 type Cell = Arc<OnceCell<Result<Arc<CommandOutput>, RunError>>>;
@@ -228,6 +262,24 @@ impl Snapshot {
     accessor!(maas_vlans(profile: &str, fabric_id: i64) -> Vec<maas::Vlan>, Read::MaasVlans { profile: profile.to_string(), fabric_id }, MaasVlans);
     accessor!(maas_subnet_ips(profile: &str, subnet_id: i64) -> Vec<maas::IpAddressRecord>, Read::MaasSubnetIps { profile: profile.to_string(), subnet_id }, MaasSubnetIps);
     accessor!(maas_interfaces(profile: &str, system_id: &str) -> Vec<maas::Interface>, Read::MaasInterfaces { profile: profile.to_string(), system_id: system_id.to_string() }, MaasInterfaces);
+    accessor!(
+        /// `virsh list --all`: every defined domain with its state.
+        virsh_domains(conn: &Connection) -> virsh::DomainList, Read::VirshList { conn: conn.clone() }, VirshList);
+    accessor!(
+        /// `virsh domstate <dom>`: the state, or Absent when libvirt does not define it.
+        virsh_domstate(conn: &Connection, domain: &str) -> Presence<virsh::DomainState>, Read::VirshDomstate { conn: conn.clone(), domain: domain.to_string() }, VirshDomstate);
+    accessor!(
+        /// `virsh net-list --all`: every defined network, active or not.
+        virsh_networks(conn: &Connection) -> virsh::NetworkList, Read::VirshNetList { conn: conn.clone() }, VirshNetList);
+    accessor!(
+        /// `virsh dumpxml <dom>`: name and interfaces, or Absent when not defined.
+        virsh_domain_xml(conn: &Connection, domain: &str) -> Presence<virsh::DomainXml>, Read::VirshDumpxml { conn: conn.clone(), domain: domain.to_string() }, VirshDumpxml);
+    accessor!(
+        /// `qemu-img info --output=json <path>`, or Absent when the file does not exist.
+        qemu_img_info(prefix: &[String], path: &str) -> Presence<disk::ImageInfo>, Read::QemuImgInfo { prefix: prefix.to_vec(), path: path.to_string() }, QemuImgInfo);
+    accessor!(
+        /// `stat -c '%U:%G %a' <path>`, or Absent when the file does not exist.
+        file_stat(prefix: &[String], path: &str) -> Presence<disk::FileMode>, Read::FileStat { prefix: prefix.to_vec(), path: path.to_string() }, FileStat);
 
     /// Every call the run made, in the order they were logged.
     pub fn calls(&self) -> &[CallRecord] {

@@ -2,8 +2,10 @@
 //! output: tolerant of keys no gate reads, and every key a gate reads is reached
 //! through an accessor that names the key path when the key is missing (rule R2).
 
+pub mod disk;
 pub mod juju;
 pub mod maas;
+pub mod virsh;
 
 use std::fmt;
 
@@ -100,5 +102,27 @@ pub fn excerpt(text: &str) -> String {
         "(no stderr)".to_string()
     } else {
         lines.join(" | ")
+    }
+}
+
+/// Whether the thing a read names exists, decided by the CLI's exit status and message
+/// (rule R3: `virsh domstate` of an undefined domain exits 1 with "failed to get domain";
+/// `stat` of a missing file exits 1 with "No such file or directory"), never by empty
+/// output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Presence<T> {
+    Present(T),
+    /// The CLI said the thing does not exist; `message` is its own words.
+    Absent {
+        message: String,
+    },
+}
+
+impl<T> Presence<T> {
+    pub fn present(&self) -> Option<&T> {
+        match self {
+            Presence::Present(value) => Some(value),
+            Presence::Absent { .. } => None,
+        }
     }
 }
