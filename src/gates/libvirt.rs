@@ -37,7 +37,8 @@ pub(super) static GATES: [GateSpec; 3] = [
     GateSpec {
         id: "P00-LBAAS",
         phase: "00",
-        tags: &["read-only"],
+        // Testcloud only (DESIGN.md tags): a site without libvirt SKIPs it.
+        tags: &["read-only", "libvirt"],
         description: "no 8_lbaas libvirt network and no host domain interface on it; the detach is refused (HOLD) unless every host domain is shut off",
         reads: |p| {
             let Some(site) = &p.libvirt else {
@@ -60,7 +61,8 @@ pub(super) static GATES: [GateSpec; 3] = [
     GateSpec {
         id: "P00-OSD",
         phase: "00",
-        tags: &["read-only"],
+        // Testcloud only (DESIGN.md tags): a site without libvirt SKIPs it.
+        tags: &["read-only", "libvirt"],
         description: "every host's OSD disk is a blank qcow2 (512 GiB virtual, about 200 KiB actual), root:root mode 600; the wipe is refused (HOLD) unless every host domain is shut off",
         reads: |p| {
             let Some(site) = &p.libvirt else {
@@ -845,7 +847,129 @@ fn gate_teardown(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Ver
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
+    use crate::runner::{CommandOutput, Replay};
+    use crate::snapshot::{Reader, Value};
+    use crate::sources::{disk, juju, virsh};
+    use crate::world::World;
+
+    /// The phase-00 exit world, read for one gate the way the binary reads it.
+    async fn exit_state(gate: &GateSpec, profile: &Profile) -> Snapshot {
+        let world = World::embedded("testcloud/phase00-ready-carved").unwrap();
+        let reader = Reader::new(Arc::new(Replay::new(world)), Duration::from_secs(5));
+        Snapshot::collect(&reader, (gate.reads)(profile)).await
+    }
+
+    fn output(stdout: &str) -> CommandOutput {
+        CommandOutput {
+            argv: vec!["test".into()],
+            exit_code: Some(0),
+            stdout: stdout.as_bytes().to_vec(),
+            stderr: vec![],
+            duration: Duration::ZERO,
+        }
+    }
+
+    fn conn(profile: &Profile) -> Connection {
+        profile.libvirt.as_ref().unwrap().connection()
+    }
+
+    fn with_state(snapshot: Snapshot, profile: &Profile, host: &str, state: &str) -> Snapshot {
+        let read = Read::VirshDomstate {
+            conn: conn(profile),
+            domain: host.into(),
+        };
+        let state = virsh::parse_domstate(&output(&format!("{state}\n\n"))).unwrap();
+        snapshot.with(read, Ok(Value::VirshDomstate(Arc::new(state))))
+    }
+
+    #[tokio::test]
+    async fn a_destroying_model_without_since_is_precondition_naming_the_key() {
+        let (gate, profile) = (&GATES[0], Profile::testcloud());
+        let models = r#"{"models":[{"name":"admin/openstack","short-name":"openstack","life":"dying","status":{"current":"destroying"}}]}"#;
+        let models = juju::parse_models(&output(models)).unwrap();
+        let snapshot = exit_state(gate, &profile)
+            .await
+            .with(Read::JujuModels, Ok(Value::JujuModels(Arc::new(models))));
+        let v = gate.run(&snapshot, &profile);
+        assert_eq!(v.status, Status::Precondition, "{v:#?}");
+        assert!(
+            v.evidence
+                .iter()
+                .any(|e| e.mark == Mark::Missing && e.subject == "models[openstack].status.since")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_host_in_maas_under_a_previous_cycle_id_was_not_decomposed() {
+        let gate = &GATES[0];
+        let mut profile = Profile::testcloud();
+        profile
+            .maas
+            .as_mut()
+            .unwrap()
+            .previous_system_ids
+            .push("c8rxma".into());
+        let v = gate.run(&exit_state(gate, &profile).await, &profile);
+        assert_eq!(v.status, Status::Fail);
+        let bad: Vec<_> = v.evidence.iter().filter(|e| e.mark == Mark::Bad).collect();
+        assert_eq!(bad.len(), 1, "{v:#?}");
+        assert!(bad[0].actual.contains("a previous cycle's id"));
+        assert_eq!(bad[0].subject, "host openstack2");
+    }
+
+    #[tokio::test]
+    async fn paused_and_unknown_states_refuse_the_detach() {
+        let (gate, profile) = (&GATES[1], Profile::testcloud());
+        let nets = " Name      State    Autostart   Persistent\n--------------------------------------------\n 8_lbaas   active   no          yes\n\n";
+        let nets = virsh::parse_net_list(&output(nets)).unwrap();
+        let snapshot = exit_state(gate, &profile).await.with(
+            Read::VirshNetList {
+                conn: conn(&profile),
+            },
+            Ok(Value::VirshNetList(Arc::new(nets))),
+        );
+        let snapshot = with_state(snapshot, &profile, "openstack0", "paused");
+        let snapshot = with_state(snapshot, &profile, "openstack3", "hibernating");
+        let v = gate.run(&snapshot, &profile);
+        assert_eq!(v.status, Status::Hold, "{v:#?}");
+        assert!(
+            v.summary
+                .contains("openstack0 (paused), openstack3 (hibernating)"),
+            "{}",
+            v.summary
+        );
+    }
+
+    #[tokio::test]
+    async fn a_missing_actual_size_is_never_blank() {
+        let (gate, profile) = (&GATES[2], Profile::testcloud());
+        let path = profile.libvirt.as_ref().unwrap().osd.path_for("openstack0");
+        let info =
+            format!(r#"{{"virtual-size": 549755813888, "filename": "{path}", "format": "qcow2"}}"#);
+        let info = disk::parse_image_info(&output(&info)).unwrap();
+        let read = Read::QemuImgInfo {
+            prefix: profile.libvirt.as_ref().unwrap().command_prefix.clone(),
+            path,
+        };
+        let snapshot = exit_state(gate, &profile)
+            .await
+            .with(read, Ok(Value::QemuImgInfo(Arc::new(info))));
+        let v = gate.run(&snapshot, &profile);
+        assert_eq!(v.status, Status::Precondition, "{v:#?}");
+        assert!(
+            v.evidence.iter().any(|e| e.mark == Mark::Missing
+                && e.subject.ends_with("openstack0-1.qcow2: actual-size"))
+        );
+        // With that domain running, the wipe guard decides: HOLD, never PASS.
+        let v = gate.run(
+            &with_state(snapshot, &profile, "openstack0", "running"),
+            &profile,
+        );
+        assert_eq!(v.status, Status::Hold, "{v:#?}");
+    }
 
     #[test]
     fn sizes_read_like_qemu_img() {
