@@ -8,12 +8,13 @@ use std::time::Duration;
 
 use super::substrate::{maas_profile, maas_site, machine, machines_read};
 use super::{Evidence, GateSpec, Mark, Status, Verdict, read_or_precondition};
-use crate::profile::{LibvirtSite, OsdDisks, Profile};
+use crate::profile::{LibvirtSite, MaasSite, OsdDisks, Profile};
 use crate::snapshot::{Read, ReadError, Snapshot};
 use crate::sources::Presence;
 use crate::sources::disk::{FileMode, ImageInfo};
 use crate::sources::juju::{ModelSummary, humanised_age};
-use crate::sources::virsh::{Connection, DomainState};
+use crate::sources::maas::Machine;
+use crate::sources::virsh::{Connection, DomainList, DomainState};
 
 pub(super) static GATES: [GateSpec; 3] = [
     GateSpec {
@@ -592,6 +593,178 @@ fn model_state(model: Option<&ModelSummary>) -> ModelState {
 /// States a re-enrolled host passes through (D-055: New -> Commissioning -> Ready).
 const REENROLLED: &[&str] = &["New", "Commissioning", "Testing", "Ready"];
 
+/// What one part of the teardown shows: evidence lines, and what is still to do.
+#[derive(Default)]
+struct Findings {
+    evidence: Vec<Evidence>,
+    problems: Vec<String>,
+}
+
+impl Findings {
+    /// An ok line, or a BAD line (with what was expected) and the problem it shows.
+    fn check(
+        &mut self,
+        ok: bool,
+        line: Evidence,
+        expected: &str,
+        problem: impl FnOnce() -> String,
+    ) {
+        if ok {
+            self.evidence.push(line);
+        } else {
+            self.evidence.push(
+                Evidence {
+                    mark: Mark::Bad,
+                    ..line
+                }
+                .expected(expected),
+            );
+            self.problems.push(problem());
+        }
+    }
+}
+
+fn model_findings(f: &mut Findings, state: &ModelState, profile: &Profile) {
+    let line = |actual: String| {
+        Evidence::new(
+            Mark::Ok,
+            "juju models",
+            format!("model {}", profile.model),
+            actual,
+        )
+    };
+    let bound = profile.teardown.remediate_destroying_after_minutes;
+    match state {
+        ModelState::Absent => f.evidence.push(line("absent".into())),
+        ModelState::Alive { life, status } => f.check(
+            false,
+            line(format!("present (life {life}, status {status})")),
+            "absent (teardown not run)",
+            || format!("model {} present", profile.model),
+        ),
+        ModelState::Destroying { since, life, .. } => f.check(
+            false,
+            line(format!("destroying since {since} (life {life})")),
+            &format!("absent; still destroying after {bound} min: remediation"),
+            || format!("model {} still destroying", profile.model),
+        ),
+        // Decided before: PRECONDITION.
+        ModelState::DestroyingSinceUnknown { .. } => {}
+    }
+}
+
+/// Retired machines (capi-mgmt) are deleted by the teardown.
+fn retired_findings(f: &mut Findings, maas: &MaasSite, machines: &[Machine]) {
+    for name in &maas.retired {
+        let found = machine(machines, name);
+        let actual = found.map_or_else(
+            || "absent".to_string(),
+            |m| format!("present ({}, system_id {})", m.status_name, m.system_id),
+        );
+        f.check(
+            found.is_none(),
+            Evidence::new(
+                Mark::Ok,
+                format!("machine {name}"),
+                "maas machines read",
+                actual,
+            ),
+            "absent (retired: deleted by the teardown)",
+            || format!("{name} still in MAAS"),
+        );
+    }
+}
+
+/// A virsh-pod MAAS decomposes the hosts (D-061), and a later re-enrollment mints fresh
+/// system_ids (DOCFIX-040); bare metal is released to Ready with no owner (seed 000
+/// Phase C/D).
+fn host_findings(f: &mut Findings, profile: &Profile, maas: &MaasSite, machines: &[Machine]) {
+    let pod = profile.libvirt.is_some();
+    for host in &profile.hosts {
+        let found = machine(machines, &host.hostname);
+        let (ok, actual) = match (pod, found) {
+            (true, None) => (true, "not in MAAS (decomposed)".to_string()),
+            (true, Some(m)) => {
+                let fresh = !maas.previous_system_ids.contains(&m.system_id);
+                if fresh && REENROLLED.contains(&m.status_name.as_str()) {
+                    let actual = format!(
+                        "re-enrolled after the teardown ({}, fresh system_id {})",
+                        m.status_name, m.system_id
+                    );
+                    (true, actual)
+                } else {
+                    let previous = if fresh { "" } else { ", a previous cycle's id" };
+                    (
+                        false,
+                        format!(
+                            "still in MAAS ({}, system_id {}{previous})",
+                            m.status_name, m.system_id
+                        ),
+                    )
+                }
+            }
+            (false, Some(m)) => {
+                let owner = m.owner.as_deref().filter(|o| !o.is_empty());
+                let actual = format!("{}, owner {}", m.status_name, owner.unwrap_or("(none)"));
+                (m.status_name == "Ready" && owner.is_none(), actual)
+            }
+            (false, None) => (false, "not in MAAS".to_string()),
+        };
+        let (expected, problem) = if pod {
+            (
+                "decomposed (absent), or re-enrolled with a fresh system_id",
+                "not decomposed",
+            )
+        } else {
+            ("Ready, owner (none): released", "not released")
+        };
+        f.check(
+            ok,
+            Evidence::new(
+                Mark::Ok,
+                format!("host {}", host.hostname),
+                "maas machines read",
+                actual,
+            ),
+            expected,
+            || format!("{} {problem}", host.hostname),
+        );
+    }
+}
+
+/// The host domains survive the teardown, shut off: the re-enrollment powers them.
+fn domain_findings(f: &mut Findings, profile: &Profile, domains: Option<&DomainList>) {
+    let Some(list) = domains else {
+        f.evidence.push(Evidence::new(
+            Mark::Info,
+            "libvirt domains",
+            "virsh list --all",
+            format!(
+                "not read: profile {} has no [libvirt] section (bare metal)",
+                profile.name
+            ),
+        ));
+        return;
+    };
+    for host in &profile.hosts {
+        let (ok, actual) = match list.get(&host.hostname) {
+            Some(d) => (d.state.is_shut_off(), d.state.label().to_string()),
+            None => (false, "not listed".to_string()),
+        };
+        f.check(
+            ok,
+            Evidence::new(
+                Mark::Ok,
+                format!("domain {}", host.hostname),
+                "virsh list --all",
+                actual.clone(),
+            ),
+            "shut off (the domains survive the teardown: reenroll needs them)",
+            || format!("domain {} {actual}", host.hostname),
+        );
+    }
+}
+
 fn gate_teardown(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verdict {
     let maas = match maas_site(gate, profile) {
         Ok(m) => m,
@@ -606,192 +779,34 @@ fn gate_teardown(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Ver
         )),
         None => None,
     };
-    let bound = Duration::from_secs(profile.teardown.remediate_destroying_after_minutes * 60);
-    let mut evidence = Vec::new();
-    let mut problems = Vec::new();
-
     let state = model_state(models.find(&profile.model));
-    let subject = "juju models";
-    let property = format!("model {}", profile.model);
-    match &state {
-        ModelState::Absent => {
-            evidence.push(Evidence::new(Mark::Ok, subject, property, "absent").expected("absent"));
-        }
-        ModelState::Alive { life, status } => {
-            problems.push(format!("model {} present", profile.model));
-            evidence.push(
-                Evidence::new(
-                    Mark::Bad,
-                    subject,
-                    property,
-                    format!("present (life {life}, status {status})"),
-                )
-                .expected("absent (teardown not run)"),
-            );
-        }
-        ModelState::Destroying { since, life, .. } => {
-            problems.push(format!("model {} still destroying", profile.model));
-            evidence.push(
-                Evidence::new(
-                    Mark::Bad,
-                    subject,
-                    property,
-                    format!("destroying since {since} (life {life})"),
-                )
-                .expected(format!(
-                    "absent; still destroying after {} min: remediation",
-                    profile.teardown.remediate_destroying_after_minutes
-                )),
-            );
-        }
-        ModelState::DestroyingSinceUnknown { since } => {
-            evidence.push(
-                Evidence::new(
-                    Mark::Missing,
-                    format!("models[{}].status.since", profile.model),
-                    "humanised age",
-                    since
-                        .clone()
-                        .unwrap_or_else(|| "absent from the CLI output".to_string()),
-                )
-                .expected("juju's \"N minutes ago\" form (R2: without it the remediation bound cannot be decided)"),
-            );
-            return Verdict::new(
-                gate,
-                Status::Precondition,
-                format!(
-                    "model {} is destroying, but juju models does not say since when: cannot decide whether the remediation is due",
-                    profile.model
-                ),
-            )
-            .with_evidence(evidence);
-        }
-    }
-
-    for name in &maas.retired {
-        let subject = format!("machine {name}");
-        match machine(machines, name) {
-            None => evidence.push(
-                Evidence::new(Mark::Ok, subject, "maas machines read", "absent")
-                    .expected("absent (retired)"),
-            ),
-            Some(m) => {
-                problems.push(format!("{name} still in MAAS"));
-                evidence.push(
-                    Evidence::new(
-                        Mark::Bad,
-                        subject,
-                        "maas machines read",
-                        format!("present ({}, system_id {})", m.status_name, m.system_id),
-                    )
-                    .expected("absent (retired: deleted by the teardown)"),
-                );
-            }
-        }
-    }
-
-    for host in &profile.hosts {
-        let subject = format!("host {}", host.hostname);
-        let found = machine(machines, &host.hostname);
-        let (ok, actual, expected) = match (&profile.libvirt, found) {
-            // A virsh-pod MAAS decomposes the machines (D-061); a later re-enrollment
-            // mints fresh system_ids (DOCFIX-040).
-            (Some(_), None) => (true, "not in MAAS (decomposed)".to_string(), None),
-            (Some(_), Some(m)) => {
-                let fresh = !maas.previous_system_ids.contains(&m.system_id);
-                let ok = fresh && REENROLLED.contains(&m.status_name.as_str());
-                let actual = if ok {
-                    format!(
-                        "re-enrolled after the teardown ({}, fresh system_id {})",
-                        m.status_name, m.system_id
-                    )
-                } else {
-                    format!(
-                        "still in MAAS ({}, system_id {}{})",
-                        m.status_name,
-                        m.system_id,
-                        if fresh { "" } else { ", a previous cycle's id" }
-                    )
-                };
-                (
-                    ok,
-                    actual,
-                    Some("decomposed (absent), or re-enrolled with a fresh system_id"),
-                )
-            }
-            // Bare metal is released to Ready with no owner (seed 000 Phase C/D).
-            (None, Some(m)) => {
-                let owner = m.owner.as_deref().filter(|o| !o.is_empty());
-                (
-                    m.status_name == "Ready" && owner.is_none(),
-                    format!("{}, owner {}", m.status_name, owner.unwrap_or("(none)")),
-                    Some("Ready, owner (none): released"),
-                )
-            }
-            (None, None) => (
-                false,
-                "not in MAAS".to_string(),
-                Some("Ready, owner (none): released"),
-            ),
-        };
-        if !ok {
-            problems.push(format!(
-                "{} {}",
-                host.hostname,
-                if profile.libvirt.is_some() {
-                    "not decomposed"
-                } else {
-                    "not released"
-                }
-            ));
-        }
-        let e = Evidence::new(
-            if ok { Mark::Ok } else { Mark::Bad },
-            subject,
-            "maas machines read",
-            actual,
-        );
-        evidence.push(match expected {
-            Some(x) if !ok => e.expected(x),
-            _ => e,
-        });
-    }
-
-    match domains {
-        Some(list) => {
-            for host in &profile.hosts {
-                let subject = format!("domain {}", host.hostname);
-                let (ok, actual) = match list.get(&host.hostname) {
-                    Some(d) => (d.state.is_shut_off(), d.state.label().to_string()),
-                    None => (false, "not listed".to_string()),
-                };
-                if !ok {
-                    problems.push(format!("domain {} {actual}", host.hostname));
-                }
-                evidence.push(
-                    Evidence::new(
-                        if ok { Mark::Ok } else { Mark::Bad },
-                        subject,
-                        "virsh list --all",
-                        actual,
-                    )
-                    .expected("shut off (the domains survive the teardown: reenroll needs them)"),
-                );
-            }
-        }
-        None => evidence.push(Evidence::new(
-            Mark::Info,
-            "libvirt domains",
-            "virsh list --all",
+    if let ModelState::DestroyingSinceUnknown { since } = &state {
+        let line = Evidence::new(
+            Mark::Missing,
+            format!("models[{}].status.since", profile.model),
+            "humanised age",
+            since.clone().unwrap_or_else(|| "absent from the CLI output".to_string()),
+        )
+        .expected("juju's \"N minutes ago\" form (R2: without it the remediation bound cannot be decided)");
+        return Verdict::new(
+            gate,
+            Status::Precondition,
             format!(
-                "not read: profile {} has no [libvirt] section (bare metal)",
-                profile.name
+                "model {} is destroying, but juju models does not say since when: cannot decide whether the remediation is due",
+                profile.model
             ),
-        )),
+        )
+        .with_evidence(vec![line]);
     }
+    let mut f = Findings::default();
+    model_findings(&mut f, &state, profile);
+    retired_findings(&mut f, maas, machines);
+    host_findings(&mut f, profile, maas, machines);
+    domain_findings(&mut f, profile, domains);
 
+    let bound = Duration::from_secs(profile.teardown.remediate_destroying_after_minutes * 60);
     let minutes = |d: &Duration| d.as_secs() / 60;
-    let verdict = if problems.is_empty() {
+    let verdict = if f.problems.is_empty() {
         Verdict::new(
             gate,
             Status::Pass,
@@ -834,7 +849,7 @@ fn gate_teardown(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Ver
         Verdict::new(
             gate,
             Status::Fail,
-            format!("teardown incomplete: {}; {advice}", problems.join(", ")),
+            format!("teardown incomplete: {}; {advice}", f.problems.join(", ")),
         )
         .with_outcome(outcome)
     };
@@ -842,7 +857,7 @@ fn gate_teardown(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Ver
         ModelState::Destroying { age, .. } => verdict.metric("destroying_minutes", minutes(age)),
         _ => verdict,
     };
-    verdict.with_evidence(evidence)
+    verdict.with_evidence(f.evidence)
 }
 
 #[cfg(test)]
@@ -863,13 +878,7 @@ mod tests {
     }
 
     fn output(stdout: &str) -> CommandOutput {
-        CommandOutput {
-            argv: vec!["test".into()],
-            exit_code: Some(0),
-            stdout: stdout.as_bytes().to_vec(),
-            stderr: vec![],
-            duration: Duration::ZERO,
-        }
+        crate::sources::test_output(&["test"], 0, stdout, "")
     }
 
     fn conn(profile: &Profile) -> Connection {

@@ -140,19 +140,8 @@ pub fn parse_stat(output: &CommandOutput) -> Result<Presence<FileMode>, SourceEr
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::*;
-
-    fn output(argv: &[&str], exit: i32, stdout: &str, stderr: &str) -> CommandOutput {
-        CommandOutput {
-            argv: argv.iter().map(|s| s.to_string()).collect(),
-            exit_code: Some(exit),
-            stdout: stdout.as_bytes().to_vec(),
-            stderr: stderr.as_bytes().to_vec(),
-            duration: Duration::ZERO,
-        }
-    }
+    use crate::sources::test_output as output;
 
     const INFO_ARGV: &[&str] = &["qemu-img", "info", "--output=json", "/i/o0-1.qcow2"];
 

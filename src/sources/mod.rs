@@ -126,3 +126,15 @@ impl<T> Presence<T> {
         }
     }
 }
+
+/// What a command printed, as a unit test states it.
+#[cfg(test)]
+pub(crate) fn test_output(argv: &[&str], exit: i32, stdout: &str, stderr: &str) -> CommandOutput {
+    CommandOutput {
+        argv: argv.iter().map(|s| s.to_string()).collect(),
+        exit_code: Some(exit),
+        stdout: stdout.as_bytes().to_vec(),
+        stderr: stderr.as_bytes().to_vec(),
+        duration: std::time::Duration::ZERO,
+    }
+}

@@ -395,18 +395,10 @@ pub fn parse_dumpxml(output: &CommandOutput) -> Result<Presence<DomainXml>, Sour
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::*;
 
     fn output(exit: i32, stdout: &str, stderr: &str) -> CommandOutput {
-        CommandOutput {
-            argv: vec!["virsh".into(), "-c".into(), "test:///n.xml".into()],
-            exit_code: Some(exit),
-            stdout: stdout.as_bytes().to_vec(),
-            stderr: stderr.as_bytes().to_vec(),
-            duration: Duration::ZERO,
-        }
+        crate::sources::test_output(&["virsh", "-c", "test:///n.xml"], exit, stdout, stderr)
     }
 
     // Recorded from virsh 9.0 on the test driver (computed column widths).
