@@ -10,7 +10,9 @@
 //! a parse error naming it, never an empty table. States are libvirt's
 //! `virshDomainState` strings (libvirt/libvirt tools/virsh-domain-monitor.c). A domain
 //! that does not exist is told by virsh's exit status and its "failed to get domain"
-//! message (rule R3; tools/virsh-domain.c `virshLookupDomainBy`), never by empty output.
+//! message, never by empty output (rule R3; tools/virsh-util.c
+//! `virshLookupDomainInternal` resets libvirt's own error and prints only that line).
+//! Outputs were checked against virsh 9.0 on libvirt's test driver.
 
 use std::fmt;
 

@@ -1,8 +1,9 @@
 //! juju's humanised `since` times. Without `--exact-time`, juju prints how long ago a
-//! status began relative to the moment of the read (juju/juju
-//! cmd/juju/common/time.go `UserFriendlyDuration(when, now)`, used by `ModelInfoFromParams`
-//! for `juju models`): "just now", "N seconds ago", "N minute(s) ago", "N hour(s) ago",
-//! or the date `2006-01-02` once a day has passed. So the age is in the read itself and
+//! status began relative to the moment of the read (juju/juju cmd/juju/common/format.go
+//! `UserFriendlyDuration(when, now)`, which `ModelInfoFromParams` in
+//! cmd/juju/common/model.go applies to a model's `status.since` for `juju models`):
+//! "just now", "N seconds ago", "N minute(s) ago", "N hour(s) ago", or the date
+//! `2006-01-02` once a day has passed. So the age is in the read itself and
 //! a gate deciding "destroying for 10 minutes" stays a pure function of what was read.
 
 use std::time::Duration;
