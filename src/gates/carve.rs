@@ -321,21 +321,21 @@ fn gate_canary(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verdi
         Ok(c) => c,
         Err(v) => return *v,
     };
-    let Some(teardown) = &profile.teardown else {
+    let Some(canary) = &profile.teardown.canary else {
         return Verdict::new(
             gate,
             Status::Precondition,
             format!(
-                "profile {} has no [teardown] section naming the canary",
+                "profile {} names no [teardown] canary for Path A",
                 profile.name
             ),
         );
     };
-    let Some(host) = profile.hosts.iter().find(|h| h.hostname == teardown.canary) else {
+    let Some(host) = profile.hosts.iter().find(|h| &h.hostname == canary) else {
         return Verdict::new(
             gate,
             Status::Precondition,
-            format!("canary {} is not a host of the profile", teardown.canary),
+            format!("canary {} is not a host of the profile", canary),
         );
     };
     let maas = maas_profile(profile);

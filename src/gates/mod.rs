@@ -3,6 +3,7 @@
 
 mod bundle;
 mod carve;
+mod libvirt;
 mod model;
 mod phase00;
 mod phase01;
@@ -261,6 +262,7 @@ pub fn catalog() -> Vec<&'static GateSpec> {
     phase00::GATES
         .iter()
         .chain(plan::GATES.iter())
+        .chain(libvirt::GATES.iter())
         .chain(carve::GATES.iter())
         .chain(bundle::GATES_00.iter())
         .chain(plan::EXIT.iter())

@@ -192,9 +192,9 @@ fn parts() -> impl Iterator<Item = &'static GateSpec> {
 
 fn exit_reads(profile: &Profile) -> Vec<Read> {
     let mut reads: Vec<Read> = parts().flat_map(|g| (g.reads)(profile)).collect();
-    if let Some(t) = &profile.teardown {
+    if let Some(pointer) = &profile.teardown.backup_pointer {
         reads.push(Read::TextFile {
-            path: t.backup_pointer.clone(),
+            path: pointer.clone(),
         });
     }
     reads.sort();
@@ -209,8 +209,9 @@ fn exit_follow_up(snapshot: &Snapshot, profile: &Profile) -> Vec<Read> {
         .collect();
     if let Some(dir) = profile
         .teardown
+        .backup_pointer
         .as_ref()
-        .and_then(|t| snapshot.text_file(&t.backup_pointer).ok())
+        .and_then(|p| snapshot.text_file(p).ok())
         .map(|text| text.trim().to_string())
         .filter(|d| !d.is_empty())
     {
@@ -223,7 +224,7 @@ fn exit_follow_up(snapshot: &Snapshot, profile: &Profile) -> Vec<Read> {
 
 /// The pre-destroy backup pointer exists and names a populated directory (000).
 fn backup_verdict(snapshot: &Snapshot, profile: &Profile) -> (Status, Evidence) {
-    let Some(t) = &profile.teardown else {
+    let Some(pointer) = &profile.teardown.backup_pointer else {
         return (
             Status::Precondition,
             Evidence::new(
@@ -234,8 +235,8 @@ fn backup_verdict(snapshot: &Snapshot, profile: &Profile) -> (Status, Evidence) 
             ),
         );
     };
-    let subject = format!("backup pointer {}", t.backup_pointer);
-    let text = match snapshot.text_file(&t.backup_pointer) {
+    let subject = format!("backup pointer {}", pointer);
+    let text = match snapshot.text_file(pointer) {
         Ok(text) => text,
         Err(e) => {
             return (

@@ -10,8 +10,14 @@ use ipnet::Ipv4Net;
 use regex::Regex;
 use serde::Deserialize;
 
+use crate::sources::virsh::Connection;
+
 /// The embedded default: the testcloud profile.
 pub const TESTCLOUD: &str = include_str!("../../profiles/testcloud.toml");
+
+/// The embedded bare-metal profile: a site without libvirt (seed 000's Roosevelt), whose
+/// libvirt and qcow2 gates SKIP.
+pub const BARE_METAL: &str = include_str!("../../profiles/bare-metal.toml");
 
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("invalid profile {source_name}: {message}")]
@@ -39,7 +45,9 @@ struct RawProfile {
     carve: Option<Carve>,
     bundle: Option<BundleSite>,
     phase01: Option<Phase01>,
-    teardown: Option<Teardown>,
+    libvirt: Option<LibvirtSite>,
+    #[serde(default)]
+    teardown: Teardown,
 }
 
 #[derive(Debug, Deserialize)]
@@ -223,16 +231,6 @@ pub struct Binding {
     pub reason: Option<String>,
 }
 
-/// The destroy path (seed 002 step 2, D-061) and the pre-destroy capture (seed 000).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Teardown {
-    /// The Path A canary host (release --keep-instance).
-    pub canary: String,
-    /// The file naming the latest pre-destroy backup directory.
-    pub backup_pointer: String,
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawJuju {
@@ -337,7 +335,9 @@ pub struct Profile {
     pub carve: Option<Carve>,
     pub bundle: Option<BundleSite>,
     pub phase01: Option<Phase01>,
-    pub teardown: Option<Teardown>,
+    /// The libvirt host of a site whose hosts are KVM domains; `None` on bare metal.
+    pub libvirt: Option<LibvirtSite>,
+    pub teardown: Teardown,
 }
 
 impl Profile {
@@ -353,7 +353,14 @@ impl Profile {
 
     /// An embedded profile by name.
     pub fn embedded(name: &str) -> Option<Profile> {
-        (name == "testcloud").then(Profile::testcloud)
+        match name {
+            "testcloud" => Some(Profile::testcloud()),
+            "bare-metal" => Some(
+                Profile::parse(BARE_METAL, "embedded bare-metal")
+                    .expect("the embedded bare-metal profile is valid"),
+            ),
+            _ => None,
+        }
     }
 
     pub fn from_file(path: &Path) -> Result<Profile, ProfileError> {
@@ -490,9 +497,13 @@ impl Profile {
                 }
             }
         }
+        if let Some(libvirt) = &raw.libvirt {
+            libvirt.validate().map_err(fail)?;
+        }
         Ok(Profile {
             bundle: raw.bundle,
             phase01: raw.phase01,
+            libvirt: raw.libvirt,
             teardown: raw.teardown,
             maas: raw.maas,
             planes,
@@ -508,6 +519,131 @@ impl Profile {
             phase03_allow,
             known_findings,
         })
+    }
+}
+
+/// The libvirt side of a site whose hosts are KVM domains on one host (the testcloud's
+/// jumphost). Each host's domain is named by its [[hosts]] hostname.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct LibvirtSite {
+    /// Connection URI of every virsh read (seed 002 step 1: `qemu:///system`).
+    pub uri: String,
+    /// argv prefix of virsh, qemu-img and stat: the runbook runs them with `sudo`, and
+    /// `sudo -n` fails at once instead of prompting on a closed stdin. Empty: none.
+    #[serde(default)]
+    pub command_prefix: Vec<String>,
+    /// The idle network every host's NIC leaves in seed 002 step 3.
+    pub lbaas_network: String,
+    pub osd: OsdDisks,
+}
+
+impl LibvirtSite {
+    pub fn connection(&self) -> Connection {
+        Connection {
+            uri: self.uri.clone(),
+            prefix: self.command_prefix.clone(),
+        }
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if self.uri.trim().is_empty() {
+            return Err("libvirt.uri is empty".into());
+        }
+        if self.lbaas_network.trim().is_empty() {
+            return Err("libvirt.lbaas_network is empty".into());
+        }
+        let osd = &self.osd;
+        if !osd.path.contains("{host}") {
+            return Err(format!(
+                "libvirt.osd.path {:?} does not hold {{host}}: every host has its own disk",
+                osd.path
+            ));
+        }
+        if osd.virtual_size_gib == 0 {
+            return Err("libvirt.osd.virtual_size_gib must be at least 1".into());
+        }
+        if !osd
+            .owner
+            .split_once(':')
+            .is_some_and(|(u, g)| !u.is_empty() && !g.is_empty())
+        {
+            return Err(format!(
+                "libvirt.osd.owner {:?} is not owner:group",
+                osd.owner
+            ));
+        }
+        let octal = osd.mode.chars().all(|c| ('0'..='7').contains(&c));
+        if !(octal && (3..=4).contains(&osd.mode.len())) || osd.mode.starts_with('0') {
+            return Err(format!(
+                "libvirt.osd.mode {:?} is not octal mode bits as stat %a prints them (600)",
+                osd.mode
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Each host's OSD disk (its vdb): what the wipe of seed 002 step 4 leaves.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct OsdDisks {
+    /// The image path; `{host}` stands for the hostname (`<host>-1.qcow2`).
+    pub path: String,
+    /// The image format qemu-img must report (`qcow2`).
+    pub format: String,
+    pub virtual_size_gib: u64,
+    /// The most a blank image may take on disk: a fresh 512G qcow2 takes about 200 KiB
+    /// (header, L1 table, refcount table and block), one written cluster adds its L2
+    /// table and data (seed 004 osd-blank-check: 512 GiB / 200 KiB).
+    pub blank_max_actual_kib: u64,
+    /// `owner:group` as stat %U:%G prints it.
+    pub owner: String,
+    /// Octal mode bits as stat %a prints them.
+    pub mode: String,
+}
+
+impl OsdDisks {
+    pub fn path_for(&self, hostname: &str) -> String {
+        self.path.replace("{host}", hostname)
+    }
+
+    pub fn virtual_size_bytes(&self) -> u64 {
+        self.virtual_size_gib << 30
+    }
+
+    pub fn blank_max_actual_bytes(&self) -> u64 {
+        self.blank_max_actual_kib << 10
+    }
+}
+
+/// Bounds of the teardown (P00-TEARDOWN).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Teardown {
+    /// Minutes the model may stay destroying before the remediation is due (seed 002
+    /// step 2: "still destroying after ~10 min: remove-machine --force, re-run"). A
+    /// profile without [teardown] takes the seed's 10.
+    #[serde(default = "ten_minutes")]
+    pub remediate_destroying_after_minutes: u64,
+    /// The Path A canary host (release --keep-instance; D-061).
+    pub canary: Option<String>,
+    /// The file the destroy path's pre-destroy capture points at its backup directory
+    /// with (seed 000 acceptance).
+    pub backup_pointer: Option<String>,
+}
+
+fn ten_minutes() -> u64 {
+    10
+}
+
+impl Default for Teardown {
+    fn default() -> Self {
+        Teardown {
+            remediate_destroying_after_minutes: ten_minutes(),
+            canary: None,
+            backup_pointer: None,
+        }
     }
 }
 
@@ -562,5 +698,45 @@ mod tests {
             "model = \"openstack\"\nmodle = \"x\"",
         );
         assert!(Profile::parse(&text, "t").is_err());
+    }
+
+    #[test]
+    fn the_testcloud_libvirt_host_and_osd_disks_load() {
+        let p = Profile::testcloud();
+        let libvirt = p.libvirt.as_ref().unwrap();
+        assert_eq!(libvirt.lbaas_network, "8_lbaas");
+        assert_eq!(
+            libvirt.osd.path_for("openstack2"),
+            "/var/lib/libvirt/images/openstack2-1.qcow2"
+        );
+        assert_eq!(libvirt.osd.virtual_size_bytes(), 549_755_813_888);
+        assert_eq!(
+            (libvirt.osd.owner.as_str(), libvirt.osd.mode.as_str()),
+            ("root:root", "600")
+        );
+        assert_eq!(p.teardown.remediate_destroying_after_minutes, 10);
+    }
+
+    #[test]
+    fn the_bare_metal_profile_is_embedded_and_has_no_libvirt() {
+        let p = Profile::embedded("bare-metal").unwrap();
+        assert_eq!(p.name, "bare-metal");
+        assert!(p.libvirt.is_none());
+        assert_eq!(p.hosts.len(), 4);
+    }
+
+    #[test]
+    fn osd_settings_are_checked_before_anything_runs() {
+        for (from, to, says) in [
+            ("mode = \"600\"", "mode = \"rw-------\"", "mode"),
+            ("mode = \"600\"", "mode = \"0600\"", "mode"),
+            ("{host}-1.qcow2", "osd-1.qcow2", "{host}"),
+            ("owner = \"root:root\"", "owner = \"root\"", "owner"),
+        ] {
+            let text = TESTCLOUD.replace(from, to);
+            assert_ne!(text, TESTCLOUD, "{from}");
+            let err = Profile::parse(&text, "t").unwrap_err();
+            assert!(err.message.contains(says), "{err}");
+        }
     }
 }

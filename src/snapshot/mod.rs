@@ -11,7 +11,8 @@ use tokio::sync::OnceCell;
 use crate::runner::{CallRecord, CommandOutput, CommandRunner, Invocation, RunError};
 use crate::sources::SourceError;
 use crate::sources::juju::{self, JujuModels, JujuStatus, Whoami};
-use crate::sources::{bundle, files, maas};
+use crate::sources::virsh::{self, Connection};
+use crate::sources::{Presence, bundle, disk, files, maas};
 
 /// One read a gate needs. Each maps to exactly one argv.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -67,6 +68,28 @@ pub enum Read {
     DirList {
         path: String,
     },
+    VirshList {
+        conn: Connection,
+    },
+    VirshDomstate {
+        conn: Connection,
+        domain: String,
+    },
+    VirshNetList {
+        conn: Connection,
+    },
+    VirshDumpxml {
+        conn: Connection,
+        domain: String,
+    },
+    QemuImgInfo {
+        prefix: Vec<String>,
+        path: String,
+    },
+    FileStat {
+        prefix: Vec<String>,
+        path: String,
+    },
 }
 
 impl Read {
@@ -93,6 +116,12 @@ impl Read {
             Read::BundleFile { path } => bundle::file_invocation(path),
             Read::TextFile { path } => files::cat_invocation(path),
             Read::DirList { path } => files::ls_invocation(path),
+            Read::VirshList { conn } => virsh::list_all_invocation(conn),
+            Read::VirshDomstate { conn, domain } => virsh::domstate_invocation(conn, domain),
+            Read::VirshNetList { conn } => virsh::net_list_invocation(conn),
+            Read::VirshDumpxml { conn, domain } => virsh::dumpxml_invocation(conn, domain),
+            Read::QemuImgInfo { prefix, path } => disk::qemu_img_info_invocation(prefix, path),
+            Read::FileStat { prefix, path } => disk::stat_invocation(prefix, path),
         }
     }
 
@@ -120,6 +149,20 @@ impl Read {
             Read::BundleFile { .. } => Value::BundleFile(Arc::new(bundle::parse_file(output)?)),
             Read::TextFile { .. } => Value::Text(Arc::new(files::parse_text(output)?)),
             Read::DirList { .. } => Value::DirList(Arc::new(files::parse_ls(output)?)),
+            Read::VirshList { .. } => Value::VirshList(Arc::new(virsh::parse_list(output)?)),
+            Read::VirshDomstate { .. } => {
+                Value::VirshDomstate(Arc::new(virsh::parse_domstate(output)?))
+            }
+            Read::VirshNetList { .. } => {
+                Value::VirshNetList(Arc::new(virsh::parse_net_list(output)?))
+            }
+            Read::VirshDumpxml { .. } => {
+                Value::VirshDumpxml(Arc::new(virsh::parse_dumpxml(output)?))
+            }
+            Read::QemuImgInfo { .. } => {
+                Value::QemuImgInfo(Arc::new(disk::parse_image_info(output)?))
+            }
+            Read::FileStat { .. } => Value::FileStat(Arc::new(disk::parse_stat(output)?)),
         })
     }
 }
@@ -144,6 +187,12 @@ pub enum Value {
     BundleFile(Arc<bundle::BundleFile>),
     Text(Arc<String>),
     DirList(Arc<Vec<String>>),
+    VirshList(Arc<virsh::DomainList>),
+    VirshDomstate(Arc<Presence<virsh::DomainState>>),
+    VirshNetList(Arc<virsh::NetworkList>),
+    VirshDumpxml(Arc<Presence<virsh::DomainXml>>),
+    QemuImgInfo(Arc<Presence<disk::ImageInfo>>),
+    FileStat(Arc<Presence<disk::FileMode>>),
 }
 
 type Cell = Arc<OnceCell<Result<Arc<CommandOutput>, RunError>>>;
@@ -296,6 +345,24 @@ impl Snapshot {
     accessor!(text_file(path: &str) -> String, Read::TextFile { path: path.to_string() }, Text);
     accessor!(dir_list(path: &str) -> Vec<String>, Read::DirList { path: path.to_string() }, DirList);
     accessor!(maas_interfaces(profile: &str, system_id: &str) -> Vec<maas::Interface>, Read::MaasInterfaces { profile: profile.to_string(), system_id: system_id.to_string() }, MaasInterfaces);
+    accessor!(
+        /// `virsh list --all`: every defined domain with its state.
+        virsh_domains(conn: &Connection) -> virsh::DomainList, Read::VirshList { conn: conn.clone() }, VirshList);
+    accessor!(
+        /// `virsh domstate <dom>`: the state, or Absent when libvirt does not define it.
+        virsh_domstate(conn: &Connection, domain: &str) -> Presence<virsh::DomainState>, Read::VirshDomstate { conn: conn.clone(), domain: domain.to_string() }, VirshDomstate);
+    accessor!(
+        /// `virsh net-list --all`: every defined network, active or not.
+        virsh_networks(conn: &Connection) -> virsh::NetworkList, Read::VirshNetList { conn: conn.clone() }, VirshNetList);
+    accessor!(
+        /// `virsh dumpxml <dom>`: name and interfaces, or Absent when not defined.
+        virsh_domain_xml(conn: &Connection, domain: &str) -> Presence<virsh::DomainXml>, Read::VirshDumpxml { conn: conn.clone(), domain: domain.to_string() }, VirshDumpxml);
+    accessor!(
+        /// `qemu-img info --output=json <path>`, or Absent when the file does not exist.
+        qemu_img_info(prefix: &[String], path: &str) -> Presence<disk::ImageInfo>, Read::QemuImgInfo { prefix: prefix.to_vec(), path: path.to_string() }, QemuImgInfo);
+    accessor!(
+        /// `stat -c '%U:%G %a' <path>`, or Absent when the file does not exist.
+        file_stat(prefix: &[String], path: &str) -> Presence<disk::FileMode>, Read::FileStat { prefix: prefix.to_vec(), path: path.to_string() }, FileStat);
 
     /// Every call the run made, in the order they were logged.
     pub fn calls(&self) -> &[CallRecord] {

@@ -3,9 +3,11 @@
 //! through an accessor that names the key path when the key is missing (rule R2).
 
 pub mod bundle;
+pub mod disk;
 pub mod files;
 pub mod juju;
 pub mod maas;
+pub mod virsh;
 
 use std::fmt;
 
@@ -102,5 +104,39 @@ pub fn excerpt(text: &str) -> String {
         "(no stderr)".to_string()
     } else {
         lines.join(" | ")
+    }
+}
+
+/// Whether the thing a read names exists, decided by the CLI's exit status and message
+/// (rule R3: `virsh domstate` of an undefined domain exits 1 with "failed to get domain";
+/// `stat` of a missing file exits 1 with "No such file or directory"), never by empty
+/// output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Presence<T> {
+    Present(T),
+    /// The CLI said the thing does not exist; `message` is its own words.
+    Absent {
+        message: String,
+    },
+}
+
+impl<T> Presence<T> {
+    pub fn present(&self) -> Option<&T> {
+        match self {
+            Presence::Present(value) => Some(value),
+            Presence::Absent { .. } => None,
+        }
+    }
+}
+
+/// What a command printed, as a unit test states it.
+#[cfg(test)]
+pub(crate) fn test_output(argv: &[&str], exit: i32, stdout: &str, stderr: &str) -> CommandOutput {
+    CommandOutput {
+        argv: argv.iter().map(|s| s.to_string()).collect(),
+        exit_code: Some(exit),
+        stdout: stdout.as_bytes().to_vec(),
+        stderr: stderr.as_bytes().to_vec(),
+        duration: std::time::Duration::ZERO,
     }
 }

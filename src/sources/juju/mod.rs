@@ -5,8 +5,10 @@
 //! empty, but never drops a struct, so every unit prints `workload-status` and
 //! `juju-status`. Any entity may be replaced by `{"status-error": "..."}`.
 
+mod since;
 mod status;
 
+pub use since::humanised_age;
 pub use status::*;
 
 use std::collections::BTreeMap;
