@@ -12,21 +12,73 @@ use crate::runner::{CallRecord, CommandOutput, CommandRunner, Invocation, RunErr
 use crate::sources::SourceError;
 use crate::sources::juju::{self, JujuModels, JujuStatus, Whoami};
 use crate::sources::maas;
+use crate::sources::{Found, iproute, openstack};
 
 /// One read a gate needs. Each maps to exactly one argv.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Read {
-    JujuStatus { model: String },
+    JujuStatus {
+        model: String,
+    },
     JujuWhoami,
     JujuModels,
-    MaasMachines { profile: String },
-    MaasSpaces { profile: String },
-    MaasSubnets { profile: String },
-    MaasIpRanges { profile: String },
-    MaasTags { profile: String },
-    MaasVlans { profile: String, fabric_id: i64 },
-    MaasSubnetIps { profile: String, subnet_id: i64 },
-    MaasInterfaces { profile: String, system_id: String },
+    MaasMachines {
+        profile: String,
+    },
+    MaasSpaces {
+        profile: String,
+    },
+    MaasSubnets {
+        profile: String,
+    },
+    MaasIpRanges {
+        profile: String,
+    },
+    MaasTags {
+        profile: String,
+    },
+    MaasVlans {
+        profile: String,
+        fabric_id: i64,
+    },
+    MaasSubnetIps {
+        profile: String,
+        subnet_id: i64,
+    },
+    MaasInterfaces {
+        profile: String,
+        system_id: String,
+    },
+    OpenstackEndpoints,
+    OpenstackNetwork {
+        name: String,
+    },
+    OpenstackSubnet {
+        name: String,
+    },
+    OpenstackSecurityGroup {
+        name: String,
+    },
+    OpenstackImages {
+        tag: String,
+    },
+    OpenstackImage {
+        id: String,
+    },
+    JujuConfig {
+        model: String,
+        application: String,
+    },
+    JujuConfigKey {
+        model: String,
+        application: String,
+        key: String,
+    },
+    JujuIpAddr {
+        model: String,
+        unit: String,
+        device: String,
+    },
 }
 
 impl Read {
@@ -47,6 +99,25 @@ impl Read {
             Read::MaasInterfaces { profile, system_id } => {
                 maas::interfaces_invocation(profile, system_id)
             }
+            Read::OpenstackEndpoints => openstack::endpoint_list_invocation(),
+            Read::OpenstackNetwork { name } => openstack::network_show_invocation(name),
+            Read::OpenstackSubnet { name } => openstack::subnet_show_invocation(name),
+            Read::OpenstackSecurityGroup { name } => {
+                openstack::security_group_show_invocation(name)
+            }
+            Read::OpenstackImages { tag } => openstack::image_list_invocation(tag),
+            Read::OpenstackImage { id } => openstack::image_show_invocation(id),
+            Read::JujuConfig { model, application } => juju::config_invocation(model, application),
+            Read::JujuConfigKey {
+                model,
+                application,
+                key,
+            } => juju::config_key_invocation(model, application, key),
+            Read::JujuIpAddr {
+                model,
+                unit,
+                device,
+            } => juju::exec_invocation(model, unit, &iproute::ip_addr_command(device)),
         }
     }
 
@@ -64,6 +135,37 @@ impl Read {
             Read::MaasVlans { .. } => Value::MaasVlans(Arc::new(maas::parse(output)?)),
             Read::MaasSubnetIps { .. } => Value::MaasSubnetIps(Arc::new(maas::parse(output)?)),
             Read::MaasInterfaces { .. } => Value::MaasInterfaces(Arc::new(maas::parse(output)?)),
+            Read::OpenstackEndpoints => {
+                Value::OpenstackEndpoints(Arc::new(openstack::parse_list(output)?))
+            }
+            Read::OpenstackNetwork { name } => Value::OpenstackNetwork(Arc::new(
+                openstack::parse_show(output, openstack::Resource::Network, name)?,
+            )),
+            Read::OpenstackSubnet { name } => Value::OpenstackSubnet(Arc::new(
+                openstack::parse_show(output, openstack::Resource::Subnet, name)?,
+            )),
+            Read::OpenstackSecurityGroup { name } => Value::OpenstackSecurityGroup(Arc::new(
+                openstack::parse_show(output, openstack::Resource::SecurityGroup, name)?,
+            )),
+            Read::OpenstackImages { .. } => {
+                Value::OpenstackImages(Arc::new(openstack::parse_list(output)?))
+            }
+            Read::OpenstackImage { id } => Value::OpenstackImage(Arc::new(openstack::parse_show(
+                output,
+                openstack::Resource::Image,
+                id,
+            )?)),
+            Read::JujuConfig { .. } => Value::JujuConfig(Arc::new(juju::parse_config(output)?)),
+            Read::JujuConfigKey {
+                application, key, ..
+            } => Value::JujuConfigValue(Arc::new(juju::parse_config_value(
+                output,
+                application,
+                key,
+            )?)),
+            Read::JujuIpAddr { unit, device, .. } => Value::IpLink(Arc::new(
+                iproute::parse_ip_addr_on_unit(output, unit, device)?,
+            )),
         })
     }
 }
@@ -82,6 +184,15 @@ pub enum Value {
     MaasVlans(Arc<Vec<maas::Vlan>>),
     MaasSubnetIps(Arc<Vec<maas::IpAddressRecord>>),
     MaasInterfaces(Arc<Vec<maas::Interface>>),
+    OpenstackEndpoints(Arc<Vec<openstack::Endpoint>>),
+    OpenstackNetwork(Arc<Found<openstack::Network>>),
+    OpenstackSubnet(Arc<Found<openstack::Subnet>>),
+    OpenstackSecurityGroup(Arc<Found<openstack::SecurityGroup>>),
+    OpenstackImages(Arc<Vec<openstack::ImageRow>>),
+    OpenstackImage(Arc<Found<openstack::Image>>),
+    JujuConfig(Arc<juju::AppConfig>),
+    JujuConfigValue(Arc<Found<String>>),
+    IpLink(Arc<Found<iproute::IpLink>>),
 }
 
 type Cell = Arc<OnceCell<Result<Arc<CommandOutput>, RunError>>>;
@@ -228,6 +339,18 @@ impl Snapshot {
     accessor!(maas_vlans(profile: &str, fabric_id: i64) -> Vec<maas::Vlan>, Read::MaasVlans { profile: profile.to_string(), fabric_id }, MaasVlans);
     accessor!(maas_subnet_ips(profile: &str, subnet_id: i64) -> Vec<maas::IpAddressRecord>, Read::MaasSubnetIps { profile: profile.to_string(), subnet_id }, MaasSubnetIps);
     accessor!(maas_interfaces(profile: &str, system_id: &str) -> Vec<maas::Interface>, Read::MaasInterfaces { profile: profile.to_string(), system_id: system_id.to_string() }, MaasInterfaces);
+    accessor!(
+        /// `openstack endpoint list -f json`: the service catalog, one typed row per
+        /// endpoint (service name and type, interface, URL, region, enabled).
+        openstack_endpoints() -> Vec<openstack::Endpoint>, Read::OpenstackEndpoints, OpenstackEndpoints);
+    accessor!(openstack_network(name: &str) -> Found<openstack::Network>, Read::OpenstackNetwork { name: name.to_string() }, OpenstackNetwork);
+    accessor!(openstack_subnet(name: &str) -> Found<openstack::Subnet>, Read::OpenstackSubnet { name: name.to_string() }, OpenstackSubnet);
+    accessor!(openstack_security_group(name: &str) -> Found<openstack::SecurityGroup>, Read::OpenstackSecurityGroup { name: name.to_string() }, OpenstackSecurityGroup);
+    accessor!(openstack_images(tag: &str) -> Vec<openstack::ImageRow>, Read::OpenstackImages { tag: tag.to_string() }, OpenstackImages);
+    accessor!(openstack_image(id: &str) -> Found<openstack::Image>, Read::OpenstackImage { id: id.to_string() }, OpenstackImage);
+    accessor!(juju_config(model: &str, application: &str) -> juju::AppConfig, Read::JujuConfig { model: model.to_string(), application: application.to_string() }, JujuConfig);
+    accessor!(juju_config_value(model: &str, application: &str, key: &str) -> Found<String>, Read::JujuConfigKey { model: model.to_string(), application: application.to_string(), key: key.to_string() }, JujuConfigValue);
+    accessor!(ip_link(model: &str, unit: &str, device: &str) -> Found<iproute::IpLink>, Read::JujuIpAddr { model: model.to_string(), unit: unit.to_string(), device: device.to_string() }, IpLink);
 
     /// Every call the run made, in the order they were logged.
     pub fn calls(&self) -> &[CallRecord] {

@@ -2,8 +2,10 @@
 //! output: tolerant of keys no gate reads, and every key a gate reads is reached
 //! through an accessor that names the key path when the key is missing (rule R2).
 
+pub mod iproute;
 pub mod juju;
 pub mod maas;
+pub mod openstack;
 
 use std::fmt;
 
@@ -100,5 +102,28 @@ pub fn excerpt(text: &str) -> String {
         "(no stderr)".to_string()
     } else {
         lines.join(" | ")
+    }
+}
+
+/// What a `show` (or a lookup of one named thing) found: the thing, or the CLI's own
+/// word that there is none. Absence is decided by the exit status and the message the
+/// CLI prints for a missing object, never by empty output (rule R3; seed 004 phase-06
+/// audit: `show | jq || echo absent` never fires because jq exits 0 on empty stdin).
+/// Any other failure is a [`SourceError`], so a gate reports PRECONDITION, not absent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Found<T> {
+    Present(T),
+    /// The CLI exited 1 saying the object does not exist; its words, for evidence.
+    Absent {
+        message: String,
+    },
+}
+
+impl<T> Found<T> {
+    pub fn present(&self) -> Option<&T> {
+        match self {
+            Found::Present(t) => Some(t),
+            Found::Absent { .. } => None,
+        }
     }
 }

@@ -9,6 +9,12 @@ mod status;
 
 pub use status::*;
 
+mod config;
+mod exec;
+
+pub use config::*;
+pub use exec::*;
+
 use serde::Deserialize;
 
 use super::{SourceError, parse_json};
