@@ -4,8 +4,8 @@
 
 mod census;
 mod gates;
-mod worlds;
 mod openstack;
+mod worlds;
 
 use std::fmt::Write as _;
 use std::str::FromStr;

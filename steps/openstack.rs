@@ -74,8 +74,13 @@ fn show_prints(
     let recording = world
         .get(&argv)
         .ok_or_else(|| format!("world {} holds no `{}`", world.name, argv.join(" ")))?;
-    let doc: Value = serde_json::from_slice(&recording.stdout)
-        .map_err(|e| format!("`{}` in world {} is not JSON: {e}", argv.join(" "), world.name))?;
+    let doc: Value = serde_json::from_slice(&recording.stdout).map_err(|e| {
+        format!(
+            "`{}` in world {} is not JSON: {e}",
+            argv.join(" "),
+            world.name
+        )
+    })?;
     let value = doc
         .get(&key)
         .ok_or_else(|| format!("`{}` prints no key {key:?}", argv.join(" ")))?;
@@ -98,14 +103,15 @@ async fn real_ip_through_exec(unit: &str, device: &str) -> Result<CommandOutput,
         .run(&Invocation::new(ip_addr_command(device)))
         .await
         .map_err(|e| e.to_string())?;
-    let code = ip
-        .exit_code
-        .ok_or("ip was ended by a signal".to_string())?;
+    let code = ip.exit_code.ok_or("ip was ended by a signal".to_string())?;
     let mut results = serde_json::Map::new();
     results.insert("return-code".into(), code.into());
     for (key, bytes) in [("stdout", &ip.stdout), ("stderr", &ip.stderr)] {
         if !bytes.is_empty() {
-            results.insert(key.into(), String::from_utf8_lossy(bytes).into_owned().into());
+            results.insert(
+                key.into(),
+                String::from_utf8_lossy(bytes).into_owned().into(),
+            );
         }
     }
     let doc = serde_json::json!({
