@@ -239,37 +239,47 @@ fn gate_post(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verdict
         Found::Present(sub) => checks.extend(subnet_checks(sub, network.present(), p4, plane)),
         Found::Absent { message } => checks.push(absent(&format!("subnet {}", p4.subnet), message)),
     }
+    checks_verdict(
+        gate,
+        checks,
+        format!(
+            "{} external {} on {}, not shared; {} {} gateway {} DHCP off, pool {} only, tagged {}",
+            p4.network,
+            p4.network_type,
+            p4.physical_network,
+            p4.subnet,
+            plane.cidr,
+            shown(plane.gateway.map(|g| g.to_string()).as_deref()),
+            fip_pool(p4),
+            p4.subnet_tag
+        ),
+        "check(s) off",
+    )
+}
+
+/// PASS with `pass_summary` when every check holds, else FAIL naming each check that
+/// does not (`<subject> <property>`), after `what`; every check is an evidence line.
+pub(super) fn checks_verdict(
+    gate: &GateSpec,
+    checks: Vec<(bool, Evidence)>,
+    pass_summary: String,
+    what: &str,
+) -> Verdict {
     let bad: Vec<String> = checks
         .iter()
         .filter(|(ok, _)| !ok)
         .map(|(_, e)| format!("{} {}", e.subject, e.property))
         .collect();
     let evidence = checks.into_iter().map(|(_, e)| e).collect();
-    if bad.is_empty() {
-        Verdict::new(
-            gate,
-            Status::Pass,
-            format!(
-                "{} external {} on {}, not shared; {} {} gateway {} DHCP off, pool {} only, tagged {}",
-                p4.network,
-                p4.network_type,
-                p4.physical_network,
-                p4.subnet,
-                plane.cidr,
-                shown(plane.gateway.map(|g| g.to_string()).as_deref()),
-                fip_pool(p4),
-                p4.subnet_tag
-            ),
-        )
-        .with_evidence(evidence)
+    let (status, summary) = if bad.is_empty() {
+        (Status::Pass, pass_summary)
     } else {
-        Verdict::new(
-            gate,
+        (
             Status::Fail,
-            format!("{} check(s) off: {}", bad.len(), bad.join(", ")),
+            format!("{} {what}: {}", bad.len(), bad.join(", ")),
         )
-        .with_evidence(evidence)
-    }
+    };
+    Verdict::new(gate, status, summary).with_evidence(evidence)
 }
 
 fn absent(subject: &str, message: &str) -> (bool, Evidence) {

@@ -11,6 +11,7 @@ use std::net::Ipv6Addr;
 
 use ipnet::Ipv6Net;
 
+use super::phase04::checks_verdict;
 use super::{Evidence, GateSpec, Mark, Status, Verdict, read_or_precondition, status_text};
 use crate::profile::{Phase05, Profile};
 use crate::snapshot::{Read, Snapshot};
@@ -264,25 +265,15 @@ fn gate_config(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verdi
             }
         )),
     ));
-    let bad: Vec<&str> = checks
-        .iter()
-        .filter(|(ok, _)| !ok)
-        .map(|(_, e)| e.property.as_str())
-        .collect();
-    let status = if bad.is_empty() {
-        Status::Pass
-    } else {
-        Status::Fail
-    };
-    let summary = if bad.is_empty() {
+    checks_verdict(
+        gate,
+        checks,
         format!(
             "{} uses internal endpoints, uploads {} and tags {}, octavia's amp-image-tag",
             p5.retrofit, p5.image_format, octavia_tag
-        )
-    } else {
-        format!("{} config off: {}", p5.retrofit, bad.join(", "))
-    };
-    Verdict::new(gate, status, summary).with_evidence(checks.into_iter().map(|(_, e)| e).collect())
+        ),
+        "retrofit option(s) off",
+    )
 }
 
 fn string_value_is(value: &Option<serde_json::Value>, want: &str) -> bool {
@@ -625,34 +616,19 @@ fn gate_post(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verdict
         Ok(c) => c,
         Err(v) => return *v,
     };
-    let bad: Vec<String> = checks
-        .iter()
-        .filter(|(ok, _)| !ok)
-        .map(|(_, e)| format!("{} {}", e.subject, e.property))
-        .collect();
-    let evidence = checks.into_iter().map(|(_, e)| e).collect();
-    if bad.is_empty() {
-        Verdict::new(
-            gate,
-            Status::Pass,
-            format!(
-                "{} active; {}, {}, {} present; {} up with its ULA on every unit",
-                p5.octavia,
-                p5.lb_mgmt_network,
-                p5.lb_mgmt_subnet,
-                p5.lb_mgmt_security_group,
-                p5.mgmt_interface
-            ),
-        )
-        .with_evidence(evidence)
-    } else {
-        Verdict::new(
-            gate,
-            Status::Fail,
-            format!("control plane not up: {}", bad.join(", ")),
-        )
-        .with_evidence(evidence)
-    }
+    checks_verdict(
+        gate,
+        checks,
+        format!(
+            "{} active; {}, {}, {} present; {} up with its ULA on every unit",
+            p5.octavia,
+            p5.lb_mgmt_network,
+            p5.lb_mgmt_subnet,
+            p5.lb_mgmt_security_group,
+            p5.mgmt_interface
+        ),
+        "control-plane check(s) off",
+    )
 }
 
 fn gate_amphora(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verdict {

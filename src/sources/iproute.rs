@@ -124,21 +124,13 @@ pub fn parse_ip_addr_on_unit(
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::*;
     use crate::sources::juju::exec_invocation;
+    use crate::sources::test_output;
 
     fn exec_output(exit: i32, stdout: &str, stderr: &str) -> CommandOutput {
-        CommandOutput {
-            argv: exec_invocation("openstack", "octavia/0", &ip_addr_command("o-hm0"))
-                .argv()
-                .to_vec(),
-            exit_code: Some(exit),
-            stdout: stdout.as_bytes().to_vec(),
-            stderr: stderr.as_bytes().to_vec(),
-            duration: Duration::ZERO,
-        }
+        let inv = exec_invocation("openstack", "octavia/0", &ip_addr_command("o-hm0"));
+        test_output(inv, exit, stdout, stderr)
     }
 
     fn task(results: serde_json::Value) -> String {

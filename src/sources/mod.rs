@@ -127,3 +127,20 @@ impl<T> Found<T> {
         }
     }
 }
+
+/// A finished command's output, for parser tests.
+#[cfg(test)]
+pub(crate) fn test_output(
+    invocation: crate::runner::Invocation,
+    exit: i32,
+    stdout: &str,
+    stderr: &str,
+) -> CommandOutput {
+    CommandOutput {
+        argv: invocation.argv().to_vec(),
+        exit_code: Some(exit),
+        stdout: stdout.as_bytes().to_vec(),
+        stderr: stderr.as_bytes().to_vec(),
+        duration: std::time::Duration::ZERO,
+    }
+}

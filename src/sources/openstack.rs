@@ -358,19 +358,8 @@ fn allocation_pools<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<AllocationPoo
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::*;
-
-    fn output(argv: Invocation, exit: i32, stdout: &str, stderr: &str) -> CommandOutput {
-        CommandOutput {
-            argv: argv.argv().to_vec(),
-            exit_code: Some(exit),
-            stdout: stdout.as_bytes().to_vec(),
-            stderr: stderr.as_bytes().to_vec(),
-            duration: Duration::ZERO,
-        }
-    }
+    use crate::sources::test_output as output;
 
     const SUBNET_OSC6: &str = r#"{
   "allocation_pools": [
@@ -435,6 +424,40 @@ mod tests {
         )
         .unwrap();
         assert_eq!(found.present().unwrap().allocation_pools.len(), 2);
+    }
+
+    proptest::proptest! {
+        /// Whatever the pools, the three shapes a client prints parse to the same list.
+        #[test]
+        fn every_allocation_pool_shape_parses_to_the_same_pools(
+            pools in proptest::collection::vec((proptest::prelude::any::<u32>(), proptest::prelude::any::<u32>()), 0..4)
+        ) {
+            let pools: Vec<AllocationPool> = pools
+                .iter()
+                .map(|(a, b)| AllocationPool {
+                    start: std::net::Ipv4Addr::from(*a).to_string(),
+                    end: std::net::Ipv4Addr::from(*b).to_string(),
+                })
+                .collect();
+            let objects: Vec<serde_json::Value> = pools
+                .iter()
+                .map(|p| serde_json::json!({"start": p.start, "end": p.end}))
+                .collect();
+            let strings: Vec<String> = pools.iter().map(ToString::to_string).collect();
+            let display = strings.join(",");
+            for shape in [
+                serde_json::json!(objects),
+                serde_json::json!(strings),
+                serde_json::json!(display),
+            ] {
+                let doc = serde_json::json!({
+                    "id": "s", "name": "n", "network_id": "x", "cidr": "10.0.0.0/8",
+                    "gateway_ip": null, "enable_dhcp": false, "allocation_pools": shape, "tags": [],
+                });
+                let subnet: Subnet = serde_json::from_value(doc).unwrap();
+                proptest::prop_assert_eq!(&subnet.allocation_pools, &pools);
+            }
+        }
     }
 
     #[test]

@@ -22,6 +22,12 @@ use super::check_juju;
 use crate::runner::{CommandOutput, Invocation};
 use crate::sources::{Found, MissingKey, SourceError, excerpt, parse_json};
 
+/// Every key path a phase-05 gate reads from `juju config`.
+pub const CONFIG_GATE_KEY_PATHS: &[&str] = &[
+    "config <app> --format=json: settings.<option>.value",
+    "config <app> <key>: stdout (the value and a newline)",
+];
+
 /// `juju config -m <model> <app> --format=json`
 pub fn config_invocation(model: &str, application: &str) -> Invocation {
     Invocation::new(["juju", "config", "-m", model, application, "--format=json"])
@@ -103,19 +109,8 @@ pub fn parse_config_value(
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::*;
-
-    fn output(argv: Invocation, exit: i32, stdout: &str, stderr: &str) -> CommandOutput {
-        CommandOutput {
-            argv: argv.argv().to_vec(),
-            exit_code: Some(exit),
-            stdout: stdout.as_bytes().to_vec(),
-            stderr: stderr.as_bytes().to_vec(),
-            duration: Duration::ZERO,
-        }
-    }
+    use crate::sources::test_output as output;
 
     #[test]
     fn settings_read_by_key_and_a_missing_option_names_its_path() {

@@ -17,6 +17,14 @@ use super::check_juju;
 use crate::runner::{CommandOutput, Invocation, display_argv};
 use crate::sources::{SourceError, excerpt, parse_json};
 
+/// Every key path a phase-05 gate reads from `juju exec --format=json`.
+pub const EXEC_GATE_KEY_PATHS: &[&str] = &[
+    "exec --format=json: <unit>.status",
+    "exec --format=json: <unit>.results.return-code",
+    "exec --format=json: <unit>.results.stdout",
+    "exec --format=json: <unit>.results.stderr",
+];
+
 /// How long juju waits for the task before reporting a timeout itself.
 pub const EXEC_WAIT: &str = "--wait=60s";
 
