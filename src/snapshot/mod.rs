@@ -12,7 +12,7 @@ use crate::runner::{CallRecord, CommandOutput, CommandRunner, Invocation, RunErr
 use crate::sources::SourceError;
 use crate::sources::juju::{self, JujuModels, JujuStatus, Whoami};
 use crate::sources::virsh::{self, Connection};
-use crate::sources::{Presence, bundle, disk, files, maas};
+use crate::sources::{Presence, bundle, disk, files, iproute, maas, openstack};
 
 /// One read a gate needs. Each maps to exactly one argv.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -90,6 +90,36 @@ pub enum Read {
         prefix: Vec<String>,
         path: String,
     },
+    OpenstackEndpoints,
+    OpenstackNetwork {
+        name: String,
+    },
+    OpenstackSubnet {
+        name: String,
+    },
+    OpenstackSecurityGroup {
+        name: String,
+    },
+    OpenstackImages {
+        tag: String,
+    },
+    OpenstackImage {
+        id: String,
+    },
+    JujuConfig {
+        model: String,
+        application: String,
+    },
+    JujuConfigKey {
+        model: String,
+        application: String,
+        key: String,
+    },
+    JujuIpAddr {
+        model: String,
+        unit: String,
+        device: String,
+    },
 }
 
 impl Read {
@@ -122,6 +152,25 @@ impl Read {
             Read::VirshDumpxml { conn, domain } => virsh::dumpxml_invocation(conn, domain),
             Read::QemuImgInfo { prefix, path } => disk::qemu_img_info_invocation(prefix, path),
             Read::FileStat { prefix, path } => disk::stat_invocation(prefix, path),
+            Read::OpenstackEndpoints => openstack::endpoint_list_invocation(),
+            Read::OpenstackNetwork { name } => openstack::network_show_invocation(name),
+            Read::OpenstackSubnet { name } => openstack::subnet_show_invocation(name),
+            Read::OpenstackSecurityGroup { name } => {
+                openstack::security_group_show_invocation(name)
+            }
+            Read::OpenstackImages { tag } => openstack::image_list_invocation(tag),
+            Read::OpenstackImage { id } => openstack::image_show_invocation(id),
+            Read::JujuConfig { model, application } => juju::config_invocation(model, application),
+            Read::JujuConfigKey {
+                model,
+                application,
+                key,
+            } => juju::config_key_invocation(model, application, key),
+            Read::JujuIpAddr {
+                model,
+                unit,
+                device,
+            } => juju::exec_invocation(model, unit, &iproute::ip_addr_command(device)),
         }
     }
 
@@ -163,6 +212,37 @@ impl Read {
                 Value::QemuImgInfo(Arc::new(disk::parse_image_info(output)?))
             }
             Read::FileStat { .. } => Value::FileStat(Arc::new(disk::parse_stat(output)?)),
+            Read::OpenstackEndpoints => {
+                Value::OpenstackEndpoints(Arc::new(openstack::parse_list(output)?))
+            }
+            Read::OpenstackNetwork { name } => Value::OpenstackNetwork(Arc::new(
+                openstack::parse_show(output, openstack::Resource::Network, name)?,
+            )),
+            Read::OpenstackSubnet { name } => Value::OpenstackSubnet(Arc::new(
+                openstack::parse_show(output, openstack::Resource::Subnet, name)?,
+            )),
+            Read::OpenstackSecurityGroup { name } => Value::OpenstackSecurityGroup(Arc::new(
+                openstack::parse_show(output, openstack::Resource::SecurityGroup, name)?,
+            )),
+            Read::OpenstackImages { .. } => {
+                Value::OpenstackImages(Arc::new(openstack::parse_list(output)?))
+            }
+            Read::OpenstackImage { id } => Value::OpenstackImage(Arc::new(openstack::parse_show(
+                output,
+                openstack::Resource::Image,
+                id,
+            )?)),
+            Read::JujuConfig { .. } => Value::JujuConfig(Arc::new(juju::parse_config(output)?)),
+            Read::JujuConfigKey {
+                application, key, ..
+            } => Value::JujuConfigValue(Arc::new(juju::parse_config_value(
+                output,
+                application,
+                key,
+            )?)),
+            Read::JujuIpAddr { unit, device, .. } => Value::IpLink(Arc::new(
+                iproute::parse_ip_addr_on_unit(output, unit, device)?,
+            )),
         })
     }
 }
@@ -193,6 +273,15 @@ pub enum Value {
     VirshDumpxml(Arc<Presence<virsh::DomainXml>>),
     QemuImgInfo(Arc<Presence<disk::ImageInfo>>),
     FileStat(Arc<Presence<disk::FileMode>>),
+    OpenstackEndpoints(Arc<Vec<openstack::Endpoint>>),
+    OpenstackNetwork(Arc<Presence<openstack::Network>>),
+    OpenstackSubnet(Arc<Presence<openstack::Subnet>>),
+    OpenstackSecurityGroup(Arc<Presence<openstack::SecurityGroup>>),
+    OpenstackImages(Arc<Vec<openstack::ImageRow>>),
+    OpenstackImage(Arc<Presence<openstack::Image>>),
+    JujuConfig(Arc<juju::AppConfig>),
+    JujuConfigValue(Arc<Presence<String>>),
+    IpLink(Arc<Presence<iproute::IpLink>>),
 }
 
 type Cell = Arc<OnceCell<Result<Arc<CommandOutput>, RunError>>>;
@@ -363,6 +452,18 @@ impl Snapshot {
     accessor!(
         /// `stat -c '%U:%G %a' <path>`, or Absent when the file does not exist.
         file_stat(prefix: &[String], path: &str) -> Presence<disk::FileMode>, Read::FileStat { prefix: prefix.to_vec(), path: path.to_string() }, FileStat);
+    accessor!(
+        /// `openstack endpoint list -f json`: the service catalog, one typed row per
+        /// endpoint (service name and type, interface, URL, region, enabled).
+        openstack_endpoints() -> Vec<openstack::Endpoint>, Read::OpenstackEndpoints, OpenstackEndpoints);
+    accessor!(openstack_network(name: &str) -> Presence<openstack::Network>, Read::OpenstackNetwork { name: name.to_string() }, OpenstackNetwork);
+    accessor!(openstack_subnet(name: &str) -> Presence<openstack::Subnet>, Read::OpenstackSubnet { name: name.to_string() }, OpenstackSubnet);
+    accessor!(openstack_security_group(name: &str) -> Presence<openstack::SecurityGroup>, Read::OpenstackSecurityGroup { name: name.to_string() }, OpenstackSecurityGroup);
+    accessor!(openstack_images(tag: &str) -> Vec<openstack::ImageRow>, Read::OpenstackImages { tag: tag.to_string() }, OpenstackImages);
+    accessor!(openstack_image(id: &str) -> Presence<openstack::Image>, Read::OpenstackImage { id: id.to_string() }, OpenstackImage);
+    accessor!(juju_config(model: &str, application: &str) -> juju::AppConfig, Read::JujuConfig { model: model.to_string(), application: application.to_string() }, JujuConfig);
+    accessor!(juju_config_value(model: &str, application: &str, key: &str) -> Presence<String>, Read::JujuConfigKey { model: model.to_string(), application: application.to_string(), key: key.to_string() }, JujuConfigValue);
+    accessor!(ip_link(model: &str, unit: &str, device: &str) -> Presence<iproute::IpLink>, Read::JujuIpAddr { model: model.to_string(), unit: unit.to_string(), device: device.to_string() }, IpLink);
 
     /// Every call the run made, in the order they were logged.
     pub fn calls(&self) -> &[CallRecord] {

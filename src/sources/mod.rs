@@ -5,8 +5,10 @@
 pub mod bundle;
 pub mod disk;
 pub mod files;
+pub mod iproute;
 pub mod juju;
 pub mod maas;
+pub mod openstack;
 pub mod virsh;
 
 use std::fmt;
@@ -139,4 +141,16 @@ pub(crate) fn test_output(argv: &[&str], exit: i32, stdout: &str, stderr: &str) 
         stderr: stderr.as_bytes().to_vec(),
         duration: std::time::Duration::ZERO,
     }
+}
+
+/// The same, from the invocation that ran.
+#[cfg(test)]
+pub(crate) fn test_invocation_output(
+    invocation: crate::runner::Invocation,
+    exit: i32,
+    stdout: &str,
+    stderr: &str,
+) -> CommandOutput {
+    let argv: Vec<&str> = invocation.argv().iter().map(String::as_str).collect();
+    test_output(&argv, exit, stdout, stderr)
 }

@@ -1,4 +1,6 @@
 //! Juju sources: `juju status`, `juju whoami`, `juju models`, all `--format=json`.
+//! `juju config` (config.rs) and `juju exec` (exec.rs) read charm options and run one
+//! command on a unit.
 //!
 //! Models follow juju 3.x `cmd/juju/status/formatted.go` (../shared/SCHEMAS.md section
 //! 1): Go `omitempty` drops `leader` when false and `subordinates` / `containers` when
@@ -12,6 +14,11 @@ pub use since::humanised_age;
 pub use status::*;
 
 use std::collections::BTreeMap;
+mod config;
+mod exec;
+
+pub use config::*;
+pub use exec::*;
 
 use serde::Deserialize;
 
