@@ -727,7 +727,8 @@ fn world_phase03_settled_passes_p03_accept() {
     let (code, doc) = gate_on_world("03", "phase03-settled");
     assert_run(&doc, code, 0, "PASS");
     assert_eq!(status_of(&doc, "P03-ACCEPT"), "PASS");
-    assert_eq!(statuses(&doc).len(), 1);
+    assert_eq!(status_of(&doc, "P03-ENDPOINTS"), "PASS");
+    assert_eq!(statuses(&doc).len(), 2);
 }
 
 /// R4: another application blocked while the count of non-active units still equals

@@ -3,6 +3,7 @@
 
 mod bundle;
 mod carve;
+mod endpoints;
 mod libvirt;
 mod model;
 mod phase00;
@@ -273,6 +274,7 @@ pub fn catalog() -> Vec<&'static GateSpec> {
         .chain(model::GATES.iter())
         .chain(phase02::GATES.iter())
         .chain(phase03::GATES.iter())
+        .chain(endpoints::GATES.iter())
         .chain(phase04::GATES.iter())
         .chain(phase05::GATES.iter())
         .collect()

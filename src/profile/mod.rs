@@ -50,6 +50,7 @@ struct RawProfile {
     teardown: Teardown,
     phase04: Option<RawPhase04>,
     phase05: Option<RawPhase05>,
+    endpoints: Option<EndpointsSite>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -231,6 +232,24 @@ pub struct Binding {
     pub endpoints: Vec<String>,
     pub space: String,
     pub reason: Option<String>,
+}
+
+/// The service catalog (seed 004 phase-03 3.2, corrected for D-052): each interface on
+/// its plane, the host octet of each service the bundle's VIP, keystone admin on its port.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointsSite {
+    /// Interface (`public`, `internal`, `admin`) -> plane name.
+    pub interfaces: std::collections::BTreeMap<String, String>,
+    /// Catalog service name -> the bundle application whose VIP it answers on.
+    pub services: std::collections::BTreeMap<String, String>,
+    /// The identity service, whose admin endpoint listens on `keystone_admin_port`.
+    pub identity_service: String,
+    pub keystone_admin_port: u16,
+    /// Service types registered per deploy (the simplestreams image stream): reported,
+    /// never pinned to an address.
+    #[serde(default)]
+    pub unpinned_types: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -420,6 +439,8 @@ pub struct Profile {
     pub phase04: Option<Phase04>,
     /// Phase 05; `None` for a profile that does not cover it.
     pub phase05: Option<Phase05>,
+    /// The service catalog P03-ENDPOINTS expects.
+    pub endpoints: Option<EndpointsSite>,
 }
 
 impl Profile {
@@ -642,6 +663,7 @@ impl Profile {
             })
             .transpose()?;
         Ok(Profile {
+            endpoints: raw.endpoints,
             phase04,
             phase05,
             bundle: raw.bundle,
