@@ -1,6 +1,8 @@
 //! Gates: pure functions of (snapshot, profile) to a verdict with evidence. No I/O here;
 //! the rules R1-R7 of GATES.md live in these modules.
 
+mod haproxy;
+mod horizon;
 mod phase00;
 mod phase01;
 mod phase02;
@@ -259,6 +261,8 @@ pub fn catalog() -> Vec<&'static GateSpec> {
         .chain(phase01::GATES.iter())
         .chain(phase02::GATES.iter())
         .chain(phase03::GATES.iter())
+        .chain(haproxy::GATES.iter())
+        .chain(horizon::GATES.iter())
         .collect()
 }
 

@@ -2,6 +2,8 @@
 //! output: tolerant of keys no gate reads, and every key a gate reads is reached
 //! through an accessor that names the key path when the key is missing (rule R2).
 
+pub mod curl;
+pub mod haproxy;
 pub mod juju;
 pub mod maas;
 
