@@ -727,7 +727,9 @@ fn world_phase03_settled_passes_p03_accept() {
     let (code, doc) = gate_on_world("03", "phase03-settled");
     assert_run(&doc, code, 0, "PASS");
     assert_eq!(status_of(&doc, "P03-ACCEPT"), "PASS");
-    assert_eq!(statuses(&doc).len(), 1);
+    assert_eq!(status_of(&doc, "P03-HAPROXY"), "PASS");
+    assert_eq!(status_of(&doc, "P03-HORIZON"), "PASS");
+    assert_eq!(statuses(&doc).len(), 3);
 }
 
 /// R4: another application blocked while the count of non-active units still equals
