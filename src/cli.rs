@@ -11,7 +11,7 @@ use crate::gates::{self, GateSpec};
 use crate::profile::Profile;
 use crate::report::{self, RunReport};
 use crate::runner::{CommandRunner, DEFAULT_TIMEOUT, Live, Replay};
-use crate::snapshot::{Reader, Snapshot};
+use crate::snapshot::{DEFAULT_JOBS, Reader, Snapshot};
 use crate::world::{self, World};
 
 #[derive(Debug, Parser)]
@@ -55,6 +55,9 @@ pub struct GateArgs {
     /// Seconds one command may run before its process group is killed.
     #[arg(long, value_name = "SECS", default_value_t = DEFAULT_TIMEOUT.as_secs())]
     pub timeout: u64,
+    /// Commands run at most this many at once (the per-unit haproxy sweep).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_JOBS)]
+    pub jobs: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -89,6 +92,8 @@ pub struct GateRun {
     pub runner: Arc<dyn CommandRunner>,
     pub timeout: Duration,
     pub format: Format,
+    /// Commands run at most this many at once.
+    pub jobs: usize,
 }
 
 impl GateRun {
@@ -113,6 +118,9 @@ impl GateRun {
         }
         if args.timeout == 0 {
             return Err("--timeout must be at least 1 second".into());
+        }
+        if args.jobs == 0 {
+            return Err("--jobs must be at least 1".into());
         }
         let explicit_profile = match &args.profile {
             Some(path) => Some(Profile::from_file(path).map_err(|e| e.to_string())?),
@@ -144,6 +152,7 @@ impl GateRun {
             runner,
             timeout: Duration::from_secs(args.timeout),
             format: args.format,
+            jobs: args.jobs,
         })
     }
 
@@ -155,7 +164,7 @@ impl GateRun {
     /// As [`GateRun::execute`], also returning what was read (for the features' steps,
     /// which assert on both, through the same path as the binary).
     pub async fn execute_with_snapshot(&self) -> (Snapshot, RunReport) {
-        let reader = Reader::new(self.runner.clone(), self.timeout);
+        let reader = Reader::new(self.runner.clone(), self.timeout).with_jobs(self.jobs);
         let reads = self.gates.iter().flat_map(|g| (g.reads)(&self.profile));
         let mut snapshot = Snapshot::collect(&reader, reads).await;
         let follow_ups: Vec<_> = self

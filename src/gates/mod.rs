@@ -4,6 +4,8 @@
 mod bundle;
 mod carve;
 mod endpoints;
+mod haproxy;
+mod horizon;
 mod libvirt;
 mod model;
 mod phase00;
@@ -277,6 +279,8 @@ pub fn catalog() -> Vec<&'static GateSpec> {
         .chain(endpoints::GATES.iter())
         .chain(phase04::GATES.iter())
         .chain(phase05::GATES.iter())
+        .chain(haproxy::GATES.iter())
+        .chain(horizon::GATES.iter())
         .collect()
 }
 

@@ -2,7 +2,7 @@
 //! allowlists, known findings). TOML, parsed in two stages: the raw file, then a
 //! validated [`Profile`] with compiled patterns, before any command runs.
 
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, SocketAddrV4};
 use std::path::Path;
 
 use ipnet::{Ipv4Net, Ipv6Net};
@@ -272,6 +272,17 @@ struct RawPhase02 {
 struct RawPhase03 {
     #[serde(default)]
     allow: Vec<RawAllow>,
+    haproxy: Option<HaproxySweep>,
+    horizon: Option<RawHorizon>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHorizon {
+    proxy: String,
+    dashboard: String,
+    path: String,
+    login_path: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -413,6 +424,43 @@ pub struct Phase05 {
     pub amp_image_tag: String,
 }
 
+/// Which principal units run haproxy (P03-HAPROXY): the applications by name (R4:
+/// identity, an expected application that is absent is a finding) and where their
+/// charm puts the stats socket.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct HaproxySweep {
+    pub applications: Vec<String>,
+    #[serde(default = "default_stats_socket")]
+    pub stats_socket: String,
+}
+
+fn default_stats_socket() -> String {
+    crate::sources::haproxy::CHARM_STATS_SOCKET.to_string()
+}
+
+/// The Horizon reverse-proxy leg (P03-HORIZON, D-044): the proxy's address and the
+/// dashboard VIP it forwards to over plain http.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HorizonExpectation {
+    pub proxy: SocketAddrV4,
+    pub dashboard: SocketAddrV4,
+    /// `/horizon/`: answers 302 to the login page.
+    pub path: String,
+    /// `/horizon/auth/login/`: sets the csrftoken cookie.
+    pub login_path: String,
+}
+
+impl HorizonExpectation {
+    pub fn proxy_url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.proxy)
+    }
+
+    pub fn dashboard_url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.dashboard)
+    }
+}
+
 /// A validated site profile.
 #[derive(Debug, Clone)]
 pub struct Profile {
@@ -441,6 +489,8 @@ pub struct Profile {
     pub phase05: Option<Phase05>,
     /// The service catalog P03-ENDPOINTS expects.
     pub endpoints: Option<EndpointsSite>,
+    pub haproxy: Option<HaproxySweep>,
+    pub horizon: Option<HorizonExpectation>,
 }
 
 impl Profile {
@@ -662,6 +712,36 @@ impl Profile {
                 })
             })
             .transpose()?;
+        let horizon = raw
+            .phase03
+            .horizon
+            .map(|h| {
+                let addr = |field: &str, v: &str| {
+                    v.parse::<SocketAddrV4>()
+                        .map_err(|e| fail(format!("phase03.horizon {field} {v:?}: {e}")))
+                };
+                for (field, path) in [("path", &h.path), ("login_path", &h.login_path)] {
+                    if !path.starts_with('/') {
+                        return Err(fail(format!(
+                            "phase03.horizon {field} {path:?} must start with /"
+                        )));
+                    }
+                }
+                Ok(HorizonExpectation {
+                    proxy: addr("proxy", &h.proxy)?,
+                    dashboard: addr("dashboard", &h.dashboard)?,
+                    path: h.path,
+                    login_path: h.login_path,
+                })
+            })
+            .transpose()?;
+        if let Some(sweep) = &raw.phase03.haproxy
+            && sweep.applications.is_empty()
+        {
+            return Err(fail(
+                "phase03.haproxy.applications must name at least one application".into(),
+            ));
+        }
         Ok(Profile {
             endpoints: raw.endpoints,
             phase04,
@@ -670,6 +750,8 @@ impl Profile {
             phase01: raw.phase01,
             libvirt: raw.libvirt,
             teardown: raw.teardown,
+            haproxy: raw.phase03.haproxy,
+            horizon,
             maas: raw.maas,
             planes,
             hosts: raw.hosts,

@@ -12,7 +12,7 @@ use crate::runner::{CallRecord, CommandOutput, CommandRunner, Invocation, RunErr
 use crate::sources::SourceError;
 use crate::sources::juju::{self, JujuModels, JujuStatus, Whoami};
 use crate::sources::virsh::{self, Connection};
-use crate::sources::{Presence, bundle, disk, files, iproute, maas, openstack};
+use crate::sources::{Presence, bundle, curl, disk, files, haproxy, iproute, maas, openstack};
 
 /// One read a gate needs. Each maps to exactly one argv.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -120,6 +120,16 @@ pub enum Read {
         unit: String,
         device: String,
     },
+    /// `show stat` of one unit's haproxy, through `juju exec`.
+    HaproxyStat {
+        model: String,
+        unit: String,
+        socket: String,
+    },
+    /// One HTTP GET through curl, headers only.
+    HttpGet {
+        url: String,
+    },
 }
 
 impl Read {
@@ -171,6 +181,12 @@ impl Read {
                 unit,
                 device,
             } => juju::exec_invocation(model, unit, &iproute::ip_addr_command(device)),
+            Read::HaproxyStat {
+                model,
+                unit,
+                socket,
+            } => haproxy::stat_invocation(model, unit, socket),
+            Read::HttpGet { url } => curl::get_invocation(url),
         }
     }
 
@@ -243,6 +259,10 @@ impl Read {
             Read::JujuIpAddr { unit, device, .. } => Value::IpLink(Arc::new(
                 iproute::parse_ip_addr_on_unit(output, unit, device)?,
             )),
+            Read::HaproxyStat { unit, .. } => {
+                Value::HaproxyStat(Arc::new(haproxy::parse_show_stat(unit, output)?))
+            }
+            Read::HttpGet { .. } => Value::HttpGet(Arc::new(curl::parse_get(output)?)),
         })
     }
 }
@@ -282,15 +302,23 @@ pub enum Value {
     JujuConfig(Arc<juju::AppConfig>),
     JujuConfigValue(Arc<Presence<String>>),
     IpLink(Arc<Presence<iproute::IpLink>>),
+    HaproxyStat(Arc<haproxy::ShowStat>),
+    HttpGet(Arc<curl::HttpProbe>),
 }
 
 type Cell = Arc<OnceCell<Result<Arc<CommandOutput>, RunError>>>;
 
-/// Runs argvs through a runner, each distinct argv once.
+/// How many commands a reader runs at once unless told otherwise: a sweep over every
+/// unit (`juju exec` per haproxy unit) must not open one process per unit of a large
+/// cloud at the same moment.
+pub const DEFAULT_JOBS: usize = 32;
+
+/// Runs argvs through a runner, each distinct argv once, at most `jobs` at a time.
 pub struct Reader {
     runner: Arc<dyn CommandRunner>,
     timeout: Duration,
     cache: Mutex<HashMap<Vec<String>, Cell>>,
+    jobs: Arc<tokio::sync::Semaphore>,
 }
 
 impl Reader {
@@ -299,7 +327,14 @@ impl Reader {
             runner,
             timeout,
             cache: Mutex::new(HashMap::new()),
+            jobs: Arc::new(tokio::sync::Semaphore::new(DEFAULT_JOBS)),
         }
+    }
+
+    /// At most `jobs` commands run at once (at least one).
+    pub fn with_jobs(mut self, jobs: usize) -> Self {
+        self.jobs = Arc::new(tokio::sync::Semaphore::new(jobs.max(1)));
+        self
     }
 
     pub fn runner(&self) -> &Arc<dyn CommandRunner> {
@@ -313,9 +348,18 @@ impl Reader {
             let mut cache = self.cache.lock().expect("reader cache poisoned");
             cache.entry(invocation.argv().to_vec()).or_default().clone()
         };
-        cell.get_or_init(|| async { self.runner.run(&invocation).await.map(Arc::new) })
-            .await
-            .clone()
+        // Only the asker that runs the command takes a slot; askers served from the
+        // cache wait on the cell, not on the bound.
+        cell.get_or_init(|| async {
+            let _slot = self
+                .jobs
+                .acquire()
+                .await
+                .expect("the reader's semaphore is never closed");
+            self.runner.run(&invocation).await.map(Arc::new)
+        })
+        .await
+        .clone()
     }
 }
 
@@ -464,6 +508,8 @@ impl Snapshot {
     accessor!(juju_config(model: &str, application: &str) -> juju::AppConfig, Read::JujuConfig { model: model.to_string(), application: application.to_string() }, JujuConfig);
     accessor!(juju_config_value(model: &str, application: &str, key: &str) -> Presence<String>, Read::JujuConfigKey { model: model.to_string(), application: application.to_string(), key: key.to_string() }, JujuConfigValue);
     accessor!(ip_link(model: &str, unit: &str, device: &str) -> Presence<iproute::IpLink>, Read::JujuIpAddr { model: model.to_string(), unit: unit.to_string(), device: device.to_string() }, IpLink);
+    accessor!(haproxy_stat(model: &str, unit: &str, socket: &str) -> haproxy::ShowStat, Read::HaproxyStat { model: model.to_string(), unit: unit.to_string(), socket: socket.to_string() }, HaproxyStat);
+    accessor!(http_get(url: &str) -> curl::HttpProbe, Read::HttpGet { url: url.to_string() }, HttpGet);
 
     /// Every call the run made, in the order they were logged.
     pub fn calls(&self) -> &[CallRecord] {
@@ -525,6 +571,54 @@ mod tests {
         let snapshot = Snapshot::collect(&reader, [Read::JujuWhoami, Read::JujuWhoami]).await;
         assert_eq!(runner.spawns.load(Ordering::SeqCst), 1);
         assert_eq!(snapshot.whoami().unwrap().user, "u");
+    }
+
+    /// Records how many calls were in flight at once.
+    #[derive(Default)]
+    struct InFlight {
+        now: AtomicUsize,
+        most: AtomicUsize,
+        log: CallLog,
+    }
+
+    impl CommandRunner for InFlight {
+        fn run<'a>(
+            &'a self,
+            inv: &'a Invocation,
+        ) -> BoxFuture<'a, Result<CommandOutput, RunError>> {
+            Box::pin(async move {
+                let now = self.now.fetch_add(1, Ordering::SeqCst) + 1;
+                self.most.fetch_max(now, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                self.now.fetch_sub(1, Ordering::SeqCst);
+                Ok(CommandOutput {
+                    argv: inv.argv().to_vec(),
+                    exit_code: Some(0),
+                    stdout: vec![],
+                    stderr: vec![],
+                    duration: Duration::ZERO,
+                })
+            })
+        }
+        fn describe(&self) -> String {
+            "in-flight".into()
+        }
+        fn log(&self) -> &CallLog {
+            &self.log
+        }
+    }
+
+    #[tokio::test]
+    async fn no_more_than_jobs_commands_run_at_once() {
+        let runner = Arc::new(InFlight::default());
+        let reader = Reader::new(runner.clone(), Duration::from_secs(5)).with_jobs(3);
+        let reads = (0..12).map(|n| Read::HaproxyStat {
+            model: "openstack".into(),
+            unit: format!("keystone/{n}"),
+            socket: haproxy::CHARM_STATS_SOCKET.into(),
+        });
+        let _ = Snapshot::collect(&reader, reads).await;
+        assert_eq!(runner.most.load(Ordering::SeqCst), 3);
     }
 
     #[tokio::test]

@@ -3,8 +3,10 @@
 //! through an accessor that names the key path when the key is missing (rule R2).
 
 pub mod bundle;
+pub mod curl;
 pub mod disk;
 pub mod files;
+pub mod haproxy;
 pub mod iproute;
 pub mod juju;
 pub mod maas;
