@@ -12,21 +12,62 @@ use crate::runner::{CallRecord, CommandOutput, CommandRunner, Invocation, RunErr
 use crate::sources::SourceError;
 use crate::sources::juju::{self, JujuModels, JujuStatus, Whoami};
 use crate::sources::maas;
+use crate::sources::secret_files::{self, FileLabels, LabelKind, PathStat};
+use crate::sources::unit_exec::ExecHost;
+use crate::sources::vault::{self, SealStatus};
 
 /// One read a gate needs. Each maps to exactly one argv.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Read {
-    JujuStatus { model: String },
+    JujuStatus {
+        model: String,
+    },
     JujuWhoami,
     JujuModels,
-    MaasMachines { profile: String },
-    MaasSpaces { profile: String },
-    MaasSubnets { profile: String },
-    MaasIpRanges { profile: String },
-    MaasTags { profile: String },
-    MaasVlans { profile: String, fabric_id: i64 },
-    MaasSubnetIps { profile: String, subnet_id: i64 },
-    MaasInterfaces { profile: String, system_id: String },
+    MaasMachines {
+        profile: String,
+    },
+    MaasSpaces {
+        profile: String,
+    },
+    MaasSubnets {
+        profile: String,
+    },
+    MaasIpRanges {
+        profile: String,
+    },
+    MaasTags {
+        profile: String,
+    },
+    MaasVlans {
+        profile: String,
+        fabric_id: i64,
+    },
+    MaasSubnetIps {
+        profile: String,
+        subnet_id: i64,
+    },
+    MaasInterfaces {
+        profile: String,
+        system_id: String,
+    },
+    /// `vault status -format=json` (or `bao`) on the vault host.
+    VaultStatus {
+        host: ExecHost,
+        cli: String,
+        address: String,
+    },
+    /// `stat` of a path that holds, or leads to, a secret.
+    PathStat {
+        host: ExecHost,
+        path: String,
+    },
+    /// The labels of a secret-holding file, never its values.
+    FileLabels {
+        host: ExecHost,
+        kind: LabelKind,
+        path: String,
+    },
 }
 
 impl Read {
@@ -47,6 +88,13 @@ impl Read {
             Read::MaasInterfaces { profile, system_id } => {
                 maas::interfaces_invocation(profile, system_id)
             }
+            Read::VaultStatus { host, cli, address } => {
+                vault::status_invocation(host, cli, address)
+            }
+            Read::PathStat { host, path } => secret_files::stat_invocation(host, path),
+            Read::FileLabels { host, kind, path } => {
+                secret_files::labels_invocation(host, *kind, path)
+            }
         }
     }
 
@@ -64,6 +112,15 @@ impl Read {
             Read::MaasVlans { .. } => Value::MaasVlans(Arc::new(maas::parse(output)?)),
             Read::MaasSubnetIps { .. } => Value::MaasSubnetIps(Arc::new(maas::parse(output)?)),
             Read::MaasInterfaces { .. } => Value::MaasInterfaces(Arc::new(maas::parse(output)?)),
+            Read::VaultStatus { host, cli, address } => {
+                Value::VaultStatus(Arc::new(vault::parse_status(host, cli, address, output)?))
+            }
+            Read::PathStat { host, path } => {
+                Value::PathStat(Arc::new(secret_files::parse_stat(host, path, output)?))
+            }
+            Read::FileLabels { host, kind, path } => Value::FileLabels(Arc::new(
+                secret_files::parse_labels(host, *kind, path, output)?,
+            )),
         })
     }
 }
@@ -82,6 +139,9 @@ pub enum Value {
     MaasVlans(Arc<Vec<maas::Vlan>>),
     MaasSubnetIps(Arc<Vec<maas::IpAddressRecord>>),
     MaasInterfaces(Arc<Vec<maas::Interface>>),
+    VaultStatus(Arc<SealStatus>),
+    PathStat(Arc<PathStat>),
+    FileLabels(Arc<FileLabels>),
 }
 
 type Cell = Arc<OnceCell<Result<Arc<CommandOutput>, RunError>>>;
@@ -228,6 +288,9 @@ impl Snapshot {
     accessor!(maas_vlans(profile: &str, fabric_id: i64) -> Vec<maas::Vlan>, Read::MaasVlans { profile: profile.to_string(), fabric_id }, MaasVlans);
     accessor!(maas_subnet_ips(profile: &str, subnet_id: i64) -> Vec<maas::IpAddressRecord>, Read::MaasSubnetIps { profile: profile.to_string(), subnet_id }, MaasSubnetIps);
     accessor!(maas_interfaces(profile: &str, system_id: &str) -> Vec<maas::Interface>, Read::MaasInterfaces { profile: profile.to_string(), system_id: system_id.to_string() }, MaasInterfaces);
+    accessor!(vault_status(host: &ExecHost, cli: &str, address: &str) -> SealStatus, Read::VaultStatus { host: host.clone(), cli: cli.to_string(), address: address.to_string() }, VaultStatus);
+    accessor!(path_stat(host: &ExecHost, path: &str) -> PathStat, Read::PathStat { host: host.clone(), path: path.to_string() }, PathStat);
+    accessor!(file_labels(host: &ExecHost, kind: LabelKind, path: &str) -> FileLabels, Read::FileLabels { host: host.clone(), kind, path: path.to_string() }, FileLabels);
 
     /// Every call the run made, in the order they were logged.
     pub fn calls(&self) -> &[CallRecord] {

@@ -4,6 +4,9 @@
 
 pub mod juju;
 pub mod maas;
+pub mod secret_files;
+pub mod unit_exec;
+pub mod vault;
 
 use std::fmt;
 
