@@ -260,8 +260,8 @@ pub fn catalog() -> Vec<&'static GateSpec> {
         .iter()
         .chain(phase01::GATES.iter())
         .chain(phase02::GATES.iter())
-        .chain(phase03::GATES.iter())
         .chain(vault::GATES.iter())
+        .chain(phase03::GATES.iter())
         .chain(openrc::GATES.iter())
         .collect()
 }

@@ -231,9 +231,9 @@ fn check_status(
         subject.clone(),
         "server",
         format!(
-            "{} {}, seal {}, shares {} threshold {}",
+            "`{}` reports version {}, seal {}, shares {} threshold {}",
             server.cli,
-            status.version.as_deref().unwrap_or("(version not shown)"),
+            status.version.as_deref().unwrap_or("(not shown)"),
             status.seal_type.as_deref().unwrap_or("(type not shown)"),
             status.n.map_or("-".into(), |n| n.to_string()),
             status.t.map_or("-".into(), |t| t.to_string()),
