@@ -76,6 +76,15 @@ Feature: P02-INIT: the init output is captured, owner-only, and never read by va
     And no secret of the scenario appears in the report, the snapshot or the call log
 
   @gate-P02-INIT @needs-bao @needs-stat @needs-sed
+  Scenario: a real capture made read-only for its owner (0400) is stricter and passes
+    Given a real OpenBao server on loopback with in-memory storage
+    And the OpenBao server is initialized with 5 key shares and a threshold of 3, its output captured to a 0600 file in a 0700 directory
+    And the init capture file is made mode 400
+    When gate P02-INIT runs
+    Then gate P02-INIT is PASS
+    And gate P02-INIT has an ok line naming "regular file 0400"
+
+  @gate-P02-INIT @needs-bao @needs-stat @needs-sed
   Scenario: a real capture directory others can enter fails on its mode
     Given a real OpenBao server on loopback with in-memory storage
     And the OpenBao server is initialized with 5 key shares and a threshold of 3, its output captured to a 0600 file in a 0700 directory

@@ -60,7 +60,7 @@ fn gate_openrc(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verdi
     let mode_ok = stat.is_regular_file()
         && stat
             .permissions()
-            .is_some_and(|p| p & 0o077 == 0 && p & 0o600 == 0o600);
+            .is_some_and(|p| p & 0o077 == 0 && p & 0o400 == 0o400);
     let mut evidence = vec![
         Evidence::new(
             if mode_ok { Mark::Ok } else { Mark::Bad },
@@ -68,7 +68,7 @@ fn gate_openrc(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verdi
             "mode",
             stat.describe(),
         )
-        .expected("regular file 0600 (no group or other access)"),
+        .expected("regular file 0600 or stricter (no group or other access)"),
     ];
     let (FileLabels::Present(names), FileLabels::Present(echoes)) = (names, echoes) else {
         // Absent: the mode line already says so.

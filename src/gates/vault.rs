@@ -304,17 +304,21 @@ fn gate_unsealed(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Ver
 }
 
 /// A capture path's mode: it must exist, be of the right type, and give group and
-/// others nothing (0600 / 0700, or stricter).
+/// others nothing (0600 / 0700, or stricter as long as the owner can still read it).
 fn mode_line(subject: String, stat: &PathStat, want_dir: bool) -> (Evidence, bool) {
     let (kind_ok, want) = if want_dir {
-        (stat.is_dir(), "directory 0700 (no group or other access)")
+        (
+            stat.is_dir(),
+            "directory 0700 or stricter (no group or other access)",
+        )
     } else {
         (
             stat.is_regular_file(),
-            "regular file 0600 (no group or other access)",
+            "regular file 0600 or stricter (no group or other access)",
         )
     };
-    let owner_bits = if want_dir { 0o700 } else { 0o600 };
+    // The owner must still be able to read it (and enter the directory).
+    let owner_bits = if want_dir { 0o500 } else { 0o400 };
     let ok = kind_ok
         && stat
             .permissions()
@@ -397,6 +401,7 @@ fn gate_init(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verdict
                 })
                 .map(String::as_str)
                 .collect();
+            extra.sort_unstable();
             extra.dedup();
             if !extra.is_empty() {
                 shape_ok = false;
