@@ -257,19 +257,40 @@ fn state_text(evidence: &[Evidence]) -> String {
         .join(" ")
 }
 
-fn gate_sealed(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verdict {
+/// Reads `vault status` and checks it against (initialized, sealed) for the moment, or
+/// returns the PRECONDITION verdict (no profile section, unreadable, keys missing).
+fn read_status_check(
+    gate: &GateSpec,
+    snapshot: &Snapshot,
+    profile: &Profile,
+    initialized: bool,
+    sealed: bool,
+) -> Result<StatusCheck, Box<Verdict>> {
     let Some(server) = &profile.vault.server else {
-        return no_server(gate);
+        return Err(Box::new(no_server(gate)));
     };
     let host = vault_host(profile, server);
-    let status = read_or_precondition!(
-        gate,
-        snapshot.vault_status(&host, &server.cli, &server.address)
-    );
-    let check = check_status(status, &host, server, false, true);
-    if !check.missing.is_empty() {
-        return missing_status_keys(gate, &check.subject, &check.missing, check.evidence);
+    let status = snapshot
+        .vault_status(&host, &server.cli, &server.address)
+        .map_err(|err| Box::new(Verdict::unreadable(gate, &err)))?;
+    let check = check_status(status, &host, server, initialized, sealed);
+    if check.missing.is_empty() {
+        Ok(check)
+    } else {
+        Err(Box::new(missing_status_keys(
+            gate,
+            &check.subject,
+            &check.missing,
+            check.evidence,
+        )))
     }
+}
+
+fn gate_sealed(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verdict {
+    let check = match read_status_check(gate, snapshot, profile, false, true) {
+        Ok(check) => check,
+        Err(verdict) => return *verdict,
+    };
     let state = state_text(&check.evidence);
     if check.ok {
         Verdict::new(gate, Status::Proceed, format!("{state}: safe to init"))
@@ -286,18 +307,10 @@ fn gate_sealed(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verdi
 }
 
 fn gate_unsealed(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verdict {
-    let Some(server) = &profile.vault.server else {
-        return no_server(gate);
+    let check = match read_status_check(gate, snapshot, profile, true, false) {
+        Ok(check) => check,
+        Err(verdict) => return *verdict,
     };
-    let host = vault_host(profile, server);
-    let status = read_or_precondition!(
-        gate,
-        snapshot.vault_status(&host, &server.cli, &server.address)
-    );
-    let check = check_status(status, &host, server, true, false);
-    if !check.missing.is_empty() {
-        return missing_status_keys(gate, &check.subject, &check.missing, check.evidence);
-    }
     let state = state_text(&check.evidence);
     let status = if check.ok { Status::Pass } else { Status::Fail };
     Verdict::new(gate, status, state).with_evidence(check.evidence)

@@ -523,6 +523,42 @@ mod tests {
     }
 
     #[test]
+    fn vault_and_openrc_sections_load_and_paths_must_be_absolute() {
+        let p = Profile::testcloud();
+        let server = p.vault.server.as_ref().unwrap();
+        assert_eq!(
+            (server.run_on, server.storage_type.as_str()),
+            (RunOn::Unit, "mysql")
+        );
+        assert_eq!(p.vault.authorized.as_ref().unwrap().cert_consumers.len(), 5);
+        assert!(
+            p.openrc
+                .as_ref()
+                .unwrap()
+                .required
+                .contains(&"OS_PASSWORD".to_string())
+        );
+        // No shell expands `~` for stackgate's argvs.
+        let text = TESTCLOUD.replace("\"/home/ubuntu/admin-openrc\"", "\"~/admin-openrc\"");
+        assert!(
+            Profile::parse(&text, "t")
+                .unwrap_err()
+                .message
+                .contains("phase03.openrc.path")
+        );
+        let text = TESTCLOUD.replace(
+            "init_file = \"/home/ubuntu/vault-init/init.txt\"",
+            "init_file = \"/home/ubuntu/init.txt\"",
+        );
+        assert!(
+            Profile::parse(&text, "t")
+                .unwrap_err()
+                .message
+                .contains("init_dir")
+        );
+    }
+
+    #[test]
     fn unknown_keys_are_rejected() {
         let text = TESTCLOUD.replace(
             "model = \"openstack\"",
