@@ -14,8 +14,9 @@ use stackgate::gates::{self, GateSpec, Status, Verdict};
 use stackgate::profile::Profile;
 use stackgate::runner::CommandOutput;
 use stackgate::sim::{CloudShape, status};
-use stackgate::snapshot::Snapshot;
+use stackgate::snapshot::{Read, Snapshot, Value};
 use stackgate::sources::juju::{JujuModels, Whoami, parse_status};
+use stackgate::sources::vault;
 
 /// `juju whoami` and `juju models` for P02-A, in the shape juju 3.6 prints them.
 const WHOAMI: &str = r#"{"controller":"juju-controller","model":"openstack","user":"admin"}"#;
@@ -27,11 +28,38 @@ fn phase_gates() -> Vec<&'static GateSpec> {
     gates
 }
 
+/// P02-SEALED's read of the fresh vault (`juju exec` of `vault status`, exit 1 because
+/// the sealed vault exits 2), as the phase02-pre-vault world holds it.
+const VAULT_STATUS: &str =
+    include_str!("../fixtures/testcloud/phase02-pre-vault/juju-exec-vault-status.json");
+
+/// The vault status value P02-SEALED reads, parsed from the fixture.
+fn vault_status(profile: &Profile) -> (Read, Value) {
+    let read = (gates::by_id("P02-SEALED")
+        .expect("P02-SEALED is in the catalog")
+        .reads)(profile)
+    .remove(0);
+    let Read::VaultStatus { host, cli, address } = &read else {
+        unreachable!("P02-SEALED reads vault status")
+    };
+    let output = CommandOutput {
+        argv: read.invocation().argv().to_vec(),
+        exit_code: Some(1),
+        stdout: VAULT_STATUS.as_bytes().to_vec(),
+        stderr: Vec::new(),
+        duration: Duration::ZERO,
+    };
+    let status = vault::parse_status(host, cli, address, &output).expect("the fixture parses");
+    (read, Value::VaultStatus(std::sync::Arc::new(status)))
+}
+
 fn evaluate(output: &CommandOutput, profile: &Profile, gates: &[&GateSpec]) -> Vec<Verdict> {
+    let (vault_read, vault_value) = vault_status(profile);
     let snapshot = Snapshot::from_parts("sim")
         .with_juju_status(&profile.model, parse_status(output))
         .with_whoami(Ok(serde_json::from_str::<Whoami>(WHOAMI).unwrap()))
-        .with_models(Ok(serde_json::from_str::<JujuModels>(MODELS).unwrap()));
+        .with_models(Ok(serde_json::from_str::<JujuModels>(MODELS).unwrap()))
+        .with(vault_read, Ok(vault_value));
     gates.iter().map(|g| g.run(&snapshot, profile)).collect()
 }
 
@@ -47,7 +75,7 @@ fn status_gates(c: &mut Criterion) {
     let verdicts = evaluate(&output, &profile, &gates);
     for v in &verdicts {
         let want = match v.id {
-            "P02-D" => Status::Proceed,
+            "P02-D" | "P02-SEALED" => Status::Proceed,
             "P03-ACCEPT" => Status::Fail,
             _ => Status::Pass,
         };

@@ -58,6 +58,10 @@ pub struct GateArgs {
     /// Commands run at most this many at once (the per-unit haproxy sweep).
     #[arg(long, value_name = "N", default_value_t = DEFAULT_JOBS)]
     pub jobs: usize,
+    /// A later moment of the phase (phase 02: init, unseal, authorize), run on that
+    /// moment's world. Default: the phase's first moment (phase 02: the pre-flight).
+    #[arg(long, value_name = "NAME")]
+    pub moment: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -106,7 +110,23 @@ impl GateRun {
                 gates::phases().join(", ")
             ));
         }
+        if let Some(moment) = &args.moment {
+            gates = gates::for_moment(&phase, moment);
+            if gates.is_empty() {
+                let known = gates::phase_moments(&phase);
+                return Err(format!(
+                    "phase {phase} has no moment {moment:?}; its moments: {}",
+                    if known.is_empty() {
+                        "none".to_string()
+                    } else {
+                        known.join(", ")
+                    }
+                ));
+            }
+        }
         if !args.gates.is_empty() {
+            // --gate chooses among every gate of the phase, whatever its moment.
+            gates = gates::all_of_phase(&phase);
             for id in &args.gates {
                 if !gates.iter().any(|g| g.id.eq_ignore_ascii_case(id)) {
                     return Err(format!(
@@ -131,8 +151,14 @@ impl GateRun {
         } else {
             let world = match &args.world {
                 Some(dir) => World::from_dir(dir),
-                None => world::default_world("testcloud", &phase)
-                    .and_then(|name| World::embedded(&name)),
+                None => world::default_world(
+                    "testcloud",
+                    &match &args.moment {
+                        Some(moment) => format!("{phase}-{moment}"),
+                        None => phase.clone(),
+                    },
+                )
+                .and_then(|name| World::embedded(&name)),
             }
             .map_err(|e| e.to_string())?;
             let profile = world.profile.clone();

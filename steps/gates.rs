@@ -6,14 +6,15 @@ use std::sync::Arc;
 use cucumber::{then, when};
 use stackgate::cli::{Format, GateRun};
 use stackgate::gates::{self as catalog, Evidence, GateSpec, Mark, Verdict};
-use stackgate::runner::{DEFAULT_TIMEOUT, Replay};
+use stackgate::runner::{CommandRunner, DEFAULT_TIMEOUT, Live, Replay};
 use stackgate::snapshot::DEFAULT_JOBS;
 
 use crate::{Expected, Gate, GateRunResult, GateWorld, MarkParam, Phase, Unit, describe};
 
-/// Reads what the gates need from the scenario's fixture world and evaluates them, the
-/// same path `stackgate gate --world` takes.
-async fn run_gates(
+/// Reads what the gates need from the scenario's fixture world (or, for a scenario that
+/// started real programs, through the Live runner) and evaluates them, the same path
+/// `stackgate gate --world` (`--live`) takes.
+pub(crate) async fn run_gates(
     w: &mut GateWorld,
     phase: &str,
     gates: Vec<&'static GateSpec>,
@@ -22,15 +23,20 @@ async fn run_gates(
         .profile
         .clone()
         .ok_or("no site profile: a `Given the testcloud site profile` step must come first")?;
-    let world = w
-        .fixture
-        .clone()
-        .ok_or("no fixture world: a `Given the fixture world \"...\"` step must come first")?;
+    let runner: Arc<dyn CommandRunner> = if w.live {
+        Arc::new(Live::new())
+    } else {
+        let world = w
+            .fixture
+            .clone()
+            .ok_or("no fixture world: a `Given the fixture world \"...\"` step must come first")?;
+        Arc::new(Replay::new(world))
+    };
     let run = GateRun {
         phase: phase.to_string(),
         gates,
         profile,
-        runner: Arc::new(Replay::new(world)),
+        runner,
         timeout: DEFAULT_TIMEOUT,
         format: Format::Text,
         jobs: DEFAULT_JOBS,

@@ -91,7 +91,9 @@ async fn start_haproxy(
     let dir = loopback.dir()?.join(unit.replace('/', "-"));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let socket = dir.join("admin.sock");
-    // charm-helpers' template, with fast checks so a dead port shows DOWN at once.
+    // charm-helpers' template with one-second checks: a dead port is DOWN after one
+    // check, and the check's connect timeout (min of inter and timeout connect) is 1 s,
+    // so a loaded CI machine does not turn a live listener DOWN.
     let mut cfg = format!(
         "global\n    maxconn 256\n    spread-checks 0\n    stats socket {} mode 600 level admin\n    stats timeout 2m\n\n\
          defaults\n    mode tcp\n    retries 3\n    timeout queue 5000\n    timeout connect 1000\n    timeout client 30000\n    timeout server 30000\n\n",
@@ -102,7 +104,7 @@ async fn start_haproxy(
         for (server, port) in servers {
             let _ = writeln!(
                 cfg,
-                "    server {server} 127.0.0.1:{port} check inter 100 fall 1 rise 1"
+                "    server {server} 127.0.0.1:{port} check inter 1s fall 1 rise 1"
             );
         }
         cfg.push('\n');

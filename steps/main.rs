@@ -9,6 +9,7 @@ mod horizon;
 mod libvirt;
 mod loopback;
 mod openstack;
+mod vault;
 mod worlds;
 
 use std::fmt::Write as _;
@@ -34,6 +35,11 @@ pub struct GateWorld {
     pub libvirt: Option<libvirt::Lab>,
     /// Real programs a `@needs-<program>` scenario started, killed when it ends.
     pub loopback: loopback::Loopback,
+    /// Read through the Live runner (real programs the scenario started or wrote files
+    /// for) instead of a fixture world.
+    pub live: bool,
+    /// What the scenario started on this machine (a real OpenBao, secret files).
+    pub started: vault::Started,
 }
 
 /// What one `When ... run` step produced: the report and the snapshot behind it, so a
@@ -211,6 +217,8 @@ const NEEDED_PROGRAMS: &[(&str, &str)] = &[
     ("nc", "apt-get install netcat-openbsd"),
     ("curl", "apt-get install curl"),
     ("python3", "apt-get install python3"),
+    ("stat", "apt-get install coreutils"),
+    ("sed", "apt-get install sed"),
 ];
 
 /// Why a scenario cannot run here: a program it is tagged as needing is not on PATH.

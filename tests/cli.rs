@@ -25,9 +25,12 @@ use tempfile::TempDir;
 const STATUS_ARGV: &str = "juju status -m openstack --format=json";
 const WHOAMI_ARGV: &str = "juju whoami --format=json";
 const MODELS_ARGV: &str = "juju models --format=json";
+/// P02-SEALED reads `vault status` on vault/0 through juju exec.
+const VAULT_STATUS_ARGV: &str = "juju exec -m openstack --unit vault/0 --format=json -- vault status -format=json -address=http://127.0.0.1:8200";
 /// Every argv phase 02 runs, sorted: P02-A reads whoami (client store only) and models
-/// (a controller call that proves the session); P02-B..E read status.
-const PHASE02_ARGVS: [&str; 3] = [MODELS_ARGV, STATUS_ARGV, WHOAMI_ARGV];
+/// (a controller call that proves the session); P02-B..E read status; P02-SEALED reads
+/// vault status on the vault unit.
+const PHASE02_ARGVS: [&str; 4] = [VAULT_STATUS_ARGV, MODELS_ARGV, STATUS_ARGV, WHOAMI_ARGV];
 
 fn manifest_dir() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -323,8 +326,9 @@ impl FakeJuju {
         FakeJuju { dir }
     }
 
-    /// The healthy pre-vault cloud: status, whoami and models from the fixture,
-    /// anything else an error.
+    /// The healthy pre-vault cloud: status, whoami, models and the exec of `vault
+    /// status` (sealed: juju prints the task and exits 1) from the fixture, anything
+    /// else an error.
     fn healthy() -> FakeJuju {
         let fixture = |f: &str| world("phase02-pre-vault").join(f).display().to_string();
         FakeJuju::new(&format!(
@@ -332,11 +336,15 @@ impl FakeJuju {
              \x20 'status -m openstack --format=json') cat '{}' ;;\n\
              \x20 'whoami --format=json') cat '{}' ;;\n\
              \x20 'models --format=json') cat '{}' ;;\n\
+             \x20 '{}') cat '{}'; cat '{}' >&2; exit 1 ;;\n\
              \x20 *) echo \"ERROR fake juju: unexpected argv: $*\" >&2; exit 1 ;;\n\
              esac",
             fixture("juju-status.json"),
             fixture("juju-whoami.json"),
             fixture("juju-models.json"),
+            VAULT_STATUS_ARGV.strip_prefix("juju ").unwrap(),
+            fixture("juju-exec-vault-status.json"),
+            fixture("juju-exec-vault-status.stderr"),
         ))
     }
 
@@ -449,7 +457,12 @@ fn list_prints_every_gate_with_its_phase_and_tags() {
         ("P02-C", "02"),
         ("P02-D", "02"),
         ("P02-E", "02"),
+        ("P02-SEALED", "02"),
+        ("P02-INIT", "02"),
+        ("P02-UNSEALED", "02"),
+        ("P02-AUTHORIZED", "02"),
         ("P03-ACCEPT", "03"),
+        ("P03-OPENRC", "03"),
     ];
     for (id, phase) in expected {
         let line = stdout
@@ -505,6 +518,7 @@ fn world_phase02_pre_vault_passes_every_gate() {
         assert_eq!(status_of(&doc, id), "PASS", "{id}");
     }
     assert_eq!(status_of(&doc, "P02-D"), "PROCEED");
+    assert_eq!(status_of(&doc, "P02-SEALED"), "PROCEED");
 }
 
 /// The irreversibility guard: an initialized (sealed) vault must stop `vault operator
@@ -514,6 +528,8 @@ fn world_vault_initialized_holds_p02_d() {
     let (code, doc) = gate_on_world("02", "phase02-vault-initialized");
     assert_run(&doc, code, 1, "HOLD");
     assert_eq!(status_of(&doc, "P02-D"), "HOLD");
+    // vault's own status agrees with juju's: initialized, so no second init.
+    assert_eq!(status_of(&doc, "P02-SEALED"), "HOLD");
     for id in ["P02-A", "P02-B", "P02-C", "P02-E"] {
         assert_eq!(status_of(&doc, id), "PASS", "{id}");
     }
@@ -730,7 +746,8 @@ fn world_phase03_settled_passes_p03_accept() {
     assert_eq!(status_of(&doc, "P03-ENDPOINTS"), "PASS");
     assert_eq!(status_of(&doc, "P03-HAPROXY"), "PASS");
     assert_eq!(status_of(&doc, "P03-HORIZON"), "PASS");
-    assert_eq!(statuses(&doc).len(), 4);
+    assert_eq!(status_of(&doc, "P03-OPENRC"), "PASS");
+    assert_eq!(statuses(&doc).len(), 5);
 }
 
 /// R4: another application blocked while the count of non-active units still equals
@@ -790,6 +807,14 @@ const RECORDINGS: [(&str, &str); 3] = [
     ("juju-models.json", r#"["juju", "models", "--format=json"]"#),
 ];
 
+/// P02-SEALED's recording: juju exec of `vault status` on a sealed vault, which juju
+/// ends with exit 1 and "the following task failed" on stderr.
+const VAULT_STATUS_RECORDING: (&str, &str, &str) = (
+    "juju-exec-vault-status.json",
+    "juju-exec-vault-status.stderr",
+    r#"["juju", "exec", "-m", "openstack", "--unit", "vault/0", "--format=json", "--", "vault", "status", "-format=json", "-address=http://127.0.0.1:8200"]"#,
+);
+
 /// fixtures/README.md "Adding a real recording": copy each raw stdout in unchanged and
 /// add one [[command]] line per argv. `skip` leaves one recording out.
 fn world_from_recordings(skip: Option<&str>) -> TempDir {
@@ -809,6 +834,14 @@ fn world_from_recordings(skip: Option<&str>) -> TempDir {
             "\n[[command]]\nargv = {argv}\nstdout = \"{file}\"\n"
         ));
     }
+    let (stdout, stderr, argv) = VAULT_STATUS_RECORDING;
+    for file in [stdout, stderr] {
+        std::fs::copy(source.join(file), tmp.path().join(file))
+            .unwrap_or_else(|e| panic!("copy {file}: {e}"));
+    }
+    manifest.push_str(&format!(
+        "\n[[command]]\nargv = {argv}\nstdout = \"{stdout}\"\nstderr = \"{stderr}\"\nexit = 1\n"
+    ));
     std::fs::write(tmp.path().join("world.toml"), manifest).expect("write world.toml");
     tmp
 }
@@ -913,9 +946,14 @@ fn live_runs_each_distinct_argv_once_and_passes() {
         })
         .collect();
     reads.sort_by(|a, b| a.0.cmp(&b.0));
+    // juju exits 1 when the remote command does not exit 0: `vault status` exits 2
+    // on a sealed vault, and the task's return code is read from juju's JSON.
     let expected: Vec<(String, Value)> = PHASE02_ARGVS
         .iter()
-        .map(|a| (a.to_string(), Value::from(0)))
+        .map(|a| {
+            let code = if *a == VAULT_STATUS_ARGV { 1 } else { 0 };
+            (a.to_string(), Value::from(code))
+        })
         .collect();
     assert_eq!(reads, expected);
     assert!(fake.survivors_after(Duration::from_secs(2)).is_empty());
@@ -1078,7 +1116,7 @@ fn json_report_carries_result_exit_code_verdicts_and_argv_only_reads() {
     assert_eq!(doc["phase"], "02");
     assert_eq!(doc["profile"], "testcloud");
     let verdicts = doc["verdicts"].as_array().unwrap();
-    assert_eq!(verdicts.len(), 5);
+    assert_eq!(verdicts.len(), 6);
     for v in verdicts {
         for key in ["id", "phase", "status", "summary", "evidence", "metrics"] {
             assert!(v.get(key).is_some(), "verdict lacks {key}: {v}");
@@ -1241,4 +1279,85 @@ fn usage_zero_timeout_exits_2() {
         .stderr(predicate::str::contains(
             "--timeout must be at least 1 second",
         ));
+}
+
+// ---------------------------------------------------------------------------------
+// 10. Later moments of phase 02 (--moment): after init, unseal, authorize
+// ---------------------------------------------------------------------------------
+
+#[test]
+fn fresh_clone_moment_init_passes_p02_init_on_the_initialized_world() {
+    let (code, doc) = gate_json(&["gate", "--phase", "02", "--moment", "init"]);
+    assert_run(&doc, code, 0, "PASS");
+    assert_eq!(doc["source"], "world testcloud/phase02-vault-initialized");
+    assert_eq!(statuses(&doc).keys().collect::<Vec<_>>(), ["P02-INIT"]);
+    assert_eq!(verdict(&doc, "P02-INIT")["metrics"]["unseal_key_shares"], 5);
+}
+
+#[test]
+fn fresh_clone_moment_authorize_is_the_phase_02_exit_gate() {
+    let (code, doc) = gate_json(&["gate", "--phase", "02", "--moment", "authorize"]);
+    assert_run(&doc, code, 0, "PASS");
+    assert_eq!(doc["source"], "world testcloud/phase02-authorized");
+    assert_eq!(
+        statuses(&doc).keys().collect::<Vec<_>>(),
+        ["P02-AUTHORIZED", "P02-UNSEALED"]
+    );
+}
+
+#[test]
+fn moment_unseal_on_a_sealed_world_fails_p02_unsealed() {
+    let (code, doc) = gate_json(&[
+        "gate",
+        "--phase",
+        "02",
+        "--moment",
+        "unseal",
+        "--world",
+        world("phase02-vault-initialized").to_str().unwrap(),
+    ]);
+    assert_run(&doc, code, 1, "FAIL");
+    let bad = evidence_marked(&doc, "P02-UNSEALED", "bad");
+    assert!(
+        bad.iter()
+            .any(|e| e["property"] == "sealed" && e["actual"] == "true"),
+        "{bad:?}"
+    );
+}
+
+/// --gate chooses among every gate of the phase, whatever its moment.
+#[test]
+fn gate_flag_reaches_a_later_moment_gate() {
+    let (code, doc) = gate_json(&["gate", "--phase", "02", "--gate", "P02-UNSEALED"]);
+    assert_run(&doc, code, 1, "FAIL");
+    assert_eq!(statuses(&doc).keys().collect::<Vec<_>>(), ["P02-UNSEALED"]);
+    let reads: Vec<&str> = doc["reads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["argv"].as_str().unwrap())
+        .collect();
+    assert_eq!(reads, [VAULT_STATUS_ARGV]);
+}
+
+#[test]
+fn usage_unknown_moment_exits_2_naming_the_moments() {
+    stackgate()
+        .args(["gate", "--phase", "02", "--moment", "reseal"])
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains(
+            "phase 02 has no moment \"reseal\"; its moments: init, unseal, authorize",
+        ));
+}
+
+#[test]
+fn snapshot_gate_phase02_moment_authorize_text() {
+    let text = stdout_of(&["gate", "--phase", "02", "--moment", "authorize"], 0);
+    assert_text_snapshot(
+        "cli_gate_phase02_moment_authorize",
+        "stackgate gate --phase 02 --moment authorize",
+        &text,
+    );
 }

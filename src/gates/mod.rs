@@ -8,6 +8,7 @@ mod haproxy;
 mod horizon;
 mod libvirt;
 mod model;
+mod openrc;
 mod phase00;
 mod phase01;
 mod phase02;
@@ -16,6 +17,7 @@ mod phase04;
 mod phase05;
 mod plan;
 mod substrate;
+mod vault;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -275,17 +277,59 @@ pub fn catalog() -> Vec<&'static GateSpec> {
         .chain(bundle::GATES_01.iter())
         .chain(model::GATES.iter())
         .chain(phase02::GATES.iter())
+        .chain(vault::GATES.iter())
         .chain(phase03::GATES.iter())
         .chain(endpoints::GATES.iter())
         .chain(phase04::GATES.iter())
         .chain(phase05::GATES.iter())
         .chain(haproxy::GATES.iter())
         .chain(horizon::GATES.iter())
+        .chain(openrc::GATES.iter())
         .collect()
 }
 
-/// The gates of one phase ("02").
+/// The gates of one phase ("02") at its first moment, the default run: every gate of
+/// the phase without a `moment-*` tag (phase 02: the pre-flight before vault init).
 pub fn for_phase(phase: &str) -> Vec<&'static GateSpec> {
+    catalog()
+        .into_iter()
+        .filter(|g| g.phase == phase && moments(g).next().is_none())
+        .collect()
+}
+
+/// Tag prefix naming a later moment of a phase a gate belongs to: phase 02 runs its
+/// pre-flight first, then `moment-init`, `moment-unseal`, `moment-authorize` as the
+/// runbook steps are done. A gate may belong to several moments.
+pub const MOMENT_TAG: &str = "moment-";
+
+/// The moments a gate belongs to (none: the phase's first moment).
+pub fn moments(gate: &GateSpec) -> impl Iterator<Item = &'static str> {
+    gate.tags.iter().filter_map(|t| t.strip_prefix(MOMENT_TAG))
+}
+
+/// The later moments of a phase, in catalog order.
+pub fn phase_moments(phase: &str) -> Vec<&'static str> {
+    let mut out: Vec<&str> = Vec::new();
+    for g in catalog().into_iter().filter(|g| g.phase == phase) {
+        for m in moments(g) {
+            if !out.contains(&m) {
+                out.push(m);
+            }
+        }
+    }
+    out
+}
+
+/// The gates of a later moment of a phase.
+pub fn for_moment(phase: &str, moment: &str) -> Vec<&'static GateSpec> {
+    catalog()
+        .into_iter()
+        .filter(|g| g.phase == phase && moments(g).any(|m| m == moment))
+        .collect()
+}
+
+/// Every gate of a phase, whatever its moment (what `--gate` chooses from).
+pub fn all_of_phase(phase: &str) -> Vec<&'static GateSpec> {
     catalog().into_iter().filter(|g| g.phase == phase).collect()
 }
 

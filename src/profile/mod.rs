@@ -274,6 +274,7 @@ struct RawPhase03 {
     allow: Vec<RawAllow>,
     haproxy: Option<HaproxySweep>,
     horizon: Option<RawHorizon>,
+    openrc: Option<OpenrcExpectation>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -320,6 +321,69 @@ pub struct VaultExpectation {
     pub unit: String,
     pub fresh_status: String,
     pub fresh_message: String,
+    /// `[phase02.vault.server]`: without it P02-SEALED, P02-INIT and P02-UNSEALED are
+    /// PRECONDITION (the profile does not say where vault runs or what it must say).
+    pub server: Option<VaultServer>,
+    /// `[phase02.vault.authorized]`: without it P02-AUTHORIZED is PRECONDITION.
+    pub authorized: Option<VaultAuthorized>,
+}
+
+/// Where the vault CLI runs and what `vault status` must say (P02-SEALED,
+/// P02-UNSEALED), and where the init capture lives (P02-INIT).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VaultServer {
+    /// `vault` (the charm's snap) or OpenBao's `bao`.
+    pub cli: String,
+    /// Passed as `-address=`: the CLI's own default is https.
+    pub address: String,
+    pub run_on: RunOn,
+    /// `storage_type` in `vault status` (the charm runs vault on mysql).
+    pub storage_type: String,
+    pub ha_enabled: bool,
+    /// The init capture: a file in a directory only its owner may enter, both absolute
+    /// paths on the vault host.
+    pub init_dir: String,
+    pub init_file: String,
+    pub key_shares: u32,
+}
+
+/// The host the vault CLI and the init capture are on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunOn {
+    /// The vault unit, through `juju exec` (live use).
+    Unit,
+    /// This machine (a test's loopback server, or a jumphost that reaches vault).
+    Local,
+}
+
+/// What an authorized vault and its certificate consumers look like (P02-AUTHORIZED).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VaultAuthorized {
+    pub ready_status: String,
+    /// The vault unit's workload message starts with this.
+    pub ready_message: String,
+    pub cert_consumers: Vec<CertConsumer>,
+}
+
+/// An application that waits for vault's certificates, and how many units it has.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CertConsumer {
+    pub application: String,
+    pub units: usize,
+}
+
+/// The admin-openrc on this machine (P03-OPENRC).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpenrcExpectation {
+    /// Absolute: stackgate runs argvs without a shell, so `~` is not expanded.
+    pub path: String,
+    /// `OS_*` names the file must assign a non-empty value.
+    pub required: Vec<String>,
 }
 
 /// One allowlisted non-active/idle state for the phase-03 acceptance walk.
@@ -491,6 +555,8 @@ pub struct Profile {
     pub endpoints: Option<EndpointsSite>,
     pub haproxy: Option<HaproxySweep>,
     pub horizon: Option<HorizonExpectation>,
+    /// `[phase03.openrc]`; without it P03-OPENRC is PRECONDITION.
+    pub openrc: Option<OpenrcExpectation>,
 }
 
 impl Profile {
@@ -742,6 +808,37 @@ impl Profile {
                 "phase03.haproxy.applications must name at least one application".into(),
             ));
         }
+        if let Some(server) = &raw.phase02.vault.server {
+            for (key, path) in [
+                ("init_dir", &server.init_dir),
+                ("init_file", &server.init_file),
+            ] {
+                if !path.starts_with('/') {
+                    return Err(fail(format!(
+                        "phase02.vault.server.{key} {path:?} must be absolute (no shell expands `~`)"
+                    )));
+                }
+            }
+            if Path::new(&server.init_file).parent() != Some(Path::new(&server.init_dir)) {
+                return Err(fail(format!(
+                    "phase02.vault.server.init_file {:?} must sit directly in init_dir {:?}",
+                    server.init_file, server.init_dir
+                )));
+            }
+            if server.key_shares == 0 {
+                return Err(fail(
+                    "phase02.vault.server.key_shares must be at least 1".into(),
+                ));
+            }
+        }
+        if let Some(openrc) = &raw.phase03.openrc {
+            if !openrc.path.starts_with('/') {
+                return Err(fail(format!(
+                    "phase03.openrc.path {:?} must be absolute (no shell expands `~`)",
+                    openrc.path
+                )));
+            }
+        }
         Ok(Profile {
             endpoints: raw.endpoints,
             phase04,
@@ -752,6 +849,7 @@ impl Profile {
             teardown: raw.teardown,
             haproxy: raw.phase03.haproxy,
             horizon,
+            openrc: raw.phase03.openrc,
             maas: raw.maas,
             planes,
             hosts: raw.hosts,
@@ -974,6 +1072,42 @@ mod tests {
         );
         let err = Profile::parse(&text, "t").unwrap_err();
         assert!(err.message.contains("phase04.fip_pool"), "{err}");
+    }
+
+    #[test]
+    fn vault_and_openrc_sections_load_and_paths_must_be_absolute() {
+        let p = Profile::testcloud();
+        let server = p.vault.server.as_ref().unwrap();
+        assert_eq!(
+            (server.run_on, server.storage_type.as_str()),
+            (RunOn::Unit, "mysql")
+        );
+        assert_eq!(p.vault.authorized.as_ref().unwrap().cert_consumers.len(), 5);
+        assert!(
+            p.openrc
+                .as_ref()
+                .unwrap()
+                .required
+                .contains(&"OS_PASSWORD".to_string())
+        );
+        // No shell expands `~` for stackgate's argvs.
+        let text = TESTCLOUD.replace("\"/home/ubuntu/admin-openrc\"", "\"~/admin-openrc\"");
+        assert!(
+            Profile::parse(&text, "t")
+                .unwrap_err()
+                .message
+                .contains("phase03.openrc.path")
+        );
+        let text = TESTCLOUD.replace(
+            "init_file = \"/home/ubuntu/vault-init/init.txt\"",
+            "init_file = \"/home/ubuntu/init.txt\"",
+        );
+        assert!(
+            Profile::parse(&text, "t")
+                .unwrap_err()
+                .message
+                .contains("init_dir")
+        );
     }
 
     #[test]

@@ -11,6 +11,9 @@ use tokio::sync::OnceCell;
 use crate::runner::{CallRecord, CommandOutput, CommandRunner, Invocation, RunError};
 use crate::sources::SourceError;
 use crate::sources::juju::{self, JujuModels, JujuStatus, Whoami};
+use crate::sources::secret_files::{self, FileLabels, LabelKind, PathStat};
+use crate::sources::unit_exec::ExecHost;
+use crate::sources::vault::{self, SealStatus};
 use crate::sources::virsh::{self, Connection};
 use crate::sources::{Presence, bundle, curl, disk, files, haproxy, iproute, maas, openstack};
 
@@ -130,6 +133,23 @@ pub enum Read {
     HttpGet {
         url: String,
     },
+    /// `vault status -format=json` (or `bao`) on the vault host.
+    VaultStatus {
+        host: ExecHost,
+        cli: String,
+        address: String,
+    },
+    /// `stat` of a path that holds, or leads to, a secret.
+    PathStat {
+        host: ExecHost,
+        path: String,
+    },
+    /// The labels of a secret-holding file, never its values.
+    FileLabels {
+        host: ExecHost,
+        kind: LabelKind,
+        path: String,
+    },
 }
 
 impl Read {
@@ -187,6 +207,13 @@ impl Read {
                 socket,
             } => haproxy::stat_invocation(model, unit, socket),
             Read::HttpGet { url } => curl::get_invocation(url),
+            Read::VaultStatus { host, cli, address } => {
+                vault::status_invocation(host, cli, address)
+            }
+            Read::PathStat { host, path } => secret_files::stat_invocation(host, path),
+            Read::FileLabels { host, kind, path } => {
+                secret_files::labels_invocation(host, *kind, path)
+            }
         }
     }
 
@@ -263,6 +290,15 @@ impl Read {
                 Value::HaproxyStat(Arc::new(haproxy::parse_show_stat(unit, output)?))
             }
             Read::HttpGet { .. } => Value::HttpGet(Arc::new(curl::parse_get(output)?)),
+            Read::VaultStatus { host, cli, address } => {
+                Value::VaultStatus(Arc::new(vault::parse_status(host, cli, address, output)?))
+            }
+            Read::PathStat { host, path } => {
+                Value::PathStat(Arc::new(secret_files::parse_stat(host, path, output)?))
+            }
+            Read::FileLabels { host, kind, path } => Value::FileLabels(Arc::new(
+                secret_files::parse_labels(host, *kind, path, output)?,
+            )),
         })
     }
 }
@@ -304,6 +340,9 @@ pub enum Value {
     IpLink(Arc<Presence<iproute::IpLink>>),
     HaproxyStat(Arc<haproxy::ShowStat>),
     HttpGet(Arc<curl::HttpProbe>),
+    VaultStatus(Arc<SealStatus>),
+    PathStat(Arc<PathStat>),
+    FileLabels(Arc<FileLabels>),
 }
 
 type Cell = Arc<OnceCell<Result<Arc<CommandOutput>, RunError>>>;
@@ -510,6 +549,9 @@ impl Snapshot {
     accessor!(ip_link(model: &str, unit: &str, device: &str) -> Presence<iproute::IpLink>, Read::JujuIpAddr { model: model.to_string(), unit: unit.to_string(), device: device.to_string() }, IpLink);
     accessor!(haproxy_stat(model: &str, unit: &str, socket: &str) -> haproxy::ShowStat, Read::HaproxyStat { model: model.to_string(), unit: unit.to_string(), socket: socket.to_string() }, HaproxyStat);
     accessor!(http_get(url: &str) -> curl::HttpProbe, Read::HttpGet { url: url.to_string() }, HttpGet);
+    accessor!(vault_status(host: &ExecHost, cli: &str, address: &str) -> SealStatus, Read::VaultStatus { host: host.clone(), cli: cli.to_string(), address: address.to_string() }, VaultStatus);
+    accessor!(path_stat(host: &ExecHost, path: &str) -> PathStat, Read::PathStat { host: host.clone(), path: path.to_string() }, PathStat);
+    accessor!(file_labels(host: &ExecHost, kind: LabelKind, path: &str) -> FileLabels, Read::FileLabels { host: host.clone(), kind, path: path.to_string() }, FileLabels);
 
     /// Every call the run made, in the order they were logged.
     pub fn calls(&self) -> &[CallRecord] {

@@ -11,6 +11,9 @@ pub mod iproute;
 pub mod juju;
 pub mod maas;
 pub mod openstack;
+pub mod secret_files;
+pub mod unit_exec;
+pub mod vault;
 pub mod virsh;
 
 use std::fmt;

@@ -1,0 +1,327 @@
+//! Where a read runs: on this machine, or on a juju unit through `juju exec`. The vault
+//! CLI and the init capture live on the vault unit (seed 004 Step 2.1: the operator runs
+//! `vault status` and `vault operator init` in a `juju ssh` session on vault/0), so live
+//! reads wrap the same argv a test runs directly against a loopback server.
+//!
+//! `juju exec -m M --unit U --format=json -- ARGV...` (juju 3.x
+//! `cmd/juju/action/exec.go`): juju joins ARGV with `utils.CommandString`, which
+//! double-quotes a word only when it holds whitespace, `"`, `$` or `\`, and runs the
+//! string in a shell on the unit as root, in the unit's hook context. The JSON document
+//! (`cmd/juju/action/common.go` `formatActionResult`, written by `cmd.FormatJson`:
+//! compact, keys sorted) is keyed by unit:
+//! `{"vault/0":{"id":"42","results":{"return-code":2,"stdout":"..."},"status":"completed","timing":{...},"unit":"vault/0"}}`.
+//! `stdout` and `stderr` are omitted when empty. A non-zero return code does not change
+//! the document, but juju itself then exits 1 with `ERROR the following task failed:`
+//! on stderr: the remote exit code is read from `results.return-code`, never from
+//! juju's own exit status.
+
+use serde::Deserialize;
+
+use super::{SourceError, excerpt, juju};
+use crate::runner::{CommandOutput, Invocation, display_argv};
+
+/// The host a read runs on.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ExecHost {
+    /// This machine: tests against a real server on loopback, or a jumphost that
+    /// reaches the address itself.
+    Local,
+    /// A juju unit, through `juju exec` (live use).
+    Unit { model: String, unit: String },
+}
+
+/// Characters a POSIX shell treats specially. `juju exec` leaves a word unquoted unless
+/// it holds whitespace, `"`, `$` or `\`, so a word with one of these and none of those
+/// would reach the unit's shell bare.
+const SHELL_SPECIAL: &[char] = &[
+    '|', '&', ';', '<', '>', '(', ')', '`', '\'', '*', '?', '[', ']', '#', '~', '!', '{', '}',
+];
+
+impl ExecHost {
+    /// The argv that runs `inner` on this host.
+    ///
+    /// Panics (a stackgate bug, caught by the unit tests of every read) when a word of
+    /// `inner` would be re-parsed by the unit's shell: juju quotes only words holding
+    /// whitespace, `"`, `$` or `\`.
+    pub fn invocation(&self, inner: &[String]) -> Invocation {
+        match self {
+            ExecHost::Local => Invocation::new(inner.iter().cloned()),
+            ExecHost::Unit { model, unit } => {
+                for word in inner {
+                    assert!(
+                        juju_quotes(word) || !word.contains(SHELL_SPECIAL),
+                        "`{word}` would reach the unit's shell unquoted through juju exec"
+                    );
+                }
+                let head = [
+                    "juju",
+                    "exec",
+                    "-m",
+                    model.as_str(),
+                    "--unit",
+                    unit.as_str(),
+                    "--format=json",
+                    "--",
+                ];
+                Invocation::new(
+                    head.into_iter()
+                        .map(str::to_string)
+                        .chain(inner.iter().cloned()),
+                )
+            }
+        }
+    }
+
+    /// What `inner` printed on this host: the output itself when local, the task result
+    /// unwrapped from juju's JSON when on a unit.
+    pub fn unwrap(
+        &self,
+        inner: &[String],
+        output: &CommandOutput,
+    ) -> Result<CommandOutput, SourceError> {
+        match self {
+            ExecHost::Local => Ok(output.clone()),
+            ExecHost::Unit { unit, .. } => unwrap_task(unit, inner, output),
+        }
+    }
+
+    /// For evidence lines: `vault/0` or `this machine`.
+    pub fn label(&self) -> String {
+        match self {
+            ExecHost::Local => "this machine".to_string(),
+            ExecHost::Unit { unit, .. } => unit.clone(),
+        }
+    }
+}
+
+/// Whether `utils.CommandString` double-quotes this word.
+fn juju_quotes(word: &str) -> bool {
+    word.chars()
+        .any(|c| c.is_whitespace() || c == '"' || c == '$' || c == '\\')
+}
+
+/// One task of `juju exec --format=json`.
+#[derive(Debug, Deserialize)]
+struct ExecTask {
+    status: Option<String>,
+    message: Option<String>,
+    results: Option<ExecResults>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ExecResults {
+    #[serde(rename = "return-code")]
+    return_code: Option<i32>,
+    stdout: Option<String>,
+    stderr: Option<String>,
+}
+
+fn unwrap_task(
+    unit: &str,
+    inner: &[String],
+    output: &CommandOutput,
+) -> Result<CommandOutput, SourceError> {
+    let argv = display_argv(&output.argv);
+    if output.stdout.iter().all(u8::is_ascii_whitespace) {
+        // No task ran: juju could not log in, reach the model or find the unit.
+        if !output.success() {
+            let stderr = output.stderr_text();
+            if juju::login_expired(&stderr) {
+                return Err(SourceError::LoginExpired {
+                    argv,
+                    detail: excerpt(&stderr),
+                });
+            }
+            return Err(SourceError::exit(output));
+        }
+        return Err(SourceError::Exit {
+            argv,
+            code: "0".into(),
+            stderr: format!("no task ran on {unit}: juju printed nothing"),
+        });
+    }
+    let tasks: std::collections::BTreeMap<String, ExecTask> = super::parse_json(output)?;
+    let missing = |path: String| SourceError::Parse {
+        argv: argv.clone(),
+        path,
+        message: "missing key".into(),
+    };
+    let task = tasks.get(unit).ok_or_else(|| missing(unit.to_string()))?;
+    let Some(results) = &task.results else {
+        // The task never ran its command (aborted, cancelled, an error in juju).
+        let status = task.status.as_deref().unwrap_or("(no status)");
+        return Err(SourceError::Exit {
+            argv,
+            code: format!("task {status}"),
+            stderr: task
+                .message
+                .clone()
+                .unwrap_or_else(|| excerpt(&output.stderr_text())),
+        });
+    };
+    let code = results
+        .return_code
+        .ok_or_else(|| missing(format!("{unit}.results.return-code")))?;
+    Ok(CommandOutput {
+        argv: inner.to_vec(),
+        exit_code: Some(code),
+        stdout: results.stdout.clone().unwrap_or_default().into_bytes(),
+        stderr: results.stderr.clone().unwrap_or_default().into_bytes(),
+        duration: output.duration,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn unit() -> ExecHost {
+        ExecHost::Unit {
+            model: "openstack".into(),
+            unit: "vault/0".into(),
+        }
+    }
+
+    fn inner() -> Vec<String> {
+        ["stat", "-c", "%f %a %U", "/home/ubuntu/vault-init"]
+            .map(String::from)
+            .to_vec()
+    }
+
+    fn juju_output(exit: i32, stdout: &str, stderr: &str) -> CommandOutput {
+        CommandOutput {
+            argv: unit().invocation(&inner()).argv().to_vec(),
+            exit_code: Some(exit),
+            stdout: stdout.as_bytes().to_vec(),
+            stderr: stderr.as_bytes().to_vec(),
+            duration: Duration::ZERO,
+        }
+    }
+
+    #[test]
+    fn the_unit_argv_wraps_the_inner_argv_after_a_double_dash() {
+        assert_eq!(
+            unit().invocation(&inner()).display(),
+            "juju exec -m openstack --unit vault/0 --format=json -- stat -c '%f %a %U' /home/ubuntu/vault-init"
+        );
+        assert_eq!(
+            ExecHost::Local.invocation(&inner()).argv(),
+            inner().as_slice()
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "unquoted")]
+    fn a_word_the_unit_shell_would_reparse_is_refused() {
+        let _ = unit().invocation(&["ls".to_string(), "a|b".to_string()]);
+    }
+
+    #[test]
+    fn a_failed_task_keeps_its_return_code_and_streams() {
+        // juju exits 1 when the remote command does; the document still holds the task.
+        let out = juju_output(
+            1,
+            "{\"vault/0\":{\"id\":\"44\",\"results\":{\"return-code\":1,\"stderr\":\"stat: cannot statx '/x': No such file or directory\\n\"},\"status\":\"completed\",\"unit\":\"vault/0\"}}\n",
+            "ERROR the following task failed:\n - id \"44\" with return code 1\n\nuse 'juju show-task' to inspect the failure\n",
+        );
+        let task = unit().unwrap(&inner(), &out).unwrap();
+        assert_eq!(task.exit_code, Some(1));
+        assert!(task.stdout.is_empty());
+        assert!(task.stderr_text().contains("No such file or directory"));
+        assert_eq!(task.argv, inner());
+    }
+
+    #[test]
+    fn an_expired_login_is_recognised_before_any_task() {
+        let out = juju_output(
+            1,
+            "",
+            "please enter password for jessea123 on juju-controller: \nERROR cannot log into controller \"juju-controller\": EOF\n",
+        );
+        assert!(matches!(
+            unit().unwrap(&inner(), &out),
+            Err(SourceError::LoginExpired { .. })
+        ));
+    }
+
+    #[test]
+    fn a_document_without_the_return_code_names_the_key_path() {
+        let out = juju_output(
+            0,
+            "{\"vault/0\":{\"id\":\"4\",\"results\":{\"stdout\":\"x\"},\"status\":\"completed\"}}\n",
+            "",
+        );
+        let err = unit().unwrap(&inner(), &out).unwrap_err().to_string();
+        assert!(err.contains("vault/0.results.return-code"), "{err}");
+    }
+
+    #[test]
+    fn an_aborted_task_is_an_error_with_its_status() {
+        let out = juju_output(
+            1,
+            "{\"vault/0\":{\"id\":\"4\",\"message\":\"aborted by operator\",\"status\":\"aborted\",\"unit\":\"vault/0\"}}\n",
+            "",
+        );
+        let err = unit().unwrap(&inner(), &out).unwrap_err().to_string();
+        assert!(
+            err.contains("task aborted") && err.contains("aborted by operator"),
+            "{err}"
+        );
+    }
+
+    /// `utils.CommandString` as juju writes it, to prove every word reaches the unit
+    /// intact through a real shell.
+    fn command_string(args: &[String]) -> String {
+        args.iter()
+            .map(|arg| {
+                let mut out = String::new();
+                let mut quote = false;
+                for c in arg.chars() {
+                    if c.is_whitespace() {
+                        quote = true;
+                    } else if c == '"' || c == '$' || c == '\\' {
+                        quote = true;
+                        out.push('\\');
+                    }
+                    out.push(c);
+                }
+                if quote { format!("\"{out}\"") } else { out }
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// Every argv a unit-hosted read runs survives juju's quoting and the unit's shell
+    /// word for word (checked with a real `sh`).
+    #[test]
+    fn every_unit_read_survives_juju_quoting_through_a_real_shell() {
+        for read in crate::sources::secret_files::unit_hosted_examples()
+            .into_iter()
+            .chain([crate::sources::vault::status_argv(
+                "vault",
+                "http://127.0.0.1:8200",
+            )])
+        {
+            // The wrapper accepts it (no panic) ...
+            let _ = unit().invocation(&read);
+            // ... and the shell hands the command exactly these words.
+            let script = format!(
+                "for w in {}; do printf '%s\\0' \"$w\"; done",
+                command_string(&read)
+            );
+            let out = std::process::Command::new("sh")
+                .args(["-c", &script])
+                .output()
+                .expect("sh runs");
+            let words: Vec<String> = out
+                .stdout
+                .split(|b| *b == 0)
+                .filter(|w| !w.is_empty())
+                .map(|w| String::from_utf8(w.to_vec()).unwrap())
+                .collect();
+            assert_eq!(words, read, "{}", command_string(&read));
+        }
+    }
+}
