@@ -16,6 +16,9 @@ use std::time::{Duration, Instant};
 use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
+
+mod common;
+use common::{status_of, verdict};
 use tempfile::TempDir;
 
 // ---------------------------------------------------------------------------------
@@ -75,21 +78,6 @@ fn gate_on_world(phase: &str, name: &str) -> (i32, Value) {
         dir.display()
     );
     gate_json(&["gate", "--phase", phase, "--world", dir.to_str().unwrap()])
-}
-
-fn verdict<'a>(doc: &'a Value, id: &str) -> &'a Value {
-    doc["verdicts"]
-        .as_array()
-        .expect("verdicts is an array")
-        .iter()
-        .find(|v| v["id"] == id)
-        .unwrap_or_else(|| panic!("no verdict {id} in\n{doc:#}"))
-}
-
-fn status_of<'a>(doc: &'a Value, id: &str) -> &'a str {
-    verdict(doc, id)["status"]
-        .as_str()
-        .expect("a verdict's status is a string")
 }
 
 /// Every verdict's (id, status), for assertion messages and whole-run checks.

@@ -8,6 +8,9 @@ use std::time::Duration;
 use assert_cmd::Command;
 use serde_json::Value;
 
+mod common;
+use common::{status_of, verdict};
+
 const LIBVIRT_GATES: [&str; 3] = ["P00-TEARDOWN", "P00-LBAAS", "P00-OSD"];
 
 fn world(name: &str) -> PathBuf {
@@ -32,19 +35,6 @@ fn phase00(args: &[&str]) -> (i32, Value) {
     (output.status.code().expect("an exit code"), doc)
 }
 
-fn verdict<'a>(doc: &'a Value, id: &str) -> &'a Value {
-    doc["verdicts"]
-        .as_array()
-        .expect("verdicts")
-        .iter()
-        .find(|v| v["id"] == id)
-        .unwrap_or_else(|| panic!("no verdict for {id} in {doc:#}"))
-}
-
-fn status<'a>(doc: &'a Value, id: &str) -> &'a str {
-    verdict(doc, id)["status"].as_str().expect("status")
-}
-
 fn on_world(name: &str) -> (i32, Value) {
     let dir = world(name);
     phase00(&["--world", dir.to_str().unwrap()])
@@ -55,7 +45,7 @@ fn fresh_clone_phase00_passes_the_libvirt_gates_on_the_default_world() {
     let (code, doc) = phase00(&[]);
     assert_eq!(doc["source"], "world testcloud/phase00-ready-carved");
     for id in LIBVIRT_GATES {
-        assert_eq!(status(&doc, id), "PASS", "{id}: {doc:#}");
+        assert_eq!(status_of(&doc, id), "PASS", "{id}: {doc:#}");
     }
     assert_eq!(code, 0, "{doc:#}");
     // The libvirt and disk reads run under the profile's `sudo -n`, never with a secret.
@@ -100,11 +90,11 @@ const WORLDS: &[(&str, &str, &str, i32)] = &[
 fn every_libvirt_world_gives_its_verdict_and_exit_code() {
     for (name, gate, expected, code) in WORLDS {
         let (got_code, doc) = on_world(name);
-        assert_eq!(status(&doc, gate), *expected, "{name} {gate}: {doc:#}");
+        assert_eq!(status_of(&doc, gate), *expected, "{name} {gate}: {doc:#}");
         assert_eq!(got_code, *code, "{name}: {doc:#}");
         // No world is unreadable for these gates: every argv they run is recorded.
         for id in LIBVIRT_GATES {
-            assert_ne!(status(&doc, id), "PRECONDITION", "{name} {id}: {doc:#}");
+            assert_ne!(status_of(&doc, id), "PRECONDITION", "{name} {id}: {doc:#}");
         }
     }
 }
@@ -135,9 +125,9 @@ fn the_bare_metal_world_skips_the_libvirt_gates_saying_why() {
 fn the_bare_metal_profile_file_skips_on_the_testcloud_world() {
     let profile = Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles/bare-metal.toml");
     let (code, doc) = phase00(&["--profile", profile.to_str().unwrap()]);
-    assert_eq!(status(&doc, "P00-LBAAS"), "SKIP");
-    assert_eq!(status(&doc, "P00-OSD"), "SKIP");
+    assert_eq!(status_of(&doc, "P00-LBAAS"), "SKIP");
+    assert_eq!(status_of(&doc, "P00-OSD"), "SKIP");
     // The testcloud's re-enrolled hosts are Ready with no owner: released.
-    assert_eq!(status(&doc, "P00-TEARDOWN"), "PASS", "{doc:#}");
+    assert_eq!(status_of(&doc, "P00-TEARDOWN"), "PASS", "{doc:#}");
     assert_eq!(code, 0);
 }

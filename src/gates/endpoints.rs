@@ -45,28 +45,17 @@ fn gate_endpoints(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Ve
     let mut seen: std::collections::BTreeSet<(String, String)> = Default::default();
     for row in rows {
         let subject = format!("{} {}", row.service_name, row.interface);
+        // Context, not scored: an endpoint the gate reports without pinning it.
+        let unscored = |why: &str| {
+            let line = Evidence::new(Mark::Info, &subject, "url", format!("{} ({why})", row.url));
+            (true, line)
+        };
         if site.unpinned_types.contains(&row.service_type) {
-            checks.push((
-                true,
-                Evidence::new(
-                    Mark::Info,
-                    subject,
-                    "url",
-                    format!("{} (per deploy, not pinned)", row.url),
-                ),
-            ));
+            checks.push(unscored("per deploy, not pinned"));
             continue;
         }
         let Some(app) = site.services.get(&row.service_name) else {
-            checks.push((
-                true,
-                Evidence::new(
-                    Mark::Info,
-                    subject,
-                    "url",
-                    format!("{} (service not in the profile)", row.url),
-                ),
-            ));
+            checks.push(unscored("service not in the profile"));
             continue;
         };
         seen.insert((row.service_name.clone(), row.interface.clone()));

@@ -124,20 +124,16 @@ pub fn parse_get(output: &CommandOutput) -> Result<HttpProbe, SourceError> {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
 
     use super::*;
 
     fn output(exit: i32, stdout: &str, stderr: &str) -> CommandOutput {
-        CommandOutput {
-            argv: get_invocation("http://10.12.4.7:81/horizon/")
-                .argv()
-                .to_vec(),
-            exit_code: Some(exit),
-            stdout: stdout.as_bytes().to_vec(),
-            stderr: stderr.as_bytes().to_vec(),
-            duration: Duration::ZERO,
-        }
+        crate::sources::test_invocation_output(
+            get_invocation("http://10.12.4.7:81/horizon/"),
+            exit,
+            stdout,
+            stderr,
+        )
     }
 
     #[test]

@@ -176,7 +176,6 @@ pub fn parse_show_stat(unit: &str, output: &CommandOutput) -> Result<ShowStat, S
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
 
     use super::*;
 
@@ -188,15 +187,12 @@ keystone-public_10.12.12.104,BACKEND,0,0,0,0,400,0,0,0,0,0,,0,0,0,0,DOWN,0,0,0,,
 \n";
 
     fn output(exit: i32, stdout: &str, stderr: &str) -> CommandOutput {
-        CommandOutput {
-            argv: stat_invocation("openstack", "keystone/0", CHARM_STATS_SOCKET)
-                .argv()
-                .to_vec(),
-            exit_code: Some(exit),
-            stdout: stdout.as_bytes().to_vec(),
-            stderr: stderr.as_bytes().to_vec(),
-            duration: Duration::ZERO,
-        }
+        crate::sources::test_invocation_output(
+            stat_invocation("openstack", "keystone/0", CHARM_STATS_SOCKET),
+            exit,
+            stdout,
+            stderr,
+        )
     }
 
     #[test]
