@@ -65,7 +65,7 @@ Feature: P02-SEALED and P02-UNSEALED: what `vault status -format=json` says
     Given the fixture world "phase02-vault-unreachable"
     When gate <gate> runs
     Then gate <gate> is PRECONDITION
-    And the evidence of gate <gate> names "connection refused"
+    And the evidence of gate <gate> names "exited 1: connection failed"
     And the run exits 2
 
     Examples:
@@ -152,4 +152,4 @@ Feature: P02-SEALED and P02-UNSEALED: what `vault status -format=json` says
     When gates P02-SEALED and P02-UNSEALED run
     Then gate P02-SEALED is PRECONDITION
     And gate P02-UNSEALED is PRECONDITION
-    And the evidence of gate P02-SEALED names "Error checking seal status"
+    And the evidence of gate P02-SEALED names "exited 1: connection failed"

@@ -57,7 +57,7 @@ Feature: P03-HAPROXY zero haproxy backends DOWN on the API units
     When gate P03-HAPROXY runs
     Then gate P03-HAPROXY is PRECONDITION
     And gate P03-HAPROXY marks no unit but cinder/0 MISSING
-    And gate P03-HAPROXY has a MISSING line naming "No such file or directory"
+    And gate P03-HAPROXY has a MISSING line naming "not found"
     And gate P03-HAPROXY names no DOWN row
     And the run exits 2
 
@@ -123,5 +123,5 @@ Feature: P03-HAPROXY zero haproxy backends DOWN on the API units
     When gate P03-HAPROXY runs against the loopback programs
     Then gate P03-HAPROXY is PRECONDITION
     And gate P03-HAPROXY marks no unit but glance/0 MISSING
-    And gate P03-HAPROXY has a MISSING line naming "No such file or directory"
+    And gate P03-HAPROXY has a MISSING line naming "not found"
     And the run exits 2

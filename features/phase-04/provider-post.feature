@@ -64,7 +64,7 @@ Feature: P04-POST provider-ext and provider-ext-fip are what step 4.1 creates
     Given the fixture world "phase04-no-openrc"
     When gate P04-POST runs
     Then gate P04-POST is PRECONDITION
-    And gate P04-POST has a MISSING line naming "exited 1: Missing value auth-url"
+    And gate P04-POST has a MISSING line naming "exited 1: no cloud credentials in the environment"
     And the run exits 2
 
   @gate-P04-PRE @gate-P04-POST

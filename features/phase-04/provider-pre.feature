@@ -48,5 +48,5 @@ Feature: P04-PRE the MAAS provider plane is ready before provider-ext is created
     Given the fixture world "phase04-no-openrc"
     When gate P04-PRE runs
     Then gate P04-PRE is PRECONDITION
-    And gate P04-PRE has a MISSING line naming "Missing value auth-url"
+    And gate P04-PRE has a MISSING line naming "source the admin-openrc"
     And the run exits 2

@@ -51,7 +51,7 @@ Feature: P05-PRE and P05-POST around octavia's configure-resources
     Given the fixture world "phase05-no-openrc"
     When gate P05-PRE runs
     Then gate P05-PRE is PRECONDITION
-    And gate P05-PRE has a MISSING line naming "Missing value auth-url"
+    And gate P05-PRE has a MISSING line naming "source the admin-openrc"
     And the run exits 2
 
   @gate-P05-POST

@@ -15,7 +15,9 @@ use crate::sources::secret_files::{self, FileLabels, LabelKind, PathStat};
 use crate::sources::unit_exec::ExecHost;
 use crate::sources::vault::{self, SealStatus};
 use crate::sources::virsh::{self, Connection};
-use crate::sources::{Presence, bundle, curl, disk, files, haproxy, iproute, maas, openstack};
+use crate::sources::{
+    Presence, bundle, curl, disk, files, haproxy, integrity, iproute, maas, openstack,
+};
 
 /// One read a gate needs. Each maps to exactly one argv.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -217,8 +219,25 @@ impl Read {
         }
     }
 
-    /// Runs the source's parser for this read's output.
-    fn parse(&self, output: &CommandOutput) -> Result<Value, SourceError> {
+    /// Whether this CLI prints its document on stdout when it exits non-zero: `juju
+    /// exec` exits 1 when the remote command fails and still prints the task; `vault
+    /// status` exits 2 on a sealed vault with its JSON. Every other read that exits
+    /// non-zero with a document on stdout disagrees with itself.
+    fn stdout_on_failure(&self) -> bool {
+        match self {
+            Read::JujuIpAddr { .. } | Read::HaproxyStat { .. } | Read::VaultStatus { .. } => true,
+            Read::PathStat { host, .. } | Read::FileLabels { host, .. } => {
+                matches!(host, ExecHost::Unit { .. })
+            }
+            _ => false,
+        }
+    }
+
+    /// Refuses damaged output as a whole ([`integrity`]), then runs the source's parser.
+    pub fn parse(&self, output: &CommandOutput) -> Result<Value, SourceError> {
+        integrity::check_text(&output.stdout).map_err(|d| SourceError::damaged(output, d))?;
+        integrity::check_exit_agreement(output, self.stdout_on_failure())
+            .map_err(|d| SourceError::damaged(output, d))?;
         Ok(match self {
             Read::JujuStatus { .. } => Value::JujuStatus(Arc::new(juju::parse_status(output)?)),
             Read::JujuWhoami => Value::Whoami(Arc::new(juju::parse_whoami(output)?)),

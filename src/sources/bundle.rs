@@ -177,6 +177,6 @@ mod tests {
     #[test]
     fn a_missing_file_is_an_exit_error_not_an_empty_bundle() {
         let err = parse_file(&cat("nope.yaml", b"", 1)).unwrap_err();
-        assert!(err.to_string().contains("No such file"), "{err}");
+        assert!(err.to_string().contains("exited 1: not found"), "{err}");
     }
 }

@@ -117,8 +117,10 @@ pub fn is_down(status: &str) -> bool {
 pub fn parse_show_stat(unit: &str, output: &CommandOutput) -> Result<ShowStat, SourceError> {
     let argv = display_argv(&output.argv);
     if !output.success() {
+        // juju's plain output merges the remote stdout and stderr: classified, never
+        // quoted.
         let said = format!(
-            "{} | {}",
+            "{}; {}",
             excerpt(&String::from_utf8_lossy(&output.stdout)),
             excerpt(&output.stderr_text())
         );
@@ -127,7 +129,7 @@ pub fn parse_show_stat(unit: &str, output: &CommandOutput) -> Result<ShowStat, S
             code: output
                 .exit_code
                 .map_or_else(|| "by signal".to_string(), |c| c.to_string()),
-            stderr: format!("cannot read the haproxy stats socket on {unit}: {said}"),
+            reason: format!("cannot read the haproxy stats socket on {unit}: {said}"),
         });
     }
     let parse_error = |path: &str, message: String| SourceError::Parse {
@@ -255,7 +257,10 @@ keystone-public_10.12.12.104,BACKEND,0,0,0,0,400,0,0,0,0,0,,0,0,0,0,DOWN,0,0,0,,
         );
         let err = parse_show_stat("keystone/0", &out).unwrap_err().to_string();
         assert!(err.contains("keystone/0"), "{err}");
-        assert!(err.contains("No such file or directory"), "{err}");
+        assert!(
+            err.contains("not found") && !err.contains("admin.sock:"),
+            "{err}"
+        );
     }
 
     #[test]

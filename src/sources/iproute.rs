@@ -89,13 +89,11 @@ pub fn parse_ip_addr_on_unit(
     match results.return_code {
         Some(0) => {
             let stdout = results.stdout.unwrap_or_default();
-            let mut de = serde_json::Deserializer::from_str(&stdout);
-            let links: Vec<IpLink> =
-                serde_path_to_error::deserialize(&mut de).map_err(|e| SourceError::Parse {
-                    argv: argv.clone(),
-                    path: format!("{unit}.results.stdout{}", e.path()),
-                    message: e.into_inner().to_string(),
-                })?;
+            let links: Vec<IpLink> = crate::sources::parse_json_bytes(
+                stdout.as_bytes(),
+                &argv,
+                &format!("{unit}.results.stdout"),
+            )?;
             links
                 .into_iter()
                 .find(|l| l.ifname == device)
@@ -108,7 +106,7 @@ pub fn parse_ip_addr_on_unit(
         }
         Some(1) if stderr.contains(&format!("Device \"{device}\" does not exist.")) => {
             Ok(Presence::Absent {
-                message: excerpt(&stderr),
+                message: format!("Device \"{device}\" does not exist."),
             })
         }
         code => Err(SourceError::Exit {
@@ -117,7 +115,7 @@ pub fn parse_ip_addr_on_unit(
                 || "without a return-code".to_string(),
                 |c| format!("{c} on {unit}"),
             ),
-            stderr: excerpt(&stderr),
+            reason: excerpt(&stderr),
         }),
     }
 }

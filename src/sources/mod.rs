@@ -7,6 +7,7 @@ pub mod curl;
 pub mod disk;
 pub mod files;
 pub mod haproxy;
+pub mod integrity;
 pub mod iproute;
 pub mod juju;
 pub mod maas;
@@ -35,11 +36,20 @@ pub enum SourceError {
     NotLoggedIn { argv: String, detail: String },
     #[error("`{argv}` printed nothing: no controller session (run `juju login`)")]
     NoSession { argv: String },
-    #[error("`{argv}` exited {code}: {stderr}")]
+    /// A failure the source does not decide on; `reason` is classified, never the
+    /// command's own words ([`integrity::stderr_reason`]).
+    #[error("`{argv}` exited {code}: {reason}")]
     Exit {
         argv: String,
         code: String,
-        stderr: String,
+        reason: String,
+    },
+    /// Output refused as a whole: not UTF-8, trailing data, a duplicate key, an exit
+    /// status that disagrees with it, past a size or depth bound.
+    #[error("`{argv}` printed damaged output: {damage}")]
+    Damaged {
+        argv: String,
+        damage: integrity::Damage,
     },
     #[error("failed to parse `{argv}`: {message} at `{path}`")]
     Parse {
@@ -50,14 +60,22 @@ pub enum SourceError {
 }
 
 impl SourceError {
-    /// A non-zero exit, with the first lines of stderr.
+    /// A non-zero exit, with its stderr classified.
     pub fn exit(output: &CommandOutput) -> Self {
         SourceError::Exit {
             argv: display_argv(&output.argv),
             code: output
                 .exit_code
                 .map_or_else(|| "by signal".to_string(), |c| c.to_string()),
-            stderr: excerpt(&output.stderr_text()),
+            reason: integrity::stderr_reason(&output.stderr),
+        }
+    }
+
+    /// Damaged output of an argv.
+    pub fn damaged(output: &CommandOutput, damage: integrity::Damage) -> Self {
+        SourceError::Damaged {
+            argv: display_argv(&output.argv),
+            damage,
         }
     }
 }
@@ -80,38 +98,45 @@ impl fmt::Display for MissingKey {
     }
 }
 
-/// Parses JSON with the failing key path in the error.
+/// Parses one whole JSON document ([`integrity::check_json`]) with the failing key path
+/// in the error and no value of the output in the message.
 pub fn parse_json<T: serde::de::DeserializeOwned>(
     output: &CommandOutput,
 ) -> Result<T, SourceError> {
-    let mut de = serde_json::Deserializer::from_slice(&output.stdout);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        SourceError::Parse {
-            argv: display_argv(&output.argv),
-            path: if path.is_empty() || path == "." {
-                "(top level)".into()
-            } else {
-                path
-            },
-            message: e.into_inner().to_string(),
+    parse_json_bytes(&output.stdout, &display_argv(&output.argv), "")
+}
+
+/// The same for a document nested in another (`juju exec`'s `results.stdout`):
+/// `prefix` leads every key path (`vault/0.results.stdout`).
+pub fn parse_json_bytes<T: serde::de::DeserializeOwned>(
+    bytes: &[u8],
+    argv: &str,
+    prefix: &str,
+) -> Result<T, SourceError> {
+    let join = |path: String| match (prefix.is_empty(), path.as_str()) {
+        (true, _) => path,
+        (false, "(top level)") => prefix.to_string(),
+        (false, p) if p.starts_with('[') => format!("{prefix}{path}"),
+        (false, _) => format!("{prefix}.{path}"),
+    };
+    integrity::check_json(bytes).map_err(|mut damage| {
+        damage.at = join(damage.at);
+        SourceError::Damaged {
+            argv: argv.to_string(),
+            damage,
         }
+    })?;
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| SourceError::Parse {
+        argv: argv.to_string(),
+        path: join(integrity::top_level(e.path().to_string())),
+        message: integrity::sanitize_serde(&e.into_inner().to_string()),
     })
 }
 
-/// The first three non-empty lines of a text, for messages.
+/// What a command said on stderr, classified for a message: never its words.
 pub fn excerpt(text: &str) -> String {
-    let lines: Vec<&str> = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .take(3)
-        .collect();
-    if lines.is_empty() {
-        "(no stderr)".to_string()
-    } else {
-        lines.join(" | ")
-    }
+    integrity::stderr_reason(text.as_bytes())
 }
 
 /// Whether the thing a read names exists, decided by the CLI's exit status and message

@@ -30,7 +30,7 @@ use std::fmt;
 use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize};
 
-use super::{Presence, SourceError, excerpt, parse_json};
+use super::{Presence, SourceError, parse_json};
 use crate::runner::{CommandOutput, Invocation};
 
 /// Every key path a phase-03/04/05 gate reads from OpenStack output.
@@ -157,7 +157,7 @@ pub fn parse_show<T: serde::de::DeserializeOwned>(
     let stderr = output.stderr_text();
     if output.exit_code == Some(1) && says_absent(&stderr, resource, name) {
         return Ok(Presence::Absent {
-            message: excerpt(&stderr),
+            message: format!("No {} found for {name}", resource.class_name()),
         });
     }
     Err(SourceError::exit(output))

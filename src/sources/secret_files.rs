@@ -20,8 +20,8 @@
 
 use regex::Regex;
 
+use super::SourceError;
 use super::unit_exec::ExecHost;
-use super::{SourceError, excerpt};
 use crate::runner::{CommandOutput, Invocation, display_argv};
 
 const NO_SUCH_FILE: &str = "No such file or directory";
@@ -97,7 +97,7 @@ pub fn parse_stat(
         Some(0) => {}
         Some(1) if stderr.contains(NO_SUCH_FILE) => {
             return Ok(PathStat::Absent {
-                message: excerpt(&stderr),
+                message: NO_SUCH_FILE.to_string(),
             });
         }
         _ => return Err(SourceError::exit(&out)),
@@ -199,7 +199,7 @@ pub fn parse_labels(
         Some(0) => {}
         Some(2) if stderr.contains(NO_SUCH_FILE) => {
             return Ok(FileLabels::Absent {
-                message: excerpt(&stderr),
+                message: NO_SUCH_FILE.to_string(),
             });
         }
         _ => return Err(SourceError::exit(&out)),

@@ -17,6 +17,7 @@
 
 use serde::Deserialize;
 
+use super::integrity::check_text;
 use super::{SourceError, excerpt, juju};
 use crate::runner::{CommandOutput, Invocation, display_argv};
 
@@ -137,7 +138,7 @@ fn unwrap_task(
         return Err(SourceError::Exit {
             argv,
             code: "0".into(),
-            stderr: format!("no task ran on {unit}: juju printed nothing"),
+            reason: format!("no task ran on {unit}: juju printed nothing"),
         });
     }
     let tasks: std::collections::BTreeMap<String, ExecTask> = super::parse_json(output)?;
@@ -153,19 +154,23 @@ fn unwrap_task(
         return Err(SourceError::Exit {
             argv,
             code: format!("task {status}"),
-            stderr: task
-                .message
-                .clone()
-                .unwrap_or_else(|| excerpt(&output.stderr_text())),
+            reason: juju::exec::task_reason(task.message.as_deref(), output),
         });
     };
     let code = results
         .return_code
         .ok_or_else(|| missing(format!("{unit}.results.return-code")))?;
+    juju::exec::check_exec_exit(output, i64::from(code))?;
+    let stdout = results.stdout.clone().unwrap_or_default();
+    // What the remote command printed is checked as its own output would be.
+    check_text(stdout.as_bytes()).map_err(|mut damage| {
+        damage.at = format!("{unit}.results.stdout {}", damage.at);
+        SourceError::damaged(output, damage)
+    })?;
     Ok(CommandOutput {
         argv: inner.to_vec(),
         exit_code: Some(code),
-        stdout: results.stdout.clone().unwrap_or_default().into_bytes(),
+        stdout: stdout.into_bytes(),
         stderr: results.stderr.clone().unwrap_or_default().into_bytes(),
         duration: output.duration,
     })
@@ -266,7 +271,7 @@ mod tests {
         );
         let err = unit().unwrap(&inner(), &out).unwrap_err().to_string();
         assert!(
-            err.contains("task aborted") && err.contains("aborted by operator"),
+            err.contains("task aborted") && !err.contains("aborted by operator"),
             "{err}"
         );
     }

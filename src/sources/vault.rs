@@ -163,7 +163,7 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(
-            err.contains("exited 1") && err.contains("connection refused"),
+            err.contains("exited 1: connection failed") && !err.contains("127.0.0.1:8200/v1"),
             "{err}"
         );
     }

@@ -20,7 +20,7 @@ use serde::Deserialize;
 
 use super::check_juju;
 use crate::runner::{CommandOutput, Invocation};
-use crate::sources::{MissingKey, Presence, SourceError, excerpt, parse_json};
+use crate::sources::{MissingKey, Presence, SourceError, parse_json};
 
 /// Every key path a phase-05 gate reads from `juju config`.
 pub const CONFIG_GATE_KEY_PATHS: &[&str] = &[
@@ -96,7 +96,7 @@ pub fn parse_config_value(
             && stderr.contains(&format!("key \"{key}\" not found in \"{application}\""))
         {
             return Ok(Presence::Absent {
-                message: excerpt(&stderr),
+                message: format!("key \"{key}\" not found in \"{application}\""),
             });
         }
         check_juju(output)?;

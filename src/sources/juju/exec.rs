@@ -96,11 +96,56 @@ pub fn parse_exec(output: &CommandOutput, unit: &str) -> Result<ExecTask, Source
         return Err(SourceError::Exit {
             argv,
             code: format!("1 (task {} {} on {unit})", task.id, task.status),
-            stderr: task
-                .message
-                .clone()
-                .unwrap_or_else(|| excerpt(&output.stderr_text())),
+            reason: task_reason(task.message.as_deref(), output),
         });
     }
+    let code = task
+        .results
+        .as_ref()
+        .and_then(|r| r.return_code)
+        .ok_or_else(|| SourceError::Parse {
+            argv: argv.clone(),
+            path: format!("{unit}.results.return-code"),
+            message: "missing key".into(),
+        })?;
+    check_exec_exit(output, code)?;
     Ok(task)
+}
+
+/// juju exits 0 exactly when the task's command returned 0, and 1 otherwise
+/// (exec.go: "the following task failed"). Any other pairing means the document and
+/// the process disagree: neither can be trusted for a verdict.
+pub fn check_exec_exit(output: &CommandOutput, return_code: i64) -> Result<(), SourceError> {
+    let agrees = match output.exit_code {
+        Some(0) => return_code == 0,
+        Some(1) => return_code != 0,
+        _ => false,
+    };
+    if agrees {
+        return Ok(());
+    }
+    Err(SourceError::damaged(
+        output,
+        crate::sources::integrity::Damage::new(
+            "exit status",
+            format!(
+                "juju exited {} but the task returned {return_code}: juju exits 0 exactly when the task returns 0",
+                output
+                    .exit_code
+                    .map_or_else(|| "by signal".to_string(), |c| c.to_string())
+            ),
+        ),
+    ))
+}
+
+/// Why a task did not complete: juju's task message is the remote side's words, so it
+/// is classified like stderr, never quoted.
+pub fn task_reason(message: Option<&str>, output: &CommandOutput) -> String {
+    match message {
+        Some(m) if !m.trim().is_empty() => format!(
+            "task message: {}",
+            crate::sources::integrity::stderr_reason(m.as_bytes())
+        ),
+        _ => excerpt(&output.stderr_text()),
+    }
 }

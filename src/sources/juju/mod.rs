@@ -15,7 +15,7 @@ pub use status::*;
 
 use std::collections::BTreeMap;
 mod config;
-mod exec;
+pub mod exec;
 
 pub use config::*;
 pub use exec::*;
