@@ -39,7 +39,7 @@ fn vault_status(profile: &Profile) -> (Read, Value) {
         .expect("P02-SEALED is in the catalog")
         .reads)(profile)
     .remove(0);
-    let Read::VaultStatus { host, cli, address } = &read else {
+    let Read::VaultStatus { host, .. } = &read else {
         unreachable!("P02-SEALED reads vault status")
     };
     let output = CommandOutput {
@@ -49,7 +49,7 @@ fn vault_status(profile: &Profile) -> (Read, Value) {
         stderr: Vec::new(),
         duration: Duration::ZERO,
     };
-    let status = vault::parse_status(host, cli, address, &output).expect("the fixture parses");
+    let status = vault::parse_status(host, &output).expect("the fixture parses");
     (read, Value::VaultStatus(std::sync::Arc::new(status)))
 }
 

@@ -156,6 +156,12 @@ impl World {
         self.recordings.get(argv)
     }
 
+    /// Replaces (or adds) the answer to an argv: negative worlds and the damaged copies
+    /// the malformed-input tests make from a healthy one.
+    pub fn set(&mut self, argv: Vec<String>, recording: Recording) {
+        self.recordings.insert(argv, recording);
+    }
+
     /// Every argv the world holds.
     pub fn argvs(&self) -> impl Iterator<Item = &Vec<String>> {
         self.recordings.keys()

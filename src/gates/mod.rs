@@ -250,8 +250,47 @@ pub struct GateSpec {
 }
 
 impl GateSpec {
+    /// Evaluates the gate, then holds it to what it read: a gate that asked for a read
+    /// the snapshot could not parse (damaged, failed, timed out) is PRECONDITION naming
+    /// that read, whatever its evaluation made of the rest. A verdict over partly
+    /// unreadable input is not a verdict (issue 8: damaged outputs a gate only used for
+    /// context, or read and then ignored, once let it PASS).
     pub fn run(&self, snapshot: &Snapshot, profile: &Profile) -> Verdict {
-        (self.evaluate)(self, snapshot, profile)
+        let verdict = (self.evaluate)(self, snapshot, profile);
+        if verdict.status == Status::Precondition {
+            return verdict;
+        }
+        let mut reads = (self.reads)(profile);
+        if let Some(follow_up) = self.follow_up {
+            reads.extend(follow_up(snapshot, profile));
+        }
+        let mut errors: Vec<String> = Vec::new();
+        for read in reads {
+            if let Some(err) = snapshot.error_of(&read) {
+                let text = err.to_string();
+                if !errors.contains(&text) {
+                    errors.push(text);
+                }
+            }
+        }
+        if errors.is_empty() {
+            return verdict;
+        }
+        let mut v = Verdict::new(
+            self,
+            Status::Precondition,
+            format!(
+                "could not read everything the gate reads ({} read(s)): {}",
+                errors.len(),
+                errors[0]
+            ),
+        );
+        v.evidence = errors
+            .into_iter()
+            .map(|e| Evidence::new(Mark::Missing, "read", "error", e))
+            .chain(verdict.evidence)
+            .collect();
+        v
     }
 }
 

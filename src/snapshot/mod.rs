@@ -309,14 +309,14 @@ impl Read {
                 Value::HaproxyStat(Arc::new(haproxy::parse_show_stat(unit, output)?))
             }
             Read::HttpGet { .. } => Value::HttpGet(Arc::new(curl::parse_get(output)?)),
-            Read::VaultStatus { host, cli, address } => {
-                Value::VaultStatus(Arc::new(vault::parse_status(host, cli, address, output)?))
+            Read::VaultStatus { host, .. } => {
+                Value::VaultStatus(Arc::new(vault::parse_status(host, output)?))
             }
-            Read::PathStat { host, path } => {
-                Value::PathStat(Arc::new(secret_files::parse_stat(host, path, output)?))
+            Read::PathStat { host, .. } => {
+                Value::PathStat(Arc::new(secret_files::parse_stat(host, output)?))
             }
-            Read::FileLabels { host, kind, path } => Value::FileLabels(Arc::new(
-                secret_files::parse_labels(host, *kind, path, output)?,
+            Read::FileLabels { host, kind, .. } => Value::FileLabels(Arc::new(
+                secret_files::parse_labels(host, *kind, output)?,
             )),
         })
     }
@@ -422,7 +422,7 @@ impl Reader {
 }
 
 /// The typed results of every read of a run.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Snapshot {
     /// Where answers came from ("live", "world testcloud/phase02-pre-vault").
     pub source: String,
@@ -571,6 +571,24 @@ impl Snapshot {
     accessor!(vault_status(host: &ExecHost, cli: &str, address: &str) -> SealStatus, Read::VaultStatus { host: host.clone(), cli: cli.to_string(), address: address.to_string() }, VaultStatus);
     accessor!(path_stat(host: &ExecHost, path: &str) -> PathStat, Read::PathStat { host: host.clone(), path: path.to_string() }, PathStat);
     accessor!(file_labels(host: &ExecHost, kind: LabelKind, path: &str) -> FileLabels, Read::FileLabels { host: host.clone(), kind, path: path.to_string() }, FileLabels);
+
+    /// Every read the snapshot holds, parsed or not.
+    pub fn reads(&self) -> impl Iterator<Item = &Read> {
+        self.values.keys()
+    }
+
+    /// The failure of a read the snapshot holds, if it failed.
+    pub fn error_of(&self, read: &Read) -> Option<&SourceError> {
+        match self.values.get(read) {
+            Some(Err(e)) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// Whether the snapshot holds this read.
+    pub fn holds(&self, read: &Read) -> bool {
+        self.values.contains_key(read)
+    }
 
     /// Every call the run made, in the order they were logged.
     pub fn calls(&self) -> &[CallRecord] {

@@ -88,10 +88,9 @@ impl PathStat {
 
 pub fn parse_stat(
     host: &ExecHost,
-    path: &str,
     output: &CommandOutput,
 ) -> Result<PathStat, SourceError> {
-    let out = host.unwrap(&stat_argv(path), output)?;
+    let out = host.unwrap(output)?;
     let stderr = out.stderr_text();
     match out.exit_code {
         Some(0) => {}
@@ -190,10 +189,9 @@ pub enum FileLabels {
 pub fn parse_labels(
     host: &ExecHost,
     kind: LabelKind,
-    path: &str,
     output: &CommandOutput,
 ) -> Result<FileLabels, SourceError> {
-    let out = host.unwrap(&labels_argv(kind, path), output)?;
+    let out = host.unwrap(output)?;
     let stderr = out.stderr_text();
     match out.exit_code {
         Some(0) => {}
@@ -257,7 +255,7 @@ mod tests {
     }
 
     fn labels(kind: LabelKind, path: &str) -> FileLabels {
-        parse_labels(&ExecHost::Local, kind, path, &run(&labels_argv(kind, path))).unwrap()
+        parse_labels(&ExecHost::Local, kind, &run(&labels_argv(kind, path))).unwrap()
     }
 
     const SECRET: &str = "s3cr3t-never-printed";
@@ -334,7 +332,7 @@ mod tests {
             stderr: vec![],
             duration: Duration::ZERO,
         };
-        let err = parse_labels(&ExecHost::Local, LabelKind::InitCapture, "/x", &out)
+        let err = parse_labels(&ExecHost::Local, LabelKind::InitCapture, &out)
             .unwrap_err()
             .to_string();
         assert!(err.contains("line 2") && !err.contains(SECRET), "{err}");
@@ -345,7 +343,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join("nope");
         let path = missing.to_str().unwrap();
-        let stat = parse_stat(&ExecHost::Local, path, &run(&stat_argv(path))).unwrap();
+        let stat = parse_stat(&ExecHost::Local, &run(&stat_argv(path))).unwrap();
         assert!(matches!(stat, PathStat::Absent { .. }), "{stat:?}");
         assert!(matches!(
             labels(LabelKind::InitCapture, path),
@@ -362,7 +360,7 @@ mod tests {
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
         for (path, dir_wanted) in [(dir.path(), true), (file.as_path(), false)] {
             let path = path.to_str().unwrap();
-            let stat = parse_stat(&ExecHost::Local, path, &run(&stat_argv(path))).unwrap();
+            let stat = parse_stat(&ExecHost::Local, &run(&stat_argv(path))).unwrap();
             assert_eq!(stat.is_dir(), dir_wanted, "{stat:?}");
             assert_eq!(stat.is_regular_file(), !dir_wanted, "{stat:?}");
             assert_eq!(

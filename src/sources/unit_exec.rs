@@ -73,16 +73,12 @@ impl ExecHost {
         }
     }
 
-    /// What `inner` printed on this host: the output itself when local, the task result
-    /// unwrapped from juju's JSON when on a unit.
-    pub fn unwrap(
-        &self,
-        inner: &[String],
-        output: &CommandOutput,
-    ) -> Result<CommandOutput, SourceError> {
+    /// What the wrapped command printed on this host: the output itself when local, the
+    /// task result unwrapped from juju's JSON when on a unit (named by the argv that ran).
+    pub fn unwrap(&self, output: &CommandOutput) -> Result<CommandOutput, SourceError> {
         match self {
             ExecHost::Local => Ok(output.clone()),
-            ExecHost::Unit { unit, .. } => unwrap_task(unit, inner, output),
+            ExecHost::Unit { unit, .. } => unwrap_task(unit, output),
         }
     }
 
@@ -119,7 +115,6 @@ struct ExecResults {
 
 fn unwrap_task(
     unit: &str,
-    inner: &[String],
     output: &CommandOutput,
 ) -> Result<CommandOutput, SourceError> {
     let argv = display_argv(&output.argv);
@@ -168,7 +163,8 @@ fn unwrap_task(
         SourceError::damaged(output, damage)
     })?;
     Ok(CommandOutput {
-        argv: inner.to_vec(),
+        // Errors about what the remote command printed name the argv that ran.
+        argv: output.argv.clone(),
         exit_code: Some(code),
         stdout: stdout.into_bytes(),
         stderr: results.stderr.clone().unwrap_or_default().into_bytes(),
@@ -231,11 +227,11 @@ mod tests {
             "{\"vault/0\":{\"id\":\"44\",\"results\":{\"return-code\":1,\"stderr\":\"stat: cannot statx '/x': No such file or directory\\n\"},\"status\":\"completed\",\"unit\":\"vault/0\"}}\n",
             "ERROR the following task failed:\n - id \"44\" with return code 1\n\nuse 'juju show-task' to inspect the failure\n",
         );
-        let task = unit().unwrap(&inner(), &out).unwrap();
+        let task = unit().unwrap(&out).unwrap();
         assert_eq!(task.exit_code, Some(1));
         assert!(task.stdout.is_empty());
         assert!(task.stderr_text().contains("No such file or directory"));
-        assert_eq!(task.argv, inner());
+        assert_eq!(task.argv, out.argv);
     }
 
     #[test]
@@ -246,7 +242,7 @@ mod tests {
             "please enter password for jessea123 on juju-controller: \nERROR cannot log into controller \"juju-controller\": EOF\n",
         );
         assert!(matches!(
-            unit().unwrap(&inner(), &out),
+            unit().unwrap(&out),
             Err(SourceError::LoginExpired { .. })
         ));
     }
@@ -258,7 +254,7 @@ mod tests {
             "{\"vault/0\":{\"id\":\"4\",\"results\":{\"stdout\":\"x\"},\"status\":\"completed\"}}\n",
             "",
         );
-        let err = unit().unwrap(&inner(), &out).unwrap_err().to_string();
+        let err = unit().unwrap(&out).unwrap_err().to_string();
         assert!(err.contains("vault/0.results.return-code"), "{err}");
     }
 
@@ -269,7 +265,7 @@ mod tests {
             "{\"vault/0\":{\"id\":\"4\",\"message\":\"aborted by operator\",\"status\":\"aborted\",\"unit\":\"vault/0\"}}\n",
             "",
         );
-        let err = unit().unwrap(&inner(), &out).unwrap_err().to_string();
+        let err = unit().unwrap(&out).unwrap_err().to_string();
         assert!(
             err.contains("task aborted") && !err.contains("aborted by operator"),
             "{err}"

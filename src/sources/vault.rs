@@ -90,11 +90,9 @@ impl SealStatus {
 /// Parses the status read as it came back from its host.
 pub fn parse_status(
     host: &ExecHost,
-    cli: &str,
-    address: &str,
     output: &CommandOutput,
 ) -> Result<SealStatus, SourceError> {
-    let inner = host.unwrap(&status_argv(cli, address), output)?;
+    let inner = host.unwrap(output)?;
     parse_inner(&inner)
 }
 
@@ -142,7 +140,7 @@ mod tests {
     }
 
     fn parse(out: &CommandOutput) -> Result<SealStatus, SourceError> {
-        parse_status(&ExecHost::Local, "bao", "http://127.0.0.1:8200", out)
+        parse_status(&ExecHost::Local, out)
     }
 
     #[test]

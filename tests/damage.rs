@@ -1,0 +1,556 @@
+//! Malformed input is never PASS (issue 8 section 2; the DOCFIX-044 class): damaged
+//! copies of every default world's outputs, generated for every source kind, must give
+//! PRECONDITION naming the argv, never PASS, PROCEED or SKIP.
+//!
+//! For each default world (every phase and moment) and each gate that passes on it, the
+//! gate runs alone to learn which argvs it reads; then each of those outputs is damaged
+//! in every way below, one at a time, and the gate runs again on the damaged world.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+use stackgate::cli::{Format, GateRun};
+use stackgate::gates::{self, GateSpec, Status, Verdict};
+use stackgate::profile::Profile;
+use stackgate::runner::{CommandOutput, Replay, display_argv};
+use stackgate::snapshot::Snapshot;
+use stackgate::world::{self, Recording, World};
+
+/// A damaged copy of one recording, or `None` where the damage does not apply.
+type Damager = fn(&Recording) -> Option<Recording>;
+
+fn with_stdout(r: &Recording, stdout: Vec<u8>) -> Recording {
+    Recording {
+        stdout,
+        ..r.clone()
+    }
+}
+
+fn is_json(r: &Recording) -> bool {
+    serde_json::from_slice::<Value>(&r.stdout).is_ok()
+}
+
+/// The damage every source kind gets.
+const DAMAGE: &[(&str, Damager)] = &[
+    ("empty", |r| {
+        Some(Recording {
+            stdout: vec![],
+            stderr: vec![],
+            exit: 0,
+            ..r.clone()
+        })
+    }),
+    ("whitespace", |r| {
+        Some(Recording {
+            stdout: b" \n\t\n".to_vec(),
+            stderr: vec![],
+            exit: 0,
+            ..r.clone()
+        })
+    }),
+    ("truncated", |r| {
+        let text = std::str::from_utf8(&r.stdout).ok()?;
+        if text.trim().is_empty() {
+            return None;
+        }
+        let mut cut = text.len() / 2;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        Some(with_stdout(r, text[..cut].as_bytes().to_vec()))
+    }),
+    ("truncated at a line boundary", |r| {
+        // Everything after the last complete non-empty line is lost: a table without
+        // its closing blank line, a dump without its last row.
+        let text = std::str::from_utf8(&r.stdout).ok()?;
+        let lines: Vec<&str> = text.lines().collect();
+        let keep = lines.iter().rposition(|l| !l.trim().is_empty())?;
+        if keep == 0 {
+            return None;
+        }
+        let mut out = lines[..keep].join("\n");
+        out.push('\n');
+        Some(with_stdout(r, out.into_bytes()))
+    }),
+    ("banner before", |r| {
+        if r.stdout.iter().all(u8::is_ascii_whitespace) {
+            return None;
+        }
+        let mut out = b"WARNING: the connection to the controller was slow\n".to_vec();
+        out.extend_from_slice(&r.stdout);
+        Some(with_stdout(r, out))
+    }),
+    ("trailing garbage", |r| {
+        if r.stdout.iter().all(u8::is_ascii_whitespace) {
+            return None;
+        }
+        let mut out = r.stdout.clone();
+        out.extend_from_slice(b"ERROR: connection reset by peer\n");
+        Some(with_stdout(r, out))
+    }),
+    ("second document", |r| {
+        if r.stdout.iter().all(u8::is_ascii_whitespace) {
+            return None;
+        }
+        let mut out = r.stdout.clone();
+        if !out.ends_with(b"\n") {
+            out.push(b'\n');
+        }
+        out.extend_from_slice(&r.stdout);
+        Some(with_stdout(r, out))
+    }),
+    ("null", |r| Some(with_stdout(r, b"null\n".to_vec()))),
+    ("wrong type", |r| Some(with_stdout(r, b"42\n".to_vec()))),
+    ("duplicate key or row", |r| {
+        if is_json(r) {
+            duplicate_first_key(&r.stdout).map(|out| with_stdout(r, out))
+        } else {
+            // A text table or listing: its last row given twice.
+            let text = std::str::from_utf8(&r.stdout).ok()?;
+            let lines: Vec<&str> = text.lines().collect();
+            let last = lines.iter().rposition(|l| !l.trim().is_empty())?;
+            let mut out: Vec<&str> = lines[..=last].to_vec();
+            out.push(lines[last]);
+            out.extend_from_slice(&lines[last + 1..]);
+            let mut joined = out.join("\n");
+            if text.ends_with('\n') {
+                joined.push('\n');
+            }
+            Some(with_stdout(r, joined.into_bytes()))
+        }
+    }),
+    ("non-UTF-8", |r| {
+        // Inside the first string (a key or value no gate may read), or mid-text.
+        if r.stdout.iter().all(u8::is_ascii_whitespace) {
+            return None;
+        }
+        let at = r
+            .stdout
+            .iter()
+            .position(|b| *b == b'"')
+            .map_or(r.stdout.len() / 2, |q| q + 1);
+        let mut out = r.stdout.clone();
+        out.splice(at..at, [0xff, 0xfe]);
+        Some(with_stdout(r, out))
+    }),
+    ("exit status flipped with the same stdout", |r| {
+        if r.stdout.iter().all(u8::is_ascii_whitespace) {
+            return None;
+        }
+        Some(Recording {
+            exit: if r.exit == 0 { 1 } else { 0 },
+            ..r.clone()
+        })
+    }),
+    ("stderr only", |r| {
+        Some(Recording {
+            stdout: vec![],
+            stderr: b"ERROR something went wrong\n".to_vec(),
+            exit: 0,
+            ..r.clone()
+        })
+    }),
+    ("nested: trailing garbage", |r| {
+        nested(r, |inner| {
+            let mut out = inner.to_string();
+            out.push_str("ERROR: connection reset by peer\n");
+            Some(out)
+        })
+    }),
+    ("nested: second document", |r| {
+        nested(r, |inner| {
+            (!inner.trim().is_empty()).then(|| format!("{inner}\n{inner}"))
+        })
+    }),
+    ("nested: empty", |r| nested(r, |inner| (!inner.is_empty()).then(String::new))),
+    ("nested: NUL byte", |r| {
+        nested(r, |inner| {
+            let cut = inner.find(char::is_whitespace).unwrap_or(inner.len() / 2);
+            (!inner.is_empty()).then(|| format!("{}\0{}", &inner[..cut], &inner[cut..]))
+        })
+    }),
+    ("nested: duplicate key", |r| {
+        nested(r, |inner| {
+            let out = duplicate_first_key(inner.as_bytes())?;
+            String::from_utf8(out).ok()
+        })
+    }),
+];
+
+/// A JSON text with the first object's first key given a second time, first.
+fn duplicate_first_key(stdout: &[u8]) -> Option<Vec<u8>> {
+    let value: Value = serde_json::from_slice(stdout).ok()?;
+    let object = match &value {
+        Value::Object(m) => m,
+        Value::Array(a) => a.first()?.as_object()?,
+        _ => return None,
+    };
+    let key = object.keys().next()?;
+    let brace = stdout.iter().position(|b| *b == b'{')?;
+    let mut out = stdout[..=brace].to_vec();
+    out.extend_from_slice(format!("{}:null,", Value::from(key.as_str())).as_bytes());
+    out.extend_from_slice(&stdout[brace + 1..]);
+    Some(out)
+}
+
+/// `juju exec --format=json`: damage what the remote command printed, inside the
+/// task's `results.stdout`, and keep juju's document well formed around it.
+fn nested(r: &Recording, damage: impl Fn(&str) -> Option<String>) -> Option<Recording> {
+    let mut doc: Value = serde_json::from_slice(&r.stdout).ok()?;
+    let tasks = doc.as_object_mut()?;
+    let task = tasks.values_mut().next()?;
+    let results = task.get_mut("results")?.as_object_mut()?;
+    let inner = results
+        .get("stdout")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let damaged = damage(&inner)?;
+    results.insert("stdout".into(), Value::from(damaged));
+    let mut out = serde_json::to_vec(&doc).ok()?;
+    out.push(b'\n');
+    Some(with_stdout(r, out))
+}
+
+/// Every schema key in a document, each once: the names of struct fields, not the
+/// data that keys a map (unit names, machine ids, CIDRs, application names), whose
+/// renaming is another cloud, not damage. A map is an object below the top level with
+/// two or more entries that are all objects, or a key that holds `/`, `.` or `:` or
+/// starts with a digit.
+fn keys(value: &Value, depth: usize, out: &mut BTreeSet<String>) {
+    match value {
+        Value::Object(m) => {
+            let is_map = depth > 0 && m.len() >= 2 && m.values().all(Value::is_object);
+            for (k, v) in m {
+                let data = k.contains(['/', '.', ':'])
+                    || k.starts_with(|c: char| c.is_ascii_digit());
+                if !is_map && !data {
+                    out.insert(k.clone());
+                }
+                keys(v, depth + 1, out);
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|v| keys(v, depth + 1, out)),
+        _ => {}
+    }
+}
+
+/// Keys juju's status formatter prints `omitempty` (cmd/juju/status/formatted.go): their
+/// absence is legal output, so a renamed one may change the verdict, never to PASS.
+const JUJU_OMITEMPTY: &[&str] = &["message", "since", "version", "leader"];
+
+/// Renames every occurrence of one key (never a value that happens to be equal).
+fn rename_key(stdout: &[u8], key: &str) -> Option<Vec<u8>> {
+    let text = std::str::from_utf8(stdout).ok()?;
+    let quoted = Value::from(key).to_string();
+    let renamed = Value::from(format!("{key}-renamed")).to_string();
+    let pattern = regex::Regex::new(&format!(r"{}(\s*:)", regex::escape(&quoted))).ok()?;
+    let out = pattern.replace_all(text, format!("{}$1", renamed.replace('$', "$$")));
+    Some(out.into_owned().into_bytes())
+}
+
+struct Harness {
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Harness {
+    /// Runs gates on a healthy snapshot with one read's output replaced and parsed
+    /// again: the same parse and the same gate functions the binary runs, without
+    /// re-parsing every unchanged output. `None` when the damage changes which follow-up
+    /// reads the gates ask for (then only a whole run is faithful).
+    fn substitute(
+        base: &Snapshot,
+        gates: &[&'static GateSpec],
+        profile: &Profile,
+        argv: &[String],
+        recording: &Recording,
+    ) -> Option<Vec<Verdict>> {
+        let read = base
+            .reads()
+            .find(|r| r.invocation().argv() == argv)?
+            .clone();
+        let output = CommandOutput {
+            argv: argv.to_vec(),
+            exit_code: Some(recording.exit),
+            stdout: recording.stdout.clone(),
+            stderr: recording.stderr.clone(),
+            duration: Duration::ZERO,
+        };
+        let parsed = read.parse(&output);
+        let snapshot = base.clone().with(read, parsed);
+        let follow_ups_unchanged = gates
+            .iter()
+            .filter_map(|g| g.follow_up)
+            .all(|f| f(&snapshot, profile).iter().all(|r| snapshot.holds(r)));
+        follow_ups_unchanged.then(|| gates.iter().map(|g| g.run(&snapshot, profile)).collect())
+    }
+
+    /// Runs gates together on a world: each output is read and parsed once for all.
+    fn run(
+        &self,
+        gates: &[&'static GateSpec],
+        world: World,
+        profile: &Profile,
+    ) -> (Vec<Verdict>, Vec<String>) {
+        let (verdicts, reads, _) = self.run_with_snapshot(gates, world, profile);
+        (verdicts, reads)
+    }
+
+    fn run_with_snapshot(
+        &self,
+        gates: &[&'static GateSpec],
+        world: World,
+        profile: &Profile,
+    ) -> (Vec<Verdict>, Vec<String>, Snapshot) {
+        let run = GateRun {
+            phase: gates[0].phase.to_string(),
+            gates: gates.to_vec(),
+            profile: profile.clone(),
+            runner: Arc::new(Replay::new(world)),
+            timeout: Duration::from_secs(5),
+            format: Format::Json,
+            jobs: 8,
+        };
+        let (snapshot, report) = self.runtime.block_on(run.execute_with_snapshot());
+        let reads = report.reads.iter().map(|r| r.argv.clone()).collect();
+        (report.verdicts, reads, snapshot)
+    }
+}
+
+fn text_of(v: &Verdict) -> String {
+    let mut out = v.summary.clone();
+    for e in &v.evidence {
+        out.push_str(&format!(
+            "\n{} {} {} {:?}",
+            e.subject, e.property, e.actual, e.expected
+        ));
+    }
+    out
+}
+
+/// Where damage may legitimately decide a gate FAIL (never PASS): the damaged output is
+/// itself a well-formed answer of the CLI.
+fn legal_answer(variant: &str, argv: &str) -> Option<&'static str> {
+    match variant {
+        "empty" | "whitespace" if argv.starts_with("ls -A") => {
+            Some("`ls -A` of an empty directory prints nothing: the backup pointer is missing")
+        }
+        _ => None,
+    }
+}
+
+fn default_worlds() -> Vec<(String, Vec<&'static GateSpec>)> {
+    let mut out = Vec::new();
+    for phase in gates::phases() {
+        out.push((phase.to_string(), gates::for_phase(phase)));
+        for moment in gates::phase_moments(phase) {
+            out.push((format!("{phase}-{moment}"), gates::for_moment(phase, moment)));
+        }
+    }
+    out
+}
+
+/// What one default world gives to damage: each argv its passing gates read, with
+/// those gates and their healthy verdicts.
+struct Subject {
+    world: String,
+    healthy: World,
+    /// Every gate of the world run on the healthy world together.
+    snapshot: Arc<Snapshot>,
+    profile: Profile,
+    argv: Vec<String>,
+    gates: Vec<(&'static GateSpec, Verdict)>,
+}
+
+fn subjects(harness: &Harness, failures: &mut Vec<String>) -> Vec<Subject> {
+    let mut out = Vec::new();
+    for (key, gate_list) in default_worlds() {
+        let name = world::default_world("testcloud", &key).unwrap();
+        let healthy = World::embedded(&name).unwrap();
+        let profile = Profile::embedded(&healthy.profile).unwrap();
+        let mut by_argv: std::collections::BTreeMap<Vec<String>, Vec<(&'static GateSpec, Verdict)>> =
+            Default::default();
+        for gate in gate_list {
+            let (verdicts, reads) = harness.run(&[gate], healthy.clone(), &profile);
+            let verdict = verdicts.into_iter().next().expect("one gate ran");
+            if !matches!(verdict.status, Status::Pass | Status::Proceed | Status::Skip) {
+                failures.push(format!("{name} {}: healthy verdict {}", gate.id, verdict.status));
+                continue;
+            }
+            for argv in healthy.argvs().filter(|a| reads.contains(&display_argv(a))) {
+                by_argv
+                    .entry(argv.clone())
+                    .or_default()
+                    .push((gate, verdict.clone()));
+            }
+        }
+        let every: Vec<&'static GateSpec> = by_argv
+            .values()
+            .flatten()
+            .map(|(g, _)| *g)
+            .collect::<Vec<_>>();
+        let mut every_unique: Vec<&'static GateSpec> = Vec::new();
+        for g in every {
+            if !every_unique.iter().any(|u| u.id == g.id) {
+                every_unique.push(g);
+            }
+        }
+        let snapshot = if every_unique.is_empty() {
+            Arc::new(Snapshot::default())
+        } else {
+            Arc::new(
+                harness
+                    .run_with_snapshot(&every_unique, healthy.clone(), &profile)
+                    .2,
+            )
+        };
+        for (argv, gates) in by_argv {
+            out.push(Subject {
+                world: name.clone(),
+                healthy: healthy.clone(),
+                snapshot: snapshot.clone(),
+                profile: profile.clone(),
+                argv,
+                gates,
+            });
+        }
+    }
+    out
+}
+
+#[test]
+fn damaged_outputs_of_every_default_world_are_never_pass() {
+    let harness = Harness {
+        runtime: tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap(),
+    };
+    let mut failures: Vec<String> = Vec::new();
+    let mut checked = 0usize;
+    let mut kinds: BTreeSet<String> = BTreeSet::new();
+    for subject in subjects(&harness, &mut failures) {
+        let Subject {
+            world: name,
+            healthy,
+            snapshot,
+            profile,
+            argv,
+            gates,
+        } = subject;
+        let shown = display_argv(&argv);
+        let original = healthy.get(&argv).unwrap().clone();
+        kinds.insert(source_kind(&argv));
+        let specs: Vec<&'static GateSpec> = gates.iter().map(|(g, _)| *g).collect();
+        let damaged_world = |specs: &[&'static GateSpec], recording: Recording| {
+            Harness::substitute(&snapshot, specs, &profile, &argv, &recording).unwrap_or_else(
+                || {
+                    let mut world = healthy.clone();
+                    world.set(argv.clone(), recording);
+                    harness.run(specs, world, &profile).0
+                },
+            )
+        };
+        for (variant, damage) in DAMAGE {
+            let Some(damaged) = damage(&original) else {
+                continue;
+            };
+            if damaged == original {
+                continue;
+            }
+            for v in damaged_world(&specs, damaged) {
+                checked += 1;
+                let text = text_of(&v);
+                let ok = match v.status {
+                    Status::Precondition => text.contains(&shown),
+                    Status::Fail => legal_answer(variant, &shown).is_some(),
+                    _ => false,
+                };
+                if !ok {
+                    failures.push(format!(
+                        "{name} {} [{variant}] `{shown}`: {} {}",
+                        v.id,
+                        v.status,
+                        v.summary.chars().take(160).collect::<String>()
+                    ));
+                }
+            }
+        }
+        // A renamed key either changes nothing (no gate reads it) or is PRECONDITION
+        // naming it: never another verdict from a serde default.
+        if let Ok(doc) = serde_json::from_slice::<Value>(&original.stdout) {
+            let mut names = BTreeSet::new();
+            keys(&doc, 0, &mut names);
+            // A phase's exit gate re-runs its parts, each checked here on its own; leaving
+            // it out keeps a rename from re-reading the whole phase.
+            let parts: Vec<(&'static GateSpec, Verdict)> = gates
+                .iter()
+                .filter(|(g, _)| !g.id.ends_with("-EXIT"))
+                .cloned()
+                .collect();
+            let part_specs: Vec<&'static GateSpec> = parts.iter().map(|(g, _)| *g).collect();
+            for k in names {
+                let Some(stdout) = rename_key(&original.stdout, &k) else {
+                    continue;
+                };
+                if part_specs.is_empty() {
+                    continue;
+                }
+                for (v, (_, healthy_verdict)) in damaged_world(&part_specs, with_stdout(&original, stdout))
+                    .iter()
+                    .zip(&parts)
+                {
+                    checked += 1;
+                    let same = v.status == healthy_verdict.status
+                        && v.evidence == healthy_verdict.evidence;
+                    let named = v.status == Status::Precondition && text_of(v).contains(&k);
+                    let omitted = argv[0] == "juju"
+                        && JUJU_OMITEMPTY.contains(&k.as_str())
+                        && !matches!(v.status, Status::Pass | Status::Proceed | Status::Skip);
+                    if !(same || named || omitted) {
+                        failures.push(format!(
+                            "{name} {} [renamed key `{k}`] `{shown}`: {} {}",
+                            v.id,
+                            v.status,
+                            v.summary.chars().take(160).collect::<String>()
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    eprintln!(
+        "{checked} damaged verdicts over {} source kinds: {}",
+        kinds.len(),
+        kinds.iter().cloned().collect::<Vec<_>>().join(", ")
+    );
+    assert!(
+        failures.is_empty(),
+        "{} damaged outputs were not PRECONDITION naming their argv:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// A name for the kind of source an argv reads, for the coverage line.
+fn source_kind(argv: &[String]) -> String {
+    let words: Vec<&str> = argv
+        .iter()
+        .map(String::as_str)
+        .skip_while(|w| *w == "sudo" || *w == "-n")
+        .collect();
+    match words.as_slice() {
+        ["juju", "exec", rest @ ..] => {
+            let inner = rest.iter().skip_while(|w| **w != "--").nth(1).unwrap_or(&"?");
+            format!("juju exec {inner}")
+        }
+        ["maas", _profile, a, b, ..] => format!("maas {a} {b}"),
+        ["virsh", "-c", _, sub, ..] => format!("virsh {sub}"),
+        ["openstack", a, b, ..] => format!("openstack {a} {b}"),
+        [a, b, ..] if !b.starts_with('-') || *a == "juju" => format!("{a} {b}"),
+        [a, ..] => a.to_string(),
+        [] => "?".into(),
+    }
+}
