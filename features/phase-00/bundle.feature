@@ -67,4 +67,4 @@ Feature: P00-BUNDLE: the deploy bundle holds the invariants provider-bundle-chec
     Given the fixture world "phase00-overlay-absent"
     When gate P00-BUNDLE runs
     Then gate P00-BUNDLE is FAIL
-    And the evidence of gate P00-BUNDLE names "exited 1: not found"
+    And the evidence of gate P00-BUNDLE names "No such file or directory"

@@ -63,7 +63,7 @@ Feature: P00-OSD: every host's OSD disk is a blank 512 GiB qcow2, root:root mode
     When gate P00-OSD runs
     Then gate P00-OSD is HOLD
     And gate P00-OSD routes to WIPE-REFUSED
-    And gate P00-OSD has a MISSING line naming "locked or busy"
+    And gate P00-OSD has a MISSING line naming "busy"
     And the summary of gate P00-OSD names "wipe refused: openstack1 (running) not shut off"
     And the run exits 1
 

@@ -193,7 +193,7 @@ fn overlay_unreadable(snapshot: &Snapshot, site: &BundleSite) -> Option<ReadErro
     site.overlays
         .iter()
         .filter_map(|o| snapshot.bundle_file(&o.path).err())
-        .find(|e| !matches!(e, ReadError::Source(SourceError::Exit { .. })))
+        .find(|e| !matches!(e, ReadError::Source(SourceError::NotFound { .. })))
 }
 
 fn overlay_checks(snapshot: &Snapshot, site: &BundleSite) -> Vec<Check> {
@@ -337,6 +337,24 @@ fn gate_bundle(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verdi
                     format!("{endpoint}: no application {app} in the bundle"),
                 ));
             }
+        }
+    }
+    // juju/charm bundledata.go `verifyRelations` refuses a bundle that defines a
+    // relation twice ("relation %q is defined more than once"), either way round.
+    let mut pairs: Vec<[&str; 2]> = Vec::new();
+    for relation in &bundle.relations {
+        let [a, b] = [relation[0].as_str(), relation[1].as_str()];
+        let pair = if a <= b { [a, b] } else { [b, a] };
+        if pairs.contains(&pair) {
+            bad_endpoints += 1;
+            checks.push(check(
+                false,
+                format!("relation {}", relation.join(" <-> ")),
+                "defined",
+                "more than once: juju's bundle verifier refuses the bundle",
+            ));
+        } else {
+            pairs.push(pair);
         }
     }
     if bad_endpoints == 0 {

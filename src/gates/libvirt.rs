@@ -930,7 +930,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn paused_and_unknown_states_refuse_the_detach() {
+    async fn a_paused_domain_refuses_the_detach_and_an_unknown_state_is_refused() {
         let (gate, profile) = (&GATES[1], Profile::testcloud());
         let nets = " Name      State    Autostart   Persistent\n--------------------------------------------\n 8_lbaas   active   no          yes\n\n";
         let nets = virsh::parse_net_list(&output(nets)).unwrap();
@@ -941,15 +941,13 @@ mod tests {
             Ok(Value::VirshNetList(Arc::new(nets))),
         );
         let snapshot = with_state(snapshot, &profile, "openstack0", "paused");
-        let snapshot = with_state(snapshot, &profile, "openstack3", "hibernating");
         let v = gate.run(&snapshot, &profile);
         assert_eq!(v.status, Status::Hold, "{v:#?}");
-        assert!(
-            v.summary
-                .contains("openstack0 (paused), openstack3 (hibernating)"),
-            "{}",
-            v.summary
-        );
+        assert!(v.summary.contains("openstack0 (paused)"), "{}", v.summary);
+        // A state libvirt does not print is refused, never taken for shut off or for
+        // any other state (issue 8: an unknown enum value is PRECONDITION).
+        let err = virsh::parse_domstate(&output("hibernating\n\n")).unwrap_err();
+        assert!(err.to_string().contains("domain states"), "{err}");
     }
 
     #[tokio::test]

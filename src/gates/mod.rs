@@ -266,7 +266,15 @@ impl GateSpec {
         }
         let mut errors: Vec<String> = Vec::new();
         for read in reads {
-            if let Some(err) = snapshot.error_of(&read) {
+            // A missing file or a busy disk the CLI named as such is a state the gate
+            // decides on.
+            if let Some(err) = snapshot.error_of(&read).filter(|e| {
+                !matches!(
+                    e,
+                    crate::sources::SourceError::NotFound { .. }
+                        | crate::sources::SourceError::Busy { .. }
+                )
+            }) {
                 let text = err.to_string();
                 if !errors.contains(&text) {
                     errors.push(text);

@@ -95,6 +95,26 @@ fn gate_openrc(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verdi
             .expected("assigned a value"),
         );
     }
+    // A variable assigned twice: the shell keeps the last, so which value the client
+    // gets depends on order; the file is rewritten, not trusted (issue 8).
+    let mut twice: Vec<&str> = names
+        .iter()
+        .enumerate()
+        .filter(|(n, name)| names[..*n].contains(name))
+        .map(|(_, name)| name.as_str())
+        .collect();
+    twice.dedup();
+    if !twice.is_empty() {
+        evidence.push(
+            Evidence::new(
+                Mark::Bad,
+                subject.clone(),
+                "assigned more than once",
+                twice.join(", "),
+            )
+            .expected("each variable assigned once"),
+        );
+    }
     let echo_ok = echoes.is_empty();
     evidence.push(
         Evidence::new(
@@ -121,6 +141,9 @@ fn gate_openrc(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verdi
     }
     if !unset.is_empty() {
         problems.push(format!("not assigned: {}", unset.join(", ")));
+    }
+    if !twice.is_empty() {
+        problems.push(format!("assigned more than once: {}", twice.join(", ")));
     }
     if !echo_ok {
         problems.push(format!(

@@ -213,13 +213,25 @@ fn exit_follow_up(snapshot: &Snapshot, profile: &Profile) -> Vec<Read> {
         .as_ref()
         .and_then(|p| snapshot.text_file(p).ok())
         .map(|text| text.trim().to_string())
-        .filter(|d| !d.is_empty())
+        // Only a pointer that is one absolute path names a directory to list.
+        .filter(|d| d.starts_with('/') && d.lines().count() == 1)
     {
         reads.push(Read::DirList { path: dir });
     }
     reads.sort();
     reads.dedup();
     reads
+}
+
+/// A file the CLI said is missing fails the backup check; any other failure to read it
+/// is PRECONDITION (R3).
+fn absent_or_unreadable(err: &crate::snapshot::ReadError) -> Status {
+    match err {
+        crate::snapshot::ReadError::Source(crate::sources::SourceError::NotFound { .. }) => {
+            Status::Fail
+        }
+        _ => Status::Precondition,
+    }
 }
 
 /// The pre-destroy backup pointer exists and names a populated directory (000).
@@ -240,18 +252,28 @@ fn backup_verdict(snapshot: &Snapshot, profile: &Profile) -> (Status, Evidence) 
         Ok(text) => text,
         Err(e) => {
             return (
-                Status::Fail,
+                absent_or_unreadable(&e),
                 Evidence::new(Mark::Bad, subject, "exists", e.to_string())
                     .expected("written by the destroy path's pre-destroy capture"),
             );
         }
     };
     let dir = text.trim();
-    if dir.is_empty() {
+    if dir.is_empty() || dir.lines().count() != 1 || !dir.starts_with('/') {
+        // The capture writes one absolute path and a newline.
         return (
             Status::Fail,
-            Evidence::new(Mark::Bad, subject, "points to", "(empty file)")
-                .expected("a backup directory"),
+            Evidence::new(
+                Mark::Bad,
+                subject,
+                "points to",
+                if dir.is_empty() {
+                    "(empty file)".to_string()
+                } else {
+                    format!("{} line(s), not one absolute path", dir.lines().count())
+                },
+            )
+            .expected("one absolute path to a backup directory"),
         );
     }
     match snapshot.dir_list(dir) {
@@ -270,7 +292,7 @@ fn backup_verdict(snapshot: &Snapshot, profile: &Profile) -> (Status, Evidence) 
                 .expected("a populated backup directory"),
         ),
         Err(e) => (
-            Status::Fail,
+            absent_or_unreadable(&e),
             Evidence::new(Mark::Bad, subject, "points to", format!("{dir}: {e}"))
                 .expected("a populated backup directory"),
         ),
@@ -301,6 +323,16 @@ fn gate_exit(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verdict
             v.status.label(),
             v.summary.clone(),
         ));
+        // What a part could not read, the exit gate could not read: name it here.
+        evidence.extend(
+            v.evidence
+                .iter()
+                .filter(|e| e.mark == Mark::Missing)
+                .map(|e| Evidence {
+                    subject: format!("{} {}", part.id, e.subject),
+                    ..e.clone()
+                }),
+        );
         verdicts.push(v);
     }
     let (backup_status, backup_line) = backup_verdict(snapshot, profile);

@@ -249,7 +249,9 @@ impl Read {
             Read::MaasTags { .. } => Value::MaasTags(Arc::new(maas::parse(output)?)),
             Read::MaasVlans { .. } => Value::MaasVlans(Arc::new(maas::parse(output)?)),
             Read::MaasSubnetIps { .. } => Value::MaasSubnetIps(Arc::new(maas::parse(output)?)),
-            Read::MaasInterfaces { .. } => Value::MaasInterfaces(Arc::new(maas::parse(output)?)),
+            Read::MaasInterfaces { .. } => {
+                Value::MaasInterfaces(Arc::new(maas::parse_interfaces(output)?))
+            }
             Read::JujuModelDefaults => {
                 Value::JujuModelDefaults(Arc::new(juju::parse_model_defaults(output)?))
             }
@@ -315,9 +317,9 @@ impl Read {
             Read::PathStat { host, .. } => {
                 Value::PathStat(Arc::new(secret_files::parse_stat(host, output)?))
             }
-            Read::FileLabels { host, kind, .. } => Value::FileLabels(Arc::new(
-                secret_files::parse_labels(host, *kind, output)?,
-            )),
+            Read::FileLabels { host, kind, .. } => {
+                Value::FileLabels(Arc::new(secret_files::parse_labels(host, *kind, output)?))
+            }
         })
     }
 }

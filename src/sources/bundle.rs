@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::SourceError;
+use super::integrity::{Damage, sanitize_serde};
 use crate::runner::{CommandOutput, Invocation, display_argv};
 
 /// `cat -- <path>`: the file's bytes, as the jumphost holds them.
@@ -21,8 +22,11 @@ pub fn file_invocation(path: &str) -> Invocation {
     Invocation::new(["cat", "--", path])
 }
 
-/// A bundle or overlay document.
+/// A bundle or overlay document. Its top-level keys are juju's (juju/charm
+/// `bundledata.go` `BundleData`); any other is refused, since juju would not deploy it
+/// and a banner or stray text before or after the YAML parses as one.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Bundle {
     pub applications: BTreeMap<String, Application>,
     #[serde(default)]
@@ -30,6 +34,71 @@ pub struct Bundle {
     /// Offers consumed from other models: relation endpoints may name them.
     #[serde(default)]
     pub saas: BTreeMap<String, yaml_serde::Value>,
+    #[serde(default)]
+    pub machines: Option<yaml_serde::Value>,
+    #[serde(default)]
+    pub series: Option<yaml_serde::Value>,
+    #[serde(default, rename = "default-base")]
+    pub default_base: Option<yaml_serde::Value>,
+    #[serde(default)]
+    pub description: Option<yaml_serde::Value>,
+    #[serde(default, rename = "type")]
+    pub bundle_type: Option<yaml_serde::Value>,
+    #[serde(default)]
+    pub name: Option<yaml_serde::Value>,
+    /// YAML anchors the bundle's options refer to (the testcloud bundle keeps its VIPs
+    /// and MACs here).
+    #[serde(default)]
+    pub variables: Option<yaml_serde::Value>,
+}
+
+/// The largest bundle file read: a generous bound on what `cat` hands the YAML parser.
+pub const MAX_BUNDLE_BYTES: usize = 4 << 20;
+/// The deepest flow nesting (`[`/`{`) read: the parser's time grows with the square of
+/// it (100,000 levels once took 37 s), and no bundle nests past a handful.
+pub const MAX_FLOW_DEPTH: usize = 64;
+
+/// Bounds checked before the YAML parser sees the bytes, and the POSIX text-file
+/// shape (a last line cut short has no newline).
+fn check_shape(bytes: &[u8]) -> Result<(), Damage> {
+    if bytes.len() > MAX_BUNDLE_BYTES {
+        return Err(Damage::new(
+            "(file)",
+            format!("larger than {MAX_BUNDLE_BYTES} bytes"),
+        ));
+    }
+    if !bytes.is_empty() && !bytes.ends_with(b"\n") {
+        return Err(Damage::new(
+            "(end of file)",
+            "the last line has no newline (cut short?)",
+        ));
+    }
+    let (mut depth, mut quote) = (0usize, None::<u8>);
+    for (n, b) in bytes.iter().enumerate() {
+        match (quote, *b) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, c @ (b'"' | b'\'')) => quote = Some(c),
+            (None, b'\n') => {}
+            (None, b'[' | b'{') => {
+                depth += 1;
+                if depth > MAX_FLOW_DEPTH {
+                    return Err(Damage::new(
+                        format!("byte {n}"),
+                        format!("flow nesting deeper than {MAX_FLOW_DEPTH}"),
+                    ));
+                }
+            }
+            (None, b']' | b'}') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        if *b == b'\n' {
+            // Quotes do not span lines in a bundle; a stray apostrophe in a comment or
+            // a plain scalar must not blind the count for the rest of the file.
+            quote = None;
+        }
+    }
+    Ok(())
 }
 
 /// One application of a bundle. In an overlay every key is optional.
@@ -84,9 +153,19 @@ pub fn endpoint_application(endpoint: &str) -> &str {
 /// reports it as PRECONDITION, never as an empty bundle).
 pub fn parse_file(output: &CommandOutput) -> Result<BundleFile, SourceError> {
     if !output.success() {
-        return Err(SourceError::exit(output));
+        return Err(SourceError::not_found_or_exit(output));
     }
     let argv = display_argv(&output.argv);
+    check_shape(&output.stdout).map_err(|d| SourceError::damaged(output, d))?;
+    // A key given twice in any mapping is refused before the model reads it (the
+    // model's maps would keep one of them silently).
+    if let Err(e) = yaml_serde::from_slice::<yaml_serde::Value>(&output.stdout) {
+        return Err(SourceError::Parse {
+            argv,
+            path: "(document)".into(),
+            message: sanitize_serde(&e.to_string()),
+        });
+    }
     let de = yaml_serde::Deserializer::from_slice(&output.stdout);
     let bundle: Bundle = serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
@@ -97,9 +176,21 @@ pub fn parse_file(output: &CommandOutput) -> Result<BundleFile, SourceError> {
             } else {
                 path
             },
-            message: e.into_inner().to_string(),
+            message: sanitize_serde(&e.into_inner().to_string()),
         }
     })?;
+    // juju/charm bundledata.go `verifyRelations`: "relation %q has %d endpoint(s),
+    // not 2". A pair that is not a pair is not a bundle juju deploys.
+    if let Some(n) = bundle.relations.iter().position(|r| r.len() != 2) {
+        return Err(SourceError::Parse {
+            argv,
+            path: format!("relations[{n}]"),
+            message: format!(
+                "a relation with {} endpoint(s), not 2",
+                bundle.relations[n].len()
+            ),
+        });
+    }
     let mut non_ascii_lines = Vec::new();
     let mut crlf_lines = Vec::new();
     for (n, line) in output.stdout.split(|b| *b == b'\n').enumerate() {
@@ -175,8 +266,35 @@ mod tests {
     }
 
     #[test]
+    fn duplicate_keys_unknown_top_level_keys_and_deep_nesting_are_refused() {
+        let dup = b"applications:\n  a:\n    options:\n      k: 1\n      k: 2\n";
+        assert!(parse_file(&cat("x.yaml", dup, 0)).is_err());
+        let banner = b"WARNING: slow\napplications: {}\n";
+        let err = parse_file(&cat("x.yaml", banner, 0))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown field"), "{err}");
+        let mut deep = b"applications: {}\nx: ".to_vec();
+        deep.extend(std::iter::repeat_n(b'[', 100_000));
+        deep.push(b'\n');
+        let started = std::time::Instant::now();
+        let err = parse_file(&cat("x.yaml", &deep, 0))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("flow nesting deeper than 64"), "{err}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+        let cut = b"applications:\n  a:\n    charm: ke";
+        assert!(
+            parse_file(&cat("x.yaml", cut, 0))
+                .unwrap_err()
+                .to_string()
+                .contains("no newline")
+        );
+    }
+
+    #[test]
     fn a_missing_file_is_an_exit_error_not_an_empty_bundle() {
         let err = parse_file(&cat("nope.yaml", b"", 1)).unwrap_err();
-        assert!(err.to_string().contains("exited 1: not found"), "{err}");
+        assert!(matches!(err, SourceError::NotFound { .. }), "{err}");
     }
 }

@@ -95,13 +95,49 @@ pub fn parse_get(output: &CommandOutput) -> Result<HttpProbe, SourceError> {
         message,
     };
     match response.parse(&output.stdout) {
-        Ok(httparse::Status::Complete(_)) => {}
+        // `-o /dev/null -D -` without `-L`: one response's header block and nothing
+        // after it; more is a second response or text that is not curl's.
+        Ok(httparse::Status::Complete(n)) if n == output.stdout.len() => {}
+        Ok(httparse::Status::Complete(n)) => {
+            return Err(parse_error(format!(
+                "{} byte(s) after the header block's closing blank line",
+                output.stdout.len() - n
+            )));
+        }
         Ok(httparse::Status::Partial) => {
             return Err(parse_error(
                 "the header dump ends before the blank line that closes it".into(),
             ));
         }
         Err(e) => return Err(parse_error(e.to_string())),
+    }
+    // A field that is not a list (RFC 9110 5.3) given twice, or one cookie set twice:
+    // which one a reader takes is arbitrary (two `Location`s once passed P03-HORIZON).
+    const LISTS: &[&str] = &[
+        "set-cookie",
+        "vary",
+        "cache-control",
+        "via",
+        "link",
+        "warning",
+        "www-authenticate",
+    ];
+    let mut seen: Vec<String> = Vec::new();
+    for h in response.headers.iter() {
+        let name = h.name.to_ascii_lowercase();
+        let key = if name == "set-cookie" {
+            let value = String::from_utf8_lossy(h.value);
+            let cookie = value.split('=').next().unwrap_or("").trim().to_string();
+            format!("set-cookie {cookie}")
+        } else if LISTS.contains(&name.as_str()) {
+            continue;
+        } else {
+            name
+        };
+        if seen.contains(&key) {
+            return Err(parse_error(format!("the header field `{key}` twice")));
+        }
+        seen.push(key);
     }
     let code = response
         .code

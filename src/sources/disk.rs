@@ -100,6 +100,15 @@ pub fn parse_image_info(output: &CommandOutput) -> Result<Presence<ImageInfo>, S
         return Ok(Presence::Absent { message });
     }
     if !output.success() {
+        // qemu-img's own words for an image a running VM holds open (block/file-posix.c
+        // raw_check_lock_bytes): the disk is busy, which the gate decides on (HOLD).
+        let stderr = output.stderr_text();
+        if stderr.contains("Failed to get") && stderr.contains("lock") {
+            return Err(SourceError::Busy {
+                argv: crate::runner::display_argv(&output.argv),
+                message: "Failed to get shared \"write\" lock".to_string(),
+            });
+        }
         return Err(SourceError::exit(output));
     }
     parse_json(output).map(Presence::Present)
@@ -195,7 +204,7 @@ mod tests {
         );
         let err = parse_image_info(&locked).unwrap_err().to_string();
         assert!(
-            err.contains("locked or busy") && !err.contains("another process"),
+            err.contains("busy") && !err.contains("another process"),
             "{err}"
         );
     }

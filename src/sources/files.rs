@@ -3,6 +3,7 @@
 //! directory it names (seed 000 acceptance). Only non-secret files are read this way.
 
 use super::SourceError;
+use super::integrity::Damage;
 use crate::runner::{CommandOutput, Invocation};
 
 /// `cat -- <path>`
@@ -15,23 +16,35 @@ pub fn ls_invocation(path: &str) -> Invocation {
     Invocation::new(["ls", "-A", "--", path])
 }
 
-/// The file's text; a missing file is the exit error naming the argv (R3: absence is
-/// the exit status and message, never an empty answer).
+/// The file's text; a missing file is [`SourceError::NotFound`] (R3: absence is the
+/// exit status and message, never an empty answer), any other failure an exit error.
 pub fn parse_text(output: &CommandOutput) -> Result<String, SourceError> {
     if !output.success() {
-        return Err(SourceError::exit(output));
+        return Err(SourceError::not_found_or_exit(output));
     }
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
-/// The directory's entries, in the order ls printed them.
+/// The directory's entries, in the order ls printed them. `ls -A` prints each entry
+/// once on its own line: a blank or whitespace-only line, or a name twice, is not a
+/// listing (a whitespace-only answer once read as a populated backup directory).
 pub fn parse_ls(output: &CommandOutput) -> Result<Vec<String>, SourceError> {
     if !output.success() {
-        return Err(SourceError::exit(output));
+        return Err(SourceError::not_found_or_exit(output));
     }
-    Ok(String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter(|l| !l.is_empty())
-        .map(str::to_string)
-        .collect())
+    let text = String::from_utf8_lossy(&output.stdout);
+    let mut entries: Vec<String> = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let damaged = |reason: &str| {
+            SourceError::damaged(output, Damage::new(format!("line {}", n + 1), reason))
+        };
+        if line.trim().is_empty() {
+            return Err(damaged("a blank line in a directory listing"));
+        }
+        if entries.iter().any(|e| e == line) {
+            return Err(damaged("the same entry twice in a directory listing"));
+        }
+        entries.push(line.to_string());
+    }
+    Ok(entries)
 }

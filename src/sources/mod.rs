@@ -44,6 +44,14 @@ pub enum SourceError {
         code: String,
         reason: String,
     },
+    /// The CLI said the file it was asked for does not exist, in its own words (R3): a
+    /// finding the gate decides on, unlike any other failure.
+    #[error("`{argv}`: {message}")]
+    NotFound { argv: String, message: String },
+    /// The CLI said the object is held by another process, in its own words (qemu-img
+    /// on the disk of a running domain): a state the gate decides on.
+    #[error("`{argv}`: busy: {message}")]
+    Busy { argv: String, message: String },
     /// Output refused as a whole: not UTF-8, trailing data, a duplicate key, an exit
     /// status that disagrees with it, past a size or depth bound.
     #[error("`{argv}` printed damaged output: {damage}")]
@@ -68,6 +76,20 @@ impl SourceError {
                 .exit_code
                 .map_or_else(|| "by signal".to_string(), |c| c.to_string()),
             reason: integrity::stderr_reason(&output.stderr),
+        }
+    }
+
+    /// `cat` or `ls` of a missing path: exit non-zero with the OS's own words; any
+    /// other failure is an [`SourceError::Exit`].
+    pub fn not_found_or_exit(output: &CommandOutput) -> Self {
+        const NO_SUCH_FILE: &str = "No such file or directory";
+        if output.exit_code.is_some_and(|c| c != 0) && output.stderr_text().contains(NO_SUCH_FILE) {
+            SourceError::NotFound {
+                argv: display_argv(&output.argv),
+                message: NO_SUCH_FILE.to_string(),
+            }
+        } else {
+            SourceError::exit(output)
         }
     }
 
@@ -132,6 +154,18 @@ pub fn parse_json_bytes<T: serde::de::DeserializeOwned>(
         path: join(integrity::top_level(e.path().to_string())),
         message: integrity::sanitize_serde(&e.into_inner().to_string()),
     })
+}
+
+/// For a key the CLI always prints whose value may be null (MAAS's piston handlers
+/// print every field of their tuple): serde takes a missing `Option` field for `None`,
+/// which would read a renamed `gateway_ip` as "no gateway". With this the key must be
+/// there, so its absence is a parse error naming the key path (rule R2).
+pub fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(deserializer)
 }
 
 /// What a command said on stderr, classified for a message: never its words.

@@ -320,13 +320,19 @@ fn string_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error>
 /// (subnet.py `_format_allocation_pools` / `AllocationPoolsColumn.human_readable`).
 fn allocation_pools<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<AllocationPool>, D::Error> {
     #[derive(Deserialize)]
-    #[serde(untagged)]
+    #[serde(
+        untagged,
+        expecting = "an allocation pool as an object with `start` and `end`, or \"start-end\""
+    )]
     enum Item {
         Object(AllocationPool),
         Display(String),
     }
     #[derive(Deserialize)]
-    #[serde(untagged)]
+    #[serde(
+        untagged,
+        expecting = "allocation pools as a list of objects with `start` and `end`, or of \"start-end\" strings"
+    )]
     enum Shape {
         List(Vec<Item>),
         Display(String),

@@ -86,10 +86,7 @@ impl PathStat {
     }
 }
 
-pub fn parse_stat(
-    host: &ExecHost,
-    output: &CommandOutput,
-) -> Result<PathStat, SourceError> {
+pub fn parse_stat(host: &ExecHost, output: &CommandOutput) -> Result<PathStat, SourceError> {
     let out = host.unwrap(output)?;
     let stderr = out.stderr_text();
     match out.exit_code {

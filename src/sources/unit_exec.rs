@@ -113,10 +113,7 @@ struct ExecResults {
     stderr: Option<String>,
 }
 
-fn unwrap_task(
-    unit: &str,
-    output: &CommandOutput,
-) -> Result<CommandOutput, SourceError> {
+fn unwrap_task(unit: &str, output: &CommandOutput) -> Result<CommandOutput, SourceError> {
     let argv = display_argv(&output.argv);
     if output.stdout.iter().all(u8::is_ascii_whitespace) {
         // No task ran: juju could not log in, reach the model or find the unit.
@@ -144,6 +141,10 @@ fn unwrap_task(
     };
     let task = tasks.get(unit).ok_or_else(|| missing(unit.to_string()))?;
     let Some(results) = &task.results else {
+        // A completed task always carries its results (formatActionResult).
+        if task.status.as_deref() == Some("completed") {
+            return Err(missing(format!("{unit}.results")));
+        }
         // The task never ran its command (aborted, cancelled, an error in juju).
         let status = task.status.as_deref().unwrap_or("(no status)");
         return Err(SourceError::Exit {

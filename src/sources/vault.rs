@@ -23,7 +23,7 @@
 use serde::Deserialize;
 
 use super::unit_exec::ExecHost;
-use super::{MissingKey, SourceError, parse_json};
+use super::{MissingKey, SourceError};
 use crate::runner::{CommandOutput, Invocation, display_argv};
 
 /// Every key a phase-02 gate reads from `vault status -format=json`.
@@ -88,22 +88,37 @@ impl SealStatus {
 }
 
 /// Parses the status read as it came back from its host.
-pub fn parse_status(
-    host: &ExecHost,
-    output: &CommandOutput,
-) -> Result<SealStatus, SourceError> {
+pub fn parse_status(host: &ExecHost, output: &CommandOutput) -> Result<SealStatus, SourceError> {
     let inner = host.unwrap(output)?;
-    parse_inner(&inner)
+    // On a unit the document is juju's `results.stdout` (omitted when empty): key
+    // paths say so.
+    let prefix = match host {
+        ExecHost::Local => String::new(),
+        ExecHost::Unit { unit, .. } => format!("{unit}.results.stdout"),
+    };
+    parse_inner(&inner, &prefix)
 }
 
-fn parse_inner(output: &CommandOutput) -> Result<SealStatus, SourceError> {
+fn parse_inner(output: &CommandOutput, prefix: &str) -> Result<SealStatus, SourceError> {
     let printed_json = !output.stdout.iter().all(u8::is_ascii_whitespace);
     let expect_sealed = match output.exit_code {
         Some(0) => false,
         Some(2) if printed_json => true,
+        Some(2) => {
+            return Err(SourceError::Parse {
+                argv: display_argv(&output.argv),
+                path: if prefix.is_empty() {
+                    "(top level)".to_string()
+                } else {
+                    prefix.to_string()
+                },
+                message: "exit 2 (sealed) without the JSON document".into(),
+            });
+        }
         _ => return Err(SourceError::exit(output)),
     };
-    let status: SealStatus = parse_json(output)?;
+    let status: SealStatus =
+        super::parse_json_bytes(&output.stdout, &display_argv(&output.argv), prefix)?;
     if status.sealed.is_some_and(|sealed| sealed != expect_sealed) {
         return Err(SourceError::Parse {
             argv: display_argv(&output.argv),

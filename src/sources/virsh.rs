@@ -99,6 +99,15 @@ impl DomainState {
         ("pmsuspended", DomainState::PmSuspended),
     ];
 
+    /// The state a label names, if libvirt has it.
+    pub fn known(text: &str) -> Option<DomainState> {
+        let text = text.trim();
+        Self::KNOWN
+            .iter()
+            .find(|(label, _)| *label == text)
+            .map(|(_, s)| s.clone())
+    }
+
     pub fn parse(text: &str) -> DomainState {
         let text = text.trim();
         Self::KNOWN
@@ -227,39 +236,72 @@ fn undefined_domain(output: &CommandOutput) -> Option<String> {
         .then(|| "failed to get domain".to_string())
 }
 
-/// The rows of a virsh table after checking its header: each row split on whitespace.
+/// The rows of a virsh table after checking its shape: the header, a line of dashes,
+/// the rows, then the one blank line virsh ends every table with (`vshTablePrint`), and
+/// nothing after it. A table without its closing blank line was cut short; one with
+/// text after it, or the same first column twice, is not one table: both are refused.
+/// Messages name rows and columns, never their text.
 fn table_rows<'a>(
     output: &CommandOutput,
     text: &'a str,
     header: &[&str],
 ) -> Result<Vec<Vec<&'a str>>, SourceError> {
-    let mut lines = text.lines().skip_while(|l| l.trim().is_empty());
+    let mut lines = text.split('\n');
     let found: Vec<&str> = lines.next().unwrap_or("").split_whitespace().collect();
     if found != header {
         return Err(parse_error(
             output,
             "header",
             format!(
-                "expected columns {:?}, found {:?} (is LC_ALL=C set?)",
-                header.join(" "),
-                found.join(" ")
+                "expected the columns {} as the first line (is LC_ALL=C set?)",
+                header.join(" ")
             ),
         ));
     }
     match lines.next() {
         Some(rule) if !rule.trim().is_empty() && rule.trim().chars().all(|c| c == '-') => {}
-        other => {
+        _ => {
             return Err(parse_error(
                 output,
                 "header",
-                format!("expected a line of dashes under the header, found {other:?}"),
+                "expected a line of dashes under the header",
             ));
         }
     }
-    Ok(lines
-        .take_while(|l| !l.trim().is_empty())
-        .map(|l| l.split_whitespace().collect())
-        .collect())
+    let mut rows: Vec<Vec<&str>> = Vec::new();
+    let mut closed = false;
+    for line in lines.by_ref() {
+        if line.trim().is_empty() {
+            closed = true;
+            break;
+        }
+        rows.push(line.split_whitespace().collect());
+    }
+    // After the blank line only the final newline's empty remainder may follow.
+    let rest: Vec<&str> = lines.collect();
+    if !closed || rest != [""] {
+        return Err(parse_error(
+            output,
+            &format!("row {}", rows.len() + 1),
+            if closed {
+                "text after the table's closing blank line"
+            } else {
+                "the table ends without its closing blank line (cut short)"
+            },
+        ));
+    }
+    let mut firsts = std::collections::HashSet::new();
+    for (n, row) in rows.iter().enumerate() {
+        let key = row.iter().take(2).copied().collect::<Vec<_>>().join(" ");
+        if !firsts.insert(key) {
+            return Err(parse_error(
+                output,
+                &format!("row {}", n + 1),
+                "the same row twice (refused: which one holds is arbitrary)",
+            ));
+        }
+    }
+    Ok(rows)
 }
 
 /// The first child element with this tag.
@@ -288,20 +330,20 @@ pub fn parse_list(output: &CommandOutput) -> Result<DomainList, SourceError> {
             return Err(parse_error(
                 output,
                 &path,
-                format!("expected Id, Name and State, found {:?}", row.join(" ")),
+                format!("expected Id, Name and State, found {} column(s)", row.len()),
             ));
         }
-        let id =
-            match row[0] {
-                "-" => None,
-                id => Some(id.parse::<u32>().map_err(|e| {
-                    parse_error(output, &format!("{path}.Id"), format!("{id:?}: {e}"))
-                })?),
-            };
+        let id = match row[0] {
+            "-" => None,
+            id => Some(id.parse::<u32>().map_err(|_| {
+                parse_error(output, &format!("{path}.Id"), "not a domain id or `-`")
+            })?),
+        };
         domains.push(DomainEntry {
             id,
             name: row[1].to_string(),
-            state: DomainState::parse(&row[2..].join(" ")),
+            state: DomainState::known(&row[2..].join(" "))
+                .ok_or_else(|| parse_error(output, &format!("{path}.State"), UNKNOWN_STATE))?,
         });
     }
     Ok(DomainList { domains })
@@ -319,12 +361,21 @@ pub fn parse_net_list(output: &CommandOutput) -> Result<NetworkList, SourceError
                 output,
                 &format!("row {}", n + 1),
                 format!(
-                    "expected Name, State, Autostart and Persistent, found {:?}",
-                    row.join(" ")
+                    "expected Name, State, Autostart and Persistent, found {} column(s)",
+                    row.len()
                 ),
             ));
         }
         let k = row.len() - 3;
+        let yes_no = |v: &str| v == "yes" || v == "no";
+        if !matches!(row[k], "active" | "inactive") || !yes_no(row[k + 1]) || !yes_no(row[k + 2]) {
+            // virsh-network.c prints active/inactive and yes/no, nothing else.
+            return Err(parse_error(
+                output,
+                &format!("row {}", n + 1),
+                "State must be active or inactive, Autostart and Persistent yes or no",
+            ));
+        }
         networks.push(NetworkEntry {
             name: row[..k].join(" "),
             state: row[k].to_string(),
@@ -342,13 +393,26 @@ pub fn parse_domstate(output: &CommandOutput) -> Result<Presence<DomainState>, S
     }
     check(output)?;
     let text = stdout_text(output)?;
+    // Exactly `<state>\n\n` (virsh-domain-monitor.c prints the state, then vshPrint's
+    // blank line).
     let line = text
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .ok_or_else(|| parse_error(output, "state line", "virsh printed no state"))?;
-    Ok(Presence::Present(DomainState::parse(line)))
+        .strip_suffix("\n\n")
+        .filter(|l| !l.contains('\n'))
+        .ok_or_else(|| {
+            parse_error(
+                output,
+                "state line",
+                "expected one state line and a blank line",
+            )
+        })?;
+    let state =
+        DomainState::known(line).ok_or_else(|| parse_error(output, "state line", UNKNOWN_STATE))?;
+    Ok(Presence::Present(state))
 }
+
+/// An unknown state is refused, never taken for any state: a newer libvirt adds
+/// states rarely, and a gate that decides on shut off must not guess.
+const UNKNOWN_STATE: &str = "not one of libvirt's domain states (virshDomainStateToString)";
 
 /// Parses `virsh dumpxml <dom>`: the domain's name and its interfaces.
 pub fn parse_dumpxml(output: &CommandOutput) -> Result<Presence<DomainXml>, SourceError> {
@@ -357,15 +421,33 @@ pub fn parse_dumpxml(output: &CommandOutput) -> Result<Presence<DomainXml>, Sour
     }
     check(output)?;
     let text = stdout_text(output)?;
-    let doc = roxmltree::Document::parse(text)
-        .map_err(|e| parse_error(output, "(document)", e.to_string()))?;
+    let doc = roxmltree::Document::parse(text).map_err(|e| {
+        parse_error(
+            output,
+            "(document)",
+            format!("not well-formed XML at {}", e.pos()),
+        )
+    })?;
     let root = doc.root_element();
     if !root.has_tag_name("domain") {
         return Err(parse_error(
             output,
             "/",
-            format!("expected <domain>, found <{}>", root.tag_name().name()),
+            "expected <domain> as the root element",
         ));
+    }
+    for tag in ["name", "devices"] {
+        let n = root
+            .children()
+            .filter(|c| c.is_element() && c.has_tag_name(tag))
+            .count();
+        if n != 1 {
+            return Err(parse_error(
+                output,
+                &format!("/domain/{tag}"),
+                format!("expected exactly one <{tag}>, found {n}"),
+            ));
+        }
     }
     let name = child(root, "name")
         .and_then(|n| n.text())
@@ -379,7 +461,25 @@ pub fn parse_dumpxml(output: &CommandOutput) -> Result<Presence<DomainXml>, Sour
         .filter(|c| c.is_element() && c.has_tag_name("interface"))
         .map(|iface| {
             let source = child(iface, "source");
-            DomainInterface {
+            // Each type's <source> names its attachment by one attribute (libvirt
+            // formatdomain: network, bridge, dev); without it the interface cannot be
+            // placed, so the document is refused rather than read as "on nothing".
+            let wanted = match iface.attribute("type") {
+                Some("network") => Some("network"),
+                Some("bridge") => Some("bridge"),
+                Some("direct") => Some("dev"),
+                _ => None,
+            };
+            if let Some(attribute) = wanted
+                && source.and_then(|s| s.attribute(attribute)).is_none()
+            {
+                return Err(parse_error(
+                    output,
+                    "/domain/devices/interface/source",
+                    format!("an interface of its type without source@{attribute}"),
+                ));
+            }
+            Ok(DomainInterface {
                 kind: iface.attribute("type").unwrap_or("").to_string(),
                 mac: child(iface, "mac")
                     .and_then(|m| m.attribute("address"))
@@ -390,9 +490,9 @@ pub fn parse_dumpxml(output: &CommandOutput) -> Result<Presence<DomainXml>, Sour
                 source_bridge: source
                     .and_then(|s| s.attribute("bridge"))
                     .map(str::to_string),
-            }
+            })
         })
-        .collect();
+        .collect::<Result<_, _>>()?;
     Ok(Presence::Present(DomainXml { name, interfaces }))
 }
 

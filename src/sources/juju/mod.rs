@@ -180,7 +180,7 @@ pub struct JujuSpaces {
 pub struct JujuSpace {
     pub id: String,
     pub name: String,
-    #[serde(default, deserialize_with = "null_as_empty")]
+    #[serde(deserialize_with = "null_as_empty")]
     pub subnets: BTreeMap<String, serde_json::Value>,
 }
 

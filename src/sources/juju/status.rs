@@ -77,7 +77,10 @@ pub struct Machine {
 /// One entry of an application's `relations`: a bare application name (juju 2.9 and
 /// early 3.x) or an object (juju 3.6).
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-#[serde(untagged)]
+#[serde(
+    untagged,
+    expecting = "a related application's name, or an object with `related-application`"
+)]
 pub enum Relation {
     Name(String),
     Detailed {
@@ -303,6 +306,80 @@ impl JujuStatus {
             push_machine(&mut out, id, machine, format!("machines.{id}"), false);
         }
         out
+    }
+
+    /// The maps juju omits when empty (`omitempty`: `units`, `subordinates`,
+    /// `containers`) whose emptiness another part of the same status contradicts, each
+    /// as the key path that should have held something. A census over a status that lost
+    /// them would count zero where there are units (issue 8: a status whose applications
+    /// carry no `units` once gave P02-E PASS with units=0), so a gate that counts must be
+    /// PRECONDITION on any of these:
+    /// - a principal application without units: deployed principals in this cloud have
+    ///   at least one, and juju prints `units` whenever there is one;
+    /// - a principal unit without a unit of a subordinate application that names its
+    ///   application in `subordinate-to` (a container-scoped relation puts one on every
+    ///   principal unit);
+    /// - a unit whose `machine` names a machine or container `machines` does not hold.
+    pub fn unjustified_emptiness(&self) -> Vec<MissingKey> {
+        let mut gaps = Vec::new();
+        for (name, app) in &self.applications {
+            if app.status_error.is_none()
+                && !app.is_subordinate()
+                && app.units.as_ref().is_none_or(BTreeMap::is_empty)
+            {
+                // A subordinate that lost `subordinate-to` looks like a principal
+                // without units: the path names both keys.
+                gaps.push(MissingKey::at(format!(
+                    "applications.{name}.units (a subordinate names subordinate-to)"
+                )));
+            }
+        }
+        for (sub_name, sub) in &self.applications {
+            for principal in sub.subordinate_to.iter().flatten() {
+                let Some(app) = self.applications.get(principal) else {
+                    continue;
+                };
+                for (unit_name, unit) in app.units.iter().flatten() {
+                    if unit.status_error.is_some() {
+                        continue;
+                    }
+                    let hosts = unit
+                        .subordinates
+                        .iter()
+                        .flatten()
+                        .any(|(s, _)| application_of(s) == sub_name);
+                    if !hosts {
+                        gaps.push(MissingKey::at(format!(
+                            "applications.{principal}.units.{unit_name}.subordinates"
+                        )));
+                    }
+                }
+            }
+        }
+        for unit in self.units().iter().filter(|u| !u.is_subordinate()) {
+            let Some(machine) = unit.unit.machine.as_deref() else {
+                continue;
+            };
+            let top = machine.split('/').next().unwrap_or(machine);
+            match self.machines.get(top) {
+                None => gaps.push(MissingKey::at(format!("machines.{top}"))),
+                Some(host) if top != machine => {
+                    let held = self
+                        .machines_all()
+                        .iter()
+                        .any(|m| m.is_container && m.id == machine);
+                    if !held && host.status_error.is_none() {
+                        gaps.push(MissingKey::at(format!(
+                            "machines.{top}.containers.{machine}"
+                        )));
+                    }
+                }
+                Some(_) => {}
+            }
+        }
+        gaps.sort_by(|a, b| a.path.cmp(&b.path));
+        gaps.dedup();
+        gaps
     }
 
     /// The unit with this name, wherever it sits.

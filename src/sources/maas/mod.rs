@@ -87,9 +87,9 @@ pub struct Vlan {
     pub name: Option<String>,
     pub fabric: Option<String>,
     pub fabric_id: i64,
-    #[serde(default)]
     pub dhcp_on: bool,
     /// "undefined" when the VLAN has no space.
+    #[serde(deserialize_with = "super::present")]
     pub space: Option<String>,
     pub mtu: Option<i64>,
 }
@@ -100,10 +100,12 @@ pub struct Subnet {
     pub id: i64,
     pub name: Option<String>,
     pub cidr: String,
+    #[serde(deserialize_with = "super::present")]
     pub vlan: Option<Vlan>,
+    #[serde(deserialize_with = "super::present")]
     pub space: Option<String>,
+    #[serde(deserialize_with = "super::present")]
     pub gateway_ip: Option<String>,
-    #[serde(default)]
     pub dns_servers: Vec<String>,
     pub managed: Option<bool>,
 }
@@ -113,7 +115,6 @@ pub struct Subnet {
 pub struct Space {
     pub id: i64,
     pub name: String,
-    #[serde(default)]
     pub subnets: Vec<Subnet>,
     #[serde(default)]
     pub vlans: Vec<Vlan>,
@@ -133,12 +134,48 @@ pub struct IpRange {
 }
 
 /// A link of an interface to a subnet. `link_up` links may have neither ip nor subnet.
+/// One link of an interface. MAAS prints `ip_address` and `subnet` only when the link
+/// has them (maasserver/models/interface.py `get_links`), so both are optional; a
+/// STATIC link always has both, and one printed without either is refused at parse
+/// time, naming the key, rather than read as "no static address" (rule R2).
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(try_from = "RawLink")]
 pub struct Link {
     pub id: i64,
     pub mode: String,
     pub ip_address: Option<String>,
     pub subnet: Option<Subnet>,
+}
+
+#[derive(Deserialize)]
+struct RawLink {
+    id: i64,
+    mode: String,
+    ip_address: Option<String>,
+    subnet: Option<Subnet>,
+}
+
+impl TryFrom<RawLink> for Link {
+    type Error = String;
+
+    fn try_from(raw: RawLink) -> Result<Self, Self::Error> {
+        if raw.mode.eq_ignore_ascii_case("static") {
+            for (key, present) in [
+                ("ip_address", raw.ip_address.is_some()),
+                ("subnet", raw.subnet.is_some()),
+            ] {
+                if !present {
+                    return Err(format!("missing key `{key}` on a static link"));
+                }
+            }
+        }
+        Ok(Link {
+            id: raw.id,
+            mode: raw.mode,
+            ip_address: raw.ip_address,
+            subnet: raw.subnet,
+        })
+    }
 }
 
 /// An interface (`interfaces read <system_id>`, `boot_interface`, `interface_set`).
@@ -149,15 +186,13 @@ pub struct Interface {
     #[serde(rename = "type")]
     pub interface_type: String,
     pub mac_address: Option<String>,
-    #[serde(default)]
     pub parents: Vec<String>,
     #[serde(default)]
     pub children: Vec<String>,
+    #[serde(deserialize_with = "super::present")]
     pub vlan: Option<Vlan>,
-    #[serde(default)]
     pub links: Vec<Link>,
     /// `""` or an object holding e.g. `bridge_type`, `vlan` settings.
-    #[serde(default)]
     pub params: serde_json::Value,
     pub enabled: Option<bool>,
 }
@@ -184,11 +219,12 @@ pub struct Machine {
     pub hostname: String,
     pub status: Option<i64>,
     pub status_name: String,
+    #[serde(deserialize_with = "super::present")]
     pub power_state: Option<String>,
     pub power_type: Option<String>,
     pub owner: Option<String>,
-    #[serde(default)]
     pub tag_names: Vec<String>,
+    #[serde(deserialize_with = "super::present")]
     pub boot_interface: Option<Interface>,
     #[serde(default)]
     pub interface_set: Vec<Interface>,
@@ -239,6 +275,24 @@ fn check_maas(output: &CommandOutput) -> Result<(), SourceError> {
         });
     }
     Err(SourceError::exit(output))
+}
+
+/// Parses `interfaces read <system_id>`: a bridge's `params` always hold its
+/// `bridge_type` (maasserver/forms/interface.py BridgeInterfaceForm sets it on every
+/// bridge, `standard` or `ovs`), so one without it is refused naming the key, never
+/// read as "not an OVS bridge".
+pub fn parse_interfaces(output: &CommandOutput) -> Result<Vec<Interface>, SourceError> {
+    let interfaces: Vec<Interface> = parse(output)?;
+    for (n, iface) in interfaces.iter().enumerate() {
+        if iface.interface_type == "bridge" && iface.bridge_type().is_none() {
+            return Err(SourceError::Parse {
+                argv: display_argv(&output.argv),
+                path: format!("[{n}].params.bridge_type"),
+                message: "missing key on a bridge".into(),
+            });
+        }
+    }
+    Ok(interfaces)
 }
 
 /// Parses any MAAS read into its model.
