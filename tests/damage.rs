@@ -59,7 +59,7 @@ const DAMAGE: &[(&str, Damager)] = &[
         while !text.is_char_boundary(cut) {
             cut -= 1;
         }
-        Some(with_stdout(r, text[..cut].as_bytes().to_vec()))
+        Some(with_stdout(r, text.as_bytes()[..cut].to_vec()))
     }),
     ("truncated at a line boundary", |r| {
         // Everything after the last complete non-empty line is lost: a table without
