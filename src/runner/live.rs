@@ -1,13 +1,15 @@
-//! The live backend: spawns the real CLI with tokio, argv only, in its own process
-//! group, stdin closed (so a login prompt fails fast instead of hanging), and kills the
-//! whole group when the timeout passes.
+//! The live backend: spawns the real CLI with tokio, argv only, in a session of its own
+//! (no controlling terminal: a password prompt on /dev/tty fails at once instead of
+//! stopping the child on SIGTTIN until the timeout), stdin closed (a login prompt on
+//! stdin fails fast instead of hanging), and kills the whole group when the timeout
+//! passes.
 
 use std::process::Stdio;
 use std::time::Instant;
 
 use futures::future::BoxFuture;
 use nix::sys::signal::{Signal, killpg};
-use nix::unistd::Pid;
+use nix::unistd::{Pid, setsid};
 use tokio::io::AsyncWriteExt;
 use tokio::process::Command;
 
@@ -40,8 +42,15 @@ impl Live {
             })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
-            .process_group(0)
             .kill_on_drop(true);
+        // A new session has no controlling terminal, so the child cannot open /dev/tty
+        // (ENXIO) to prompt on the operator's screen; it also leads its own process
+        // group, so killpg on its pid ends everything it started.
+        // SAFETY: setsid is async-signal-safe and is all the forked child runs before
+        // exec; it touches no memory shared with the parent.
+        unsafe {
+            command.pre_exec(|| setsid().map(drop).map_err(std::io::Error::from));
+        }
         let mut child = command.spawn().map_err(|e| RunError::Spawn {
             argv: shown.clone(),
             message: e.to_string(),
@@ -121,6 +130,14 @@ mod tests {
     use super::*;
     use crate::runner::SecretInput;
 
+    /// Fields of /proc/<pid>/stat after the command name: state, ppid, pgrp, session,
+    /// tty_nr, ... (comm may hold spaces or parens, so split at the last ')').
+    fn stat_fields(stat: &str) -> Vec<String> {
+        stat.rsplit_once(')')
+            .map(|(_, rest)| rest.split_whitespace().map(str::to_string).collect())
+            .unwrap_or_default()
+    }
+
     #[tokio::test]
     async fn captures_stdout_stderr_and_exit() {
         let live = Live::new();
@@ -190,5 +207,37 @@ mod tests {
             err.to_string().contains("stackgate-no-such-cli status"),
             "{err}"
         );
+    }
+
+    /// The child leads a new session and its own group, with no controlling terminal
+    /// (tty_nr 0): it cannot prompt on the operator's terminal, and killpg on its pid
+    /// reaches everything it starts.
+    #[tokio::test]
+    async fn a_child_leads_its_own_session_without_a_terminal() {
+        let inv = Invocation::new(["sh", "-c", "echo $$; cat /proc/$$/stat"]);
+        let out = Live::new().run(&inv).await.unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        let (pid, stat) = text.split_once('\n').unwrap();
+        let fields = stat_fields(stat);
+        assert_eq!(
+            (fields[2].as_str(), fields[3].as_str(), fields[4].as_str()),
+            (pid, pid, "0"),
+            "pgrp, session and tty_nr of {pid}: {stat}"
+        );
+    }
+
+    /// Without a controlling terminal, opening /dev/tty fails at once (ENXIO) instead
+    /// of reaching the operator's screen. tests/cli.rs runs stackgate under a real
+    /// terminal to show the difference.
+    #[tokio::test]
+    async fn opening_the_terminal_fails_at_once() {
+        let inv = Invocation::new([
+            "sh",
+            "-c",
+            "if (: </dev/tty) 2>/dev/null; then echo opened; else echo no-tty; fi",
+        ])
+        .with_timeout(Duration::from_secs(10));
+        let out = Live::new().run(&inv).await.unwrap();
+        assert_eq!(out.stdout, b"no-tty\n");
     }
 }
