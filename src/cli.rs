@@ -146,8 +146,15 @@ impl GateRun {
             Some(path) => Some(Profile::from_file(path).map_err(|e| e.to_string())?),
             None => None,
         };
-        let (runner, world_profile): (Arc<dyn CommandRunner>, Option<String>) = if args.live {
-            (Arc::new(Live::new()), None)
+        // The profile comes first: a world names the profile it was recorded for, and
+        // the live runner takes its output bound from the profile.
+        let (runner, profile): (Arc<dyn CommandRunner>, Profile) = if args.live {
+            let profile = explicit_profile.unwrap_or_else(Profile::testcloud);
+            let max_output = profile
+                .runner
+                .max_output_bytes()
+                .expect("Profile::parse rejects an output bound it cannot address");
+            (Arc::new(Live::new().with_max_output(max_output)), profile)
         } else {
             let world = match &args.world {
                 Some(dir) => World::from_dir(dir),
@@ -161,15 +168,16 @@ impl GateRun {
                 .and_then(|name| World::embedded(&name)),
             }
             .map_err(|e| e.to_string())?;
-            let profile = world.profile.clone();
-            (Arc::new(Replay::new(world)), Some(profile))
-        };
-        let profile = match (explicit_profile, world_profile) {
-            (Some(p), _) => p,
-            (None, None) => Profile::testcloud(),
-            (None, Some(name)) => Profile::embedded(&name).ok_or_else(|| {
-                format!("the world was recorded for profile {name}, which is not embedded: pass --profile FILE")
-            })?,
+            let profile = match explicit_profile {
+                Some(p) => p,
+                None => Profile::embedded(&world.profile).ok_or_else(|| {
+                    format!(
+                        "the world was recorded for profile {}, which is not embedded: pass --profile FILE",
+                        world.profile
+                    )
+                })?,
+            };
+            (Arc::new(Replay::new(world)), profile)
         };
         Ok(GateRun {
             phase,

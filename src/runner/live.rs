@@ -1,8 +1,8 @@
 //! The live backend: spawns the real CLI with tokio, argv only, in a session of its own
 //! (no controlling terminal: a password prompt on /dev/tty fails at once instead of
 //! stopping the child on SIGTTIN until the timeout), stdin closed (a login prompt on
-//! stdin fails fast instead of hanging), and kills the whole group when the timeout
-//! passes.
+//! stdin fails fast instead of hanging), each output stream read up to a bound, and
+//! kills the whole group when the timeout passes or a stream exceeds the bound.
 
 use std::process::Stdio;
 use std::time::Instant;
@@ -10,20 +10,41 @@ use std::time::Instant;
 use futures::future::BoxFuture;
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::{Pid, setsid};
-use tokio::io::AsyncWriteExt;
-use tokio::process::Command;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::process::{Child, Command};
 
 use super::{CallLog, CommandOutput, CommandRunner, Invocation, RunError};
 
+/// What one command may print on each of stdout and stderr unless the profile says
+/// otherwise: far above any real `juju status`, far below what would exhaust the host.
+pub const DEFAULT_MAX_OUTPUT: usize = 256 << 20;
+
 /// Runs commands on this machine.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Live {
     log: CallLog,
+    max_output: usize,
+}
+
+impl Default for Live {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl Live {
     pub fn new() -> Self {
-        Self::default()
+        Live {
+            log: CallLog::default(),
+            max_output: DEFAULT_MAX_OUTPUT,
+        }
+    }
+
+    /// Bounds what one command may print: at most `bytes` (at least 1) on stdout and
+    /// as many on stderr.
+    pub fn with_max_output(mut self, bytes: usize) -> Self {
+        self.max_output = bytes.max(1);
+        self
     }
 
     async fn spawn_and_wait(&self, invocation: &Invocation) -> Result<CommandOutput, RunError> {
@@ -64,24 +85,36 @@ impl Live {
                 let _ = stdin.shutdown().await;
             });
         }
-        match tokio::time::timeout(invocation.timeout(), child.wait_with_output()).await {
-            Ok(Ok(output)) => Ok(CommandOutput {
+        let outcome =
+            tokio::time::timeout(invocation.timeout(), capture(&mut child, self.max_output)).await;
+        match outcome {
+            Ok(Ok((status, stdout, stderr))) => Ok(CommandOutput {
                 argv: argv.to_vec(),
-                exit_code: output.status.code(),
-                stdout: output.stdout,
-                stderr: output.stderr,
+                exit_code: status.code(),
+                stdout,
+                stderr,
                 duration: started.elapsed(),
             }),
-            Ok(Err(e)) => Err(RunError::Io {
-                argv: shown,
-                message: e.to_string(),
-            }),
+            // Every failure kills the whole group, so a grandchild holding the pipes
+            // cannot outlive the run. The leader is not reaped yet: its pid still
+            // names this group.
+            Ok(Err(Capture::TooLarge(stream))) => {
+                kill_group(pid);
+                Err(RunError::OutputTooLarge {
+                    argv: shown,
+                    stream,
+                    limit: self.max_output,
+                })
+            }
+            Ok(Err(Capture::Io(e))) => {
+                kill_group(pid);
+                Err(RunError::Io {
+                    argv: shown,
+                    message: e.to_string(),
+                })
+            }
             Err(_) => {
-                // The child leads its own group: kill every process in it, so a
-                // grandchild holding the pipes cannot outlive the run.
-                if let Some(pid) = pid.and_then(|p| i32::try_from(p).ok()) {
-                    let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
-                }
+                kill_group(pid);
                 Err(RunError::Timeout {
                     argv: shown,
                     waited: invocation.timeout(),
@@ -123,8 +156,67 @@ impl CommandRunner for Live {
     }
 }
 
+/// Why a command's output was not captured whole.
+enum Capture {
+    /// The named stream passed the bound.
+    TooLarge(&'static str),
+    Io(std::io::Error),
+}
+
+/// Reads stdout and stderr to their ends, each up to `limit` bytes, then reaps the
+/// child. Reading both at once keeps a child that fills one pipe from blocking.
+async fn capture(
+    child: &mut Child,
+    limit: usize,
+) -> Result<(std::process::ExitStatus, Vec<u8>, Vec<u8>), Capture> {
+    let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
+    let (stdout, stderr) = tokio::try_join!(
+        read_capped(stdout, limit, "stdout"),
+        read_capped(stderr, limit, "stderr")
+    )?;
+    let status = child.wait().await.map_err(Capture::Io)?;
+    Ok((status, stdout, stderr))
+}
+
+/// Reads a pipe to its end, failing as soon as it has carried more than `limit` bytes.
+async fn read_capped<R: AsyncRead + Unpin>(
+    pipe: Option<R>,
+    limit: usize,
+    stream: &'static str,
+) -> Result<Vec<u8>, Capture> {
+    let mut kept = Vec::new();
+    let Some(mut pipe) = pipe else {
+        return Ok(kept);
+    };
+    let mut chunk = vec![0u8; 64 << 10];
+    loop {
+        let n = pipe.read(&mut chunk).await.map_err(Capture::Io)?;
+        if n == 0 {
+            return Ok(kept);
+        }
+        if kept.len() + n > limit {
+            return Err(Capture::TooLarge(stream));
+        }
+        // Grow by doubling, but never past the limit: the bound is on memory taken,
+        // not only on bytes kept.
+        if kept.capacity() - kept.len() < n {
+            let want = (kept.capacity() * 2).max(kept.len() + n).min(limit);
+            kept.reserve_exact(want - kept.len());
+        }
+        kept.extend_from_slice(&chunk[..n]);
+    }
+}
+
+/// SIGKILL to every process in the group `pid` leads.
+fn kill_group(pid: Option<u32>) {
+    if let Some(pid) = pid.and_then(|p| i32::try_from(p).ok()) {
+        let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
     use std::time::Duration;
 
     use super::*;
@@ -136,6 +228,36 @@ mod tests {
         stat.rsplit_once(')')
             .map(|(_, rest)| rest.split_whitespace().map(str::to_string).collect())
             .unwrap_or_default()
+    }
+
+    /// Polls until `pid` is gone or a zombie awaiting init's reap.
+    async fn gone(pid: i32) -> bool {
+        for _ in 0..100 {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            if stat.is_empty() || stat_fields(&stat).first().map(String::as_str) == Some("Z") {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        false
+    }
+
+    async fn read_pid(path: &Path) -> i32 {
+        for _ in 0..100 {
+            if let Some(pid) = std::fs::read_to_string(path)
+                .ok()
+                .and_then(|s| s.trim().parse().ok())
+            {
+                return pid;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("{} was never written", path.display());
+    }
+
+    /// A script that starts `sleep 300` in the background, records its pid, and waits.
+    fn sleeper(pidfile: &Path) -> String {
+        format!("sleep 300 & echo $! > {}; wait", pidfile.display())
     }
 
     #[tokio::test]
@@ -173,7 +295,7 @@ mod tests {
     async fn a_timeout_kills_the_whole_process_group() {
         let dir = tempfile::tempdir().unwrap();
         let pidfile = dir.path().join("grandchild.pid");
-        let script = format!("sleep 300 & echo $! > {}; wait", pidfile.display());
+        let script = sleeper(&pidfile);
         let inv =
             Invocation::new(["sh", "-c", script.as_str()]).with_timeout(Duration::from_millis(500));
         let started = std::time::Instant::now();
@@ -181,22 +303,9 @@ mod tests {
         assert!(matches!(err, RunError::Timeout { .. }), "{err}");
         assert!(err.to_string().contains("sh -c"), "{err}");
         assert!(started.elapsed() < Duration::from_secs(5));
-        let pid: i32 = std::fs::read_to_string(&pidfile)
-            .unwrap()
-            .trim()
-            .parse()
-            .unwrap();
+        let pid = read_pid(&pidfile).await;
         // The grandchild was in the group: it is gone (or a zombie awaiting init's reap).
-        let mut gone = false;
-        for _ in 0..50 {
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-            if stat.is_empty() || stat.split_whitespace().nth(2) == Some("Z") {
-                gone = true;
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        assert!(gone, "grandchild {pid} survived the timeout");
+        assert!(gone(pid).await, "grandchild {pid} survived the timeout");
     }
 
     #[tokio::test]
@@ -239,5 +348,73 @@ mod tests {
         .with_timeout(Duration::from_secs(10));
         let out = Live::new().run(&inv).await.unwrap();
         assert_eq!(out.stdout, b"no-tty\n");
+    }
+
+    #[tokio::test]
+    async fn output_up_to_the_bound_is_kept_and_past_it_is_an_error_naming_the_stream() {
+        let live = Live::new().with_max_output(1000);
+        let exact = Invocation::new([
+            "sh",
+            "-c",
+            "head -c 1000 /dev/zero; head -c 1000 /dev/zero >&2",
+        ]);
+        let out = live.run(&exact).await.unwrap();
+        assert_eq!((out.stdout.len(), out.stderr.len()), (1000, 1000));
+        for (script, stream) in [
+            ("head -c 5000 /dev/zero", "stdout"),
+            ("head -c 5000 /dev/zero >&2", "stderr"),
+        ] {
+            let inv = Invocation::new(["sh", "-c", script]);
+            let err = live.run(&inv).await.unwrap_err();
+            assert!(
+                matches!(
+                    &err,
+                    RunError::OutputTooLarge { stream: s, limit: 1000, .. } if *s == stream
+                ),
+                "{err:?}"
+            );
+            let shown = err.to_string();
+            assert!(shown.contains(&inv.display()), "{shown}");
+            assert!(
+                shown.contains(&format!("more than 1000 bytes on {stream}")),
+                "{shown}"
+            );
+        }
+        let log = live.log().records();
+        assert!(
+            log[1]
+                .error
+                .as_deref()
+                .unwrap()
+                .contains("more than 1000 bytes")
+        );
+    }
+
+    /// An endless flood from a grandchild is cut at the bound: the group is killed at
+    /// once, long before the timeout, and memory stays at the bound.
+    #[tokio::test]
+    async fn an_endless_flood_is_cut_at_the_bound_and_its_group_killed() {
+        let dir = tempfile::tempdir().unwrap();
+        let pidfile = dir.path().join("yes.pid");
+        let script = format!("yes & echo $! > {}; wait", pidfile.display());
+        let inv =
+            Invocation::new(["sh", "-c", script.as_str()]).with_timeout(Duration::from_secs(60));
+        let started = std::time::Instant::now();
+        let err = Live::new()
+            .with_max_output(1 << 20)
+            .run(&inv)
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("more than 1 MiB on stdout"),
+            "{err}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{:?}",
+            started.elapsed()
+        );
+        let pid = read_pid(&pidfile).await;
+        assert!(gone(pid).await, "the flooding grandchild {pid} survived");
     }
 }
