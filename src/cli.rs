@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use tokio::signal::unix::{Signal, SignalKind, signal};
 
 use crate::gates::{self, GateSpec};
 use crate::profile::Profile;
@@ -27,7 +28,8 @@ pub struct Args {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run a phase's gates. Exit 0 pass|proceed, 1 fail|hold, 2 precondition.
+    /// Run a phase's gates. Exit 0 pass|proceed, 1 fail|hold, 2 precondition, 130
+    /// interrupted (SIGINT or SIGTERM: running commands are killed).
     Gate(GateArgs),
     /// Print every gate with its phase, tags and description.
     List,
@@ -222,6 +224,48 @@ impl GateRun {
         );
         (snapshot, report)
     }
+
+    /// `signal` reached stackgate mid-run: kills every command still running and
+    /// reports the reads that finished and those it cut short, with no verdict. Call
+    /// the runner's `interrupt` before dropping a run in flight, or its reads in flight
+    /// are not in the report.
+    pub fn interrupted(&self, signal: &str) -> RunReport {
+        self.runner.interrupt();
+        RunReport::interrupted(
+            &self.phase,
+            self.runner.describe(),
+            self.profile.name.clone(),
+            signal,
+            &self.runner.log().records(),
+        )
+    }
+}
+
+/// SIGINT and SIGTERM, caught instead of ending stackgate: its commands sit in
+/// sessions of their own, so a signal that only ended stackgate would leave them all
+/// running.
+struct Signals {
+    interrupt: Signal,
+    terminate: Signal,
+}
+
+impl Signals {
+    /// Installs the handlers; done before any command starts, so no signal can end
+    /// stackgate the default way while a command runs.
+    fn watch() -> std::io::Result<Signals> {
+        Ok(Signals {
+            interrupt: signal(SignalKind::interrupt())?,
+            terminate: signal(SignalKind::terminate())?,
+        })
+    }
+
+    /// The name of the first signal that arrives.
+    async fn recv(&mut self) -> &'static str {
+        tokio::select! {
+            _ = self.interrupt.recv() => "SIGINT",
+            _ = self.terminate.recv() => "SIGTERM",
+        }
+    }
 }
 
 /// "2", "02" and "phase-02" all name phase 02.
@@ -251,7 +295,24 @@ pub async fn run(args: Args) -> Outcome {
                 Ok(run) => run,
                 Err(message) => return Outcome::usage_error(message),
             };
-            let report = run.execute().await;
+            let mut signals = match Signals::watch() {
+                Ok(signals) => signals,
+                Err(e) => {
+                    return Outcome::usage_error(format!(
+                        "cannot watch for SIGINT and SIGTERM: {e}"
+                    ));
+                }
+            };
+            let report = tokio::select! {
+                report = run.execute() => report,
+                signal = async {
+                    let signal = signals.recv().await;
+                    // Before select! drops the run: dropped, each read in flight would
+                    // only be killed, and not logged as interrupted.
+                    run.runner.interrupt();
+                    signal
+                } => run.interrupted(signal),
+            };
             let stdout = match run.format {
                 Format::Text => report::render_text(&report),
                 Format::Json => report::render_json(&report),

@@ -2,9 +2,12 @@
 //! (no controlling terminal: a password prompt on /dev/tty fails at once instead of
 //! stopping the child on SIGTTIN until the timeout), stdin closed (a login prompt on
 //! stdin fails fast instead of hanging), each output stream read up to a bound, and
-//! kills the whole group when the timeout passes or a stream exceeds the bound.
+//! kills the whole group when the timeout passes, a stream exceeds the bound, or a
+//! signal reaches stackgate.
 
+use std::collections::BTreeMap;
 use std::process::Stdio;
+use std::sync::{Mutex, MutexGuard};
 use std::time::Instant;
 
 use futures::future::BoxFuture;
@@ -13,7 +16,7 @@ use nix::unistd::{Pid, setsid};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::process::{Child, Command};
 
-use super::{CallLog, CommandOutput, CommandRunner, Invocation, RunError};
+use super::{CallLog, CommandOutput, CommandRunner, Invocation, RunError, display_argv};
 
 /// What one command may print on each of stdout and stderr unless the profile says
 /// otherwise: far above any real `juju status`, far below what would exhaust the host.
@@ -24,6 +27,7 @@ pub const DEFAULT_MAX_OUTPUT: usize = 256 << 20;
 pub struct Live {
     log: CallLog,
     max_output: usize,
+    children: Children,
 }
 
 impl Default for Live {
@@ -37,6 +41,7 @@ impl Live {
         Live {
             log: CallLog::default(),
             max_output: DEFAULT_MAX_OUTPUT,
+            children: Children::default(),
         }
     }
 
@@ -72,11 +77,8 @@ impl Live {
         unsafe {
             command.pre_exec(|| setsid().map(drop).map_err(std::io::Error::from));
         }
-        let mut child = command.spawn().map_err(|e| RunError::Spawn {
-            argv: shown.clone(),
-            message: e.to_string(),
-        })?;
-        let pid = child.id();
+        let (mut child, registration) = self.children.spawn(&mut command, invocation)?;
+        let pid = registration.pid;
         if let (Some(secret), Some(mut stdin)) = (invocation.secret_stdin(), child.stdin.take()) {
             let bytes = secret.clone();
             // Written from a task so a child that never reads cannot block the wait.
@@ -87,7 +89,7 @@ impl Live {
         }
         let outcome =
             tokio::time::timeout(invocation.timeout(), capture(&mut child, self.max_output)).await;
-        match outcome {
+        let result = match outcome {
             Ok(Ok((status, stdout, stderr))) => Ok(CommandOutput {
                 argv: argv.to_vec(),
                 exit_code: status.code(),
@@ -120,6 +122,14 @@ impl Live {
                     waited: invocation.timeout(),
                 })
             }
+        };
+        if registration.finish() {
+            result
+        } else {
+            // `interrupt` killed the group and logged the call while it ran.
+            Err(RunError::Interrupted {
+                argv: invocation.display(),
+            })
         }
     }
 }
@@ -136,6 +146,8 @@ impl CommandRunner for Live {
                 Ok(out) => self
                     .log
                     .record(invocation.argv(), out.exit_code, out.duration, None),
+                // Logged by `interrupt` when it ran; never logged when it never started.
+                Err(RunError::Interrupted { .. }) => {}
                 Err(e) => self.log.record(
                     invocation.argv(),
                     None,
@@ -153,6 +165,10 @@ impl CommandRunner for Live {
 
     fn log(&self) -> &CallLog {
         &self.log
+    }
+
+    fn interrupt(&self) {
+        self.children.interrupt(&self.log);
     }
 }
 
@@ -208,15 +224,121 @@ async fn read_capped<R: AsyncRead + Unpin>(
 }
 
 /// SIGKILL to every process in the group `pid` leads.
-fn kill_group(pid: Option<u32>) {
-    if let Some(pid) = pid.and_then(|p| i32::try_from(p).ok()) {
+fn kill_group(pid: u32) {
+    if let Ok(pid) = i32::try_from(pid) {
         let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
+    }
+}
+
+/// The process groups this runner started and has not reaped, by leader pid. They sit
+/// in sessions of their own, so a signal to stackgate never reaches them: `interrupt`
+/// must kill each one.
+#[derive(Debug, Default)]
+struct Children(Mutex<ChildTable>);
+
+#[derive(Debug, Default)]
+struct ChildTable {
+    /// Set by `interrupt`: no command starts after it.
+    interrupted: bool,
+    running: BTreeMap<u32, Running>,
+}
+
+#[derive(Debug)]
+struct Running {
+    argv: Vec<String>,
+    started: Instant,
+}
+
+impl Children {
+    fn table(&self) -> MutexGuard<'_, ChildTable> {
+        // The table holds plain data; a panic elsewhere leaves it consistent.
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Spawns and registers under one lock, so an `interrupt` either sees the new
+    /// group or keeps it from starting: no child escapes between the two.
+    fn spawn(
+        &self,
+        command: &mut Command,
+        invocation: &Invocation,
+    ) -> Result<(Child, Registration<'_>), RunError> {
+        let mut table = self.table();
+        if table.interrupted {
+            return Err(RunError::Interrupted {
+                argv: invocation.display(),
+            });
+        }
+        // std's spawn returns only once the child has exec'd, so setsid has run and
+        // the group exists before it is registered.
+        let child = command.spawn().map_err(|e| RunError::Spawn {
+            argv: invocation.display(),
+            message: e.to_string(),
+        })?;
+        let pid = child
+            .id()
+            .expect("a child that was just spawned has not been reaped");
+        table.running.insert(
+            pid,
+            Running {
+                argv: invocation.argv().to_vec(),
+                started: Instant::now(),
+            },
+        );
+        Ok((
+            child,
+            Registration {
+                children: self,
+                pid,
+                armed: true,
+            },
+        ))
+    }
+
+    /// Kills every registered group, logs each as interrupted, and refuses new spawns.
+    fn interrupt(&self, log: &CallLog) {
+        let mut table = self.table();
+        table.interrupted = true;
+        for (pid, running) in std::mem::take(&mut table.running) {
+            kill_group(pid);
+            let error = RunError::Interrupted {
+                argv: display_argv(&running.argv),
+            };
+            log.record_interrupted(&running.argv, running.started.elapsed(), error.to_string());
+        }
+    }
+}
+
+/// One registered group. Dropped while armed (the run was cancelled mid-flight), it
+/// kills the group: the leader is unreaped, so its pid still names the group.
+struct Registration<'a> {
+    children: &'a Children,
+    pid: u32,
+    armed: bool,
+}
+
+impl Registration<'_> {
+    /// The run is over (leader reaped, or its group already killed): unregisters
+    /// without a kill, since a reaped pid may be reused. The reap happens inside tokio
+    /// just before this; an `interrupt` in that instant could only hit a reused pid if
+    /// the kernel handed it out again within it. False when `interrupt` took the group.
+    fn finish(mut self) -> bool {
+        self.armed = false;
+        self.children.table().running.remove(&self.pid).is_some()
+    }
+}
+
+impl Drop for Registration<'_> {
+    fn drop(&mut self) {
+        if self.armed && self.children.table().running.remove(&self.pid).is_some() {
+            kill_group(self.pid);
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use std::path::Path;
+    use std::sync::Arc;
     use std::time::Duration;
 
     use super::*;
@@ -272,6 +394,7 @@ mod tests {
         let log = live.log().records();
         assert_eq!(log.len(), 1);
         assert_eq!(log[0].exit_code, Some(3));
+        assert!(!log[0].interrupted);
     }
 
     #[tokio::test]
@@ -416,5 +539,67 @@ mod tests {
         );
         let pid = read_pid(&pidfile).await;
         assert!(gone(pid).await, "the flooding grandchild {pid} survived");
+    }
+
+    /// `interrupt` kills every group still running, logs each as interrupted, and no
+    /// command starts after it.
+    #[tokio::test]
+    async fn interrupt_kills_every_running_group_and_logs_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let live = Arc::new(Live::new());
+        let mut runs = Vec::new();
+        let mut pidfiles = Vec::new();
+        for i in 0..2 {
+            let pidfile = dir.path().join(format!("sleep{i}.pid"));
+            let inv = Invocation::new(["sh".to_string(), "-c".to_string(), sleeper(&pidfile)]);
+            let live = live.clone();
+            runs.push(tokio::spawn(async move { live.run(&inv).await }));
+            pidfiles.push(pidfile);
+        }
+        let mut pids = Vec::new();
+        for pidfile in &pidfiles {
+            pids.push(read_pid(pidfile).await);
+        }
+        live.interrupt();
+        for run in runs {
+            let err = tokio::time::timeout(Duration::from_secs(10), run)
+                .await
+                .expect("an interrupted run ends")
+                .unwrap()
+                .unwrap_err();
+            assert!(matches!(err, RunError::Interrupted { .. }), "{err}");
+        }
+        for pid in pids {
+            assert!(gone(pid).await, "grandchild {pid} survived the interrupt");
+        }
+        let log = live.log().records();
+        assert_eq!(log.len(), 2, "{log:?}");
+        for record in &log {
+            assert!(record.interrupted, "{record:?}");
+            assert_eq!(record.exit_code, None);
+            assert!(record.error.as_deref().unwrap().contains("was interrupted"));
+        }
+        let after = live.run(&Invocation::new(["true"])).await.unwrap_err();
+        assert!(matches!(after, RunError::Interrupted { .. }), "{after}");
+        assert_eq!(
+            live.log().records().len(),
+            2,
+            "a refused start is not a read"
+        );
+    }
+
+    /// A run dropped mid-flight (its caller gave up) takes its whole group with it.
+    #[tokio::test]
+    async fn a_dropped_run_kills_its_group() {
+        let dir = tempfile::tempdir().unwrap();
+        let pidfile = dir.path().join("sleep.pid");
+        let inv = Invocation::new(["sh".to_string(), "-c".to_string(), sleeper(&pidfile)]);
+        let live = Live::new();
+        let run = live.run(&inv);
+        let pid = tokio::select! {
+            _ = run => panic!("the sleeper finished"),
+            pid = read_pid(&pidfile) => pid,
+        };
+        assert!(gone(pid).await, "grandchild {pid} outlived its dropped run");
     }
 }

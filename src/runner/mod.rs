@@ -166,6 +166,9 @@ pub enum RunError {
         stream: &'static str,
         limit: usize,
     },
+    /// A signal reached stackgate while the command ran.
+    #[error("`{argv}` was interrupted; its process group was killed")]
+    Interrupted { argv: String },
 }
 
 /// A byte count as the profile states it (whole MiB), or in bytes when it is not.
@@ -190,4 +193,9 @@ pub trait CommandRunner: Send + Sync {
 
     /// The log of every call made through this runner.
     fn log(&self) -> &CallLog;
+
+    /// A signal reached stackgate: end every command still running (logging each as
+    /// interrupted) and start no more. Backends that start no processes have nothing
+    /// to end.
+    fn interrupt(&self) {}
 }
