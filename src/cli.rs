@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use tokio::signal::unix::{Signal, SignalKind, signal};
 
 use crate::gates::{self, GateSpec};
 use crate::profile::Profile;
@@ -27,7 +28,8 @@ pub struct Args {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run a phase's gates. Exit 0 pass|proceed, 1 fail|hold, 2 precondition.
+    /// Run a phase's gates. Exit 0 pass|proceed, 1 fail|hold, 2 precondition, 130
+    /// interrupted (SIGINT or SIGTERM: running commands are killed).
     Gate(GateArgs),
     /// Print every gate with its phase, tags and description.
     List,
@@ -146,8 +148,15 @@ impl GateRun {
             Some(path) => Some(Profile::from_file(path).map_err(|e| e.to_string())?),
             None => None,
         };
-        let (runner, world_profile): (Arc<dyn CommandRunner>, Option<String>) = if args.live {
-            (Arc::new(Live::new()), None)
+        // The profile comes first: a world names the profile it was recorded for, and
+        // the live runner takes its output bound from the profile.
+        let (runner, profile): (Arc<dyn CommandRunner>, Profile) = if args.live {
+            let profile = explicit_profile.unwrap_or_else(Profile::testcloud);
+            let max_output = profile
+                .runner
+                .max_output_bytes()
+                .expect("Profile::parse rejects an output bound it cannot address");
+            (Arc::new(Live::new().with_max_output(max_output)), profile)
         } else {
             let world = match &args.world {
                 Some(dir) => World::from_dir(dir),
@@ -161,15 +170,16 @@ impl GateRun {
                 .and_then(|name| World::embedded(&name)),
             }
             .map_err(|e| e.to_string())?;
-            let profile = world.profile.clone();
-            (Arc::new(Replay::new(world)), Some(profile))
-        };
-        let profile = match (explicit_profile, world_profile) {
-            (Some(p), _) => p,
-            (None, None) => Profile::testcloud(),
-            (None, Some(name)) => Profile::embedded(&name).ok_or_else(|| {
-                format!("the world was recorded for profile {name}, which is not embedded: pass --profile FILE")
-            })?,
+            let profile = match explicit_profile {
+                Some(p) => p,
+                None => Profile::embedded(&world.profile).ok_or_else(|| {
+                    format!(
+                        "the world was recorded for profile {}, which is not embedded: pass --profile FILE",
+                        world.profile
+                    )
+                })?,
+            };
+            (Arc::new(Replay::new(world)), profile)
         };
         Ok(GateRun {
             phase,
@@ -214,6 +224,48 @@ impl GateRun {
         );
         (snapshot, report)
     }
+
+    /// `signal` reached stackgate mid-run: kills every command still running and
+    /// reports the reads that finished and those it cut short, with no verdict. Call
+    /// the runner's `interrupt` before dropping a run in flight, or its reads in flight
+    /// are not in the report.
+    pub fn interrupted(&self, signal: &str) -> RunReport {
+        self.runner.interrupt();
+        RunReport::interrupted(
+            &self.phase,
+            self.runner.describe(),
+            self.profile.name.clone(),
+            signal,
+            &self.runner.log().records(),
+        )
+    }
+}
+
+/// SIGINT and SIGTERM, caught instead of ending stackgate: its commands sit in
+/// sessions of their own, so a signal that only ended stackgate would leave them all
+/// running.
+struct Signals {
+    interrupt: Signal,
+    terminate: Signal,
+}
+
+impl Signals {
+    /// Installs the handlers; done before any command starts, so no signal can end
+    /// stackgate the default way while a command runs.
+    fn watch() -> std::io::Result<Signals> {
+        Ok(Signals {
+            interrupt: signal(SignalKind::interrupt())?,
+            terminate: signal(SignalKind::terminate())?,
+        })
+    }
+
+    /// The name of the first signal that arrives.
+    async fn recv(&mut self) -> &'static str {
+        tokio::select! {
+            _ = self.interrupt.recv() => "SIGINT",
+            _ = self.terminate.recv() => "SIGTERM",
+        }
+    }
 }
 
 /// "2", "02" and "phase-02" all name phase 02.
@@ -243,7 +295,24 @@ pub async fn run(args: Args) -> Outcome {
                 Ok(run) => run,
                 Err(message) => return Outcome::usage_error(message),
             };
-            let report = run.execute().await;
+            let mut signals = match Signals::watch() {
+                Ok(signals) => signals,
+                Err(e) => {
+                    return Outcome::usage_error(format!(
+                        "cannot watch for SIGINT and SIGTERM: {e}"
+                    ));
+                }
+            };
+            let report = tokio::select! {
+                report = run.execute() => report,
+                signal = async {
+                    let signal = signals.recv().await;
+                    // Before select! drops the run: dropped, each read in flight would
+                    // only be killed, and not logged as interrupted.
+                    run.runner.interrupt();
+                    signal
+                } => run.interrupted(signal),
+            };
             let stdout = match run.format {
                 Format::Text => report::render_text(&report),
                 Format::Json => report::render_json(&report),

@@ -1,7 +1,8 @@
 //! Process-level tests of the `stackgate` binary: exit codes and reports on every
 //! fixture world, a real recording dropped into a world, `--live` against fake `juju`
 //! scripts (argv dedup, timeout and process-group kill, password prompt with stdin
-//! closed), the JSON document, usage errors, and insta snapshots of the text reports.
+//! closed or on a real terminal, the output bound, SIGINT and SIGTERM mid-run), the JSON
+//! document, usage errors, and insta snapshots of the text reports.
 //!
 //! Fake CLIs are bash scripts written into a tempdir that is put first on PATH; they
 //! only `cat` fixture files, so nothing here reaches the network.
@@ -14,6 +15,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
 use predicates::prelude::*;
 use serde_json::Value;
 
@@ -214,50 +217,101 @@ impl Run {
 /// and never writes (so a child that inherited stackgate's stdin would block on a read
 /// instead of seeing EOF), and kills it after `limit`.
 fn run_bounded(args: &[&str], path_first: &Path, limit: Duration) -> Run {
-    let mut path = vec![path_first.to_path_buf()];
-    path.extend(std::env::split_paths(
-        &std::env::var_os("PATH").unwrap_or_default(),
-    ));
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_stackgate"))
-        .args(args)
-        .env("PATH", std::env::join_paths(path).expect("PATH joins"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("stackgate spawns");
+    Started::new(args, path_first, |_| {}).finish(limit)
+}
+
+/// A stackgate started as [`run_bounded`] starts it, still running: the test can signal
+/// it before collecting its output.
+struct Started {
+    child: std::process::Child,
+    started: Instant,
+    held_stdin: Option<std::process::ChildStdin>,
+    out_reader: thread::JoinHandle<String>,
+    err_reader: thread::JoinHandle<String>,
+}
+
+impl Started {
+    /// `configure` may change the command before it spawns (a controlling terminal).
+    fn new(
+        args: &[&str],
+        path_first: &Path,
+        configure: impl FnOnce(&mut std::process::Command),
+    ) -> Started {
+        let mut path = vec![path_first.to_path_buf()];
+        path.extend(std::env::split_paths(
+            &std::env::var_os("PATH").unwrap_or_default(),
+        ));
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_stackgate"));
+        command
+            .args(args)
+            .env("PATH", std::env::join_paths(path).expect("PATH joins"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        configure(&mut command);
+        let mut child = command.spawn().expect("stackgate spawns");
+        let started = Instant::now();
+        let held_stdin = child.stdin.take();
+        let mut out = child.stdout.take().expect("stdout piped");
+        let mut err = child.stderr.take().expect("stderr piped");
+        let out_reader = thread::spawn(move || {
+            let mut s = String::new();
+            let _ = out.read_to_string(&mut s);
+            s
+        });
+        let err_reader = thread::spawn(move || {
+            let mut s = String::new();
+            let _ = err.read_to_string(&mut s);
+            s
+        });
+        Started {
+            child,
+            started,
+            held_stdin,
+            out_reader,
+            err_reader,
+        }
+    }
+
+    fn pid(&self) -> i32 {
+        i32::try_from(self.child.id()).expect("a pid fits in i32")
+    }
+
+    /// Waits up to `limit` from now for stackgate to exit (killing it past that) and
+    /// collects what it printed.
+    fn finish(mut self, limit: Duration) -> Run {
+        let waiting = Instant::now();
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                break Some(status);
+            }
+            if waiting.elapsed() > limit {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                break None;
+            }
+            thread::sleep(Duration::from_millis(10));
+        };
+        let elapsed = self.started.elapsed();
+        drop(self.held_stdin);
+        Run {
+            code: status.and_then(|s| s.code()),
+            stdout: self.out_reader.join().expect("stdout reader"),
+            stderr: self.err_reader.join().expect("stderr reader"),
+            elapsed,
+        }
+    }
+}
+
+/// Polls `done` every 20 ms for up to `limit`; panics with `what` if it never holds.
+fn wait_until(limit: Duration, what: &str, mut done: impl FnMut() -> bool) {
     let started = Instant::now();
-    let held_stdin = child.stdin.take();
-    let mut out = child.stdout.take().expect("stdout piped");
-    let mut err = child.stderr.take().expect("stderr piped");
-    let out_reader = thread::spawn(move || {
-        let mut s = String::new();
-        let _ = out.read_to_string(&mut s);
-        s
-    });
-    let err_reader = thread::spawn(move || {
-        let mut s = String::new();
-        let _ = err.read_to_string(&mut s);
-        s
-    });
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("try_wait") {
-            break Some(status);
-        }
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        thread::sleep(Duration::from_millis(10));
-    };
-    let elapsed = started.elapsed();
-    drop(held_stdin);
-    Run {
-        code: status.and_then(|s| s.code()),
-        stdout: out_reader.join().expect("stdout reader"),
-        stderr: err_reader.join().expect("stderr reader"),
-        elapsed,
+    while !done() {
+        assert!(
+            started.elapsed() < limit,
+            "gave up after {limit:?} waiting until {what}"
+        );
+        thread::sleep(Duration::from_millis(20));
     }
 }
 
@@ -1082,6 +1136,292 @@ fn live_password_prompt_that_waits_forever_is_bounded_by_the_timeout() {
     }
     let survivors = fake.survivors_after(Duration::from_secs(2));
     assert!(survivors.is_empty(), "{survivors:?}");
+}
+
+/// A juju that answers `whoami` (recording its pid in `whoami.pid`) and hangs on every
+/// other read: a run with reads finished and reads in flight.
+fn hanging_juju() -> FakeJuju {
+    let whoami = world("phase02-pre-vault").join("juju-whoami.json");
+    FakeJuju::new(&format!(
+        "case \"$*\" in\n\
+         \x20 'whoami --format=json') echo \"$$\" > \"$FAKE_DIR/whoami.pid\"; cat '{}'; exit 0 ;;\n\
+         esac\n\
+         {HANG}",
+        whoami.display()
+    ))
+}
+
+/// Starts `stackgate gate --phase 02 --live --format <format>` on [`hanging_juju`],
+/// waits until whoami is read and every other read hangs, sends `signal`, and
+/// returns the run and the time from the signal to stackgate's exit.
+fn interrupted_run(signal: Signal, format: &str) -> (FakeJuju, Run, Duration) {
+    let fake = hanging_juju();
+    let gate = Started::new(
+        &["gate", "--phase", "02", "--live", "--format", format],
+        fake.dir(),
+        |_| {},
+    );
+    // Four scripts, and a sleep for each of the three that hang.
+    wait_until(Duration::from_secs(20), "every read has started", || {
+        fake.calls().len() == PHASE02_ARGVS.len()
+            && fake.pids().len() == 2 * PHASE02_ARGVS.len() - 1
+    });
+    let whoami: u32 = std::fs::read_to_string(fake.dir().join("whoami.pid"))
+        .expect("whoami recorded its pid")
+        .trim()
+        .parse()
+        .expect("a pid");
+    // stackgate reaps whoami (its /proc entry goes) in the same poll that logs the
+    // read, so from then on the read is in the log as finished.
+    wait_until(
+        Duration::from_secs(10),
+        "stackgate has reaped whoami",
+        || !Path::new(&format!("/proc/{whoami}")).exists(),
+    );
+    kill(Pid::from_raw(gate.pid()), signal).expect("stackgate is running");
+    let signalled = Instant::now();
+    let run = gate.finish(Duration::from_secs(30));
+    (fake, run, signalled.elapsed())
+}
+
+/// Ctrl-C mid-run: every command still running is killed (they sit in sessions of
+/// their own, so the signal never reached them), the report shows the finished read
+/// and the interrupted ones without claiming a verdict, and stackgate exits 130.
+#[test]
+fn sigint_kills_every_running_command_and_reports_the_reads_with_exit_130() {
+    let (fake, run, after_signal) = interrupted_run(Signal::SIGINT, "json");
+    assert_eq!(run.code, Some(130), "{}", run.all());
+    assert!(
+        after_signal < Duration::from_secs(5),
+        "took {after_signal:?}"
+    );
+    let doc: Value = serde_json::from_str(&run.stdout).expect("JSON report");
+    assert_eq!(doc["result"], "INTERRUPTED", "{}", run.all());
+    assert_eq!(doc["interrupted"], "SIGINT");
+    assert_eq!(doc["exit_code"], 130);
+    assert_eq!(doc["source"], "live");
+    assert!(
+        doc["verdicts"].as_array().unwrap().is_empty(),
+        "no verdict over a partial read: {}",
+        run.all()
+    );
+    let reads = doc["reads"].as_array().unwrap();
+    let mut argvs: Vec<&str> = reads.iter().map(|r| r["argv"].as_str().unwrap()).collect();
+    argvs.sort_unstable();
+    assert_eq!(argvs, PHASE02_ARGVS, "every read is named once");
+    for r in reads {
+        for key in r.as_object().unwrap().keys() {
+            assert!(
+                ["argv", "exit_code", "duration_ms", "error", "interrupted"]
+                    .contains(&key.as_str()),
+                "a read carries only its argv and status, not {key}: {r}"
+            );
+        }
+        if r["argv"] == WHOAMI_ARGV {
+            assert_eq!(r["exit_code"], 0, "{r}");
+            assert!(r.get("interrupted").is_none(), "{r}");
+        } else {
+            assert_eq!(r["interrupted"], true, "{r}");
+            assert!(r["exit_code"].is_null(), "{r}");
+            let error = r["error"].as_str().unwrap();
+            assert!(
+                error.contains("was interrupted; its process group was killed"),
+                "{r}"
+            );
+        }
+    }
+    // whoami's output (the user) is read, never reported.
+    assert!(!run.stdout.contains("jessea123"), "{}", run.all());
+    let survivors = fake.survivors_after(Duration::from_secs(2));
+    assert!(
+        survivors.is_empty(),
+        "processes outlived SIGINT: {survivors:?}"
+    );
+}
+
+/// SIGTERM (systemd, kill) ends a run the same way; the text report says so.
+#[test]
+fn sigterm_kills_every_running_command_and_the_text_report_says_interrupted() {
+    let (fake, run, after_signal) = interrupted_run(Signal::SIGTERM, "text");
+    assert_eq!(run.code, Some(130), "{}", run.all());
+    assert!(
+        after_signal < Duration::from_secs(5),
+        "took {after_signal:?}"
+    );
+    assert!(
+        run.stdout
+            .contains("result: INTERRUPTED by SIGTERM (exit 130)"),
+        "{}",
+        run.all()
+    );
+    for argv in PHASE02_ARGVS {
+        let line = run
+            .stdout
+            .lines()
+            .find(|l| l.ends_with(argv) || l.contains(&format!("{argv}  (")))
+            .unwrap_or_else(|| panic!("no read line for {argv}:\n{}", run.all()));
+        if argv == WHOAMI_ARGV {
+            assert!(line.trim_start().starts_with("exit 0 "), "{line}");
+        } else {
+            assert!(
+                line.contains(&format!("(`{argv}` was interrupted")),
+                "{line}"
+            );
+        }
+    }
+    for status in ["PASS", "PROCEED", "FAIL", "HOLD", "PRECONDITION"] {
+        assert!(
+            !run.stdout.lines().any(|l| l.starts_with(status)),
+            "no verdict is claimed:\n{}",
+            run.all()
+        );
+    }
+    let survivors = fake.survivors_after(Duration::from_secs(2));
+    assert!(
+        survivors.is_empty(),
+        "processes outlived SIGTERM: {survivors:?}"
+    );
+}
+
+/// Gives the command a real terminal as its controlling terminal: a new session whose
+/// leader acquires the pty's slave (as an operator's shell would have it).
+fn under_terminal(command: &mut std::process::Command, slave: &std::os::fd::OwnedFd) {
+    use std::os::fd::AsRawFd as _;
+    use std::os::unix::process::CommandExt as _;
+    let fd = slave.as_raw_fd();
+    // SAFETY: setsid and ioctl are async-signal-safe, and all the forked child runs.
+    unsafe {
+        command.pre_exec(move || {
+            nix::unistd::setsid()?;
+            if nix::libc::ioctl(fd, nix::libc::TIOCSCTTY, 0) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
+/// What the terminal has shown so far, without blocking.
+fn terminal_output(master: &std::os::fd::OwnedFd) -> String {
+    use nix::fcntl::{FcntlArg, OFlag, fcntl};
+    fcntl(master, FcntlArg::F_SETFL(OFlag::O_NONBLOCK)).expect("nonblocking pty");
+    let mut shown = Vec::new();
+    let mut buf = [0u8; 4096];
+    while let Ok(n @ 1..) = nix::unistd::read(master, &mut buf) {
+        shown.extend_from_slice(&buf[..n]);
+    }
+    String::from_utf8_lossy(&shown).into_owned()
+}
+
+/// A CLI that prompts on /dev/tty (sudo, ssh, a juju without the client store) while
+/// stackgate runs under the operator's terminal: each child is in a new session with no
+/// controlling terminal, so the open fails at once (ENXIO) and no prompt reaches the
+/// screen. Before, the child opened the terminal, printed its prompt there and stopped
+/// on SIGTTIN until the timeout.
+#[test]
+fn live_prompt_on_the_terminal_fails_at_once_and_never_reaches_the_screen() {
+    let fake = FakeJuju::new(&format!(
+        "if {{ exec 3</dev/tty; }} 2>/dev/null; then\n\
+         \x20 printf '%s' '{PROMPT}' >&3\n\
+         \x20 read -r pw <&3\n\
+         \x20 echo 'ERROR fake juju: read a password from the terminal' >&2\n\
+         \x20 exit 3\n\
+         fi\n\
+         echo 'ERROR fake juju: no terminal to prompt on' >&2\n\
+         exit 1"
+    ));
+    let pty = nix::pty::openpty(None, None).expect("openpty");
+    let gate = Started::new(
+        &["gate", "--phase", "02", "--live", "--timeout", "20"],
+        fake.dir(),
+        |command| under_terminal(command, &pty.slave),
+    );
+    let run = gate.finish(Duration::from_secs(40));
+    assert_eq!(run.code, Some(2), "{}", run.all());
+    assert!(
+        run.elapsed < Duration::from_secs(10),
+        "took {:?}",
+        run.elapsed
+    );
+    assert!(
+        !run.stdout.contains("did not finish within"),
+        "{}",
+        run.all()
+    );
+    assert!(
+        !run.stdout.contains("read a password from the terminal"),
+        "{}",
+        run.all()
+    );
+    assert_eq!(
+        fake.calls().len(),
+        PHASE02_ARGVS.len(),
+        "{:?}",
+        fake.calls()
+    );
+    let screen = terminal_output(&pty.master);
+    assert!(
+        !screen.contains(PROMPT),
+        "the prompt reached the terminal: {screen:?}"
+    );
+    assert!(fake.survivors_after(Duration::from_secs(2)).is_empty());
+}
+
+/// A command that prints more than the profile's `[runner] max_output_mib` is killed
+/// at the bound; the gates that needed it are PRECONDITION naming the argv and the
+/// bound, and the other reads are unaffected.
+#[test]
+fn live_output_past_the_profile_bound_is_precondition_naming_the_argv_and_limit() {
+    let fixture = |f: &str| world("phase02-pre-vault").join(f).display().to_string();
+    let fake = FakeJuju::new(&format!(
+        "case \"$*\" in\n\
+         \x20 'status -m openstack --format=json') head -c 5000000 /dev/zero ;;\n\
+         \x20 'whoami --format=json') cat '{}' ;;\n\
+         \x20 'models --format=json') cat '{}' ;;\n\
+         \x20 *) echo \"ERROR fake juju: unexpected argv: $*\" >&2; exit 1 ;;\n\
+         esac",
+        fixture("juju-whoami.json"),
+        fixture("juju-models.json"),
+    ));
+    let testcloud =
+        std::fs::read_to_string(manifest_dir().join("profiles").join("testcloud.toml")).unwrap();
+    let one_mib = testcloud.replace("max_output_mib = 256", "max_output_mib = 1");
+    assert_ne!(one_mib, testcloud, "the testcloud profile states its bound");
+    let profile = fake.dir().join("one-mib.toml");
+    std::fs::write(&profile, one_mib).unwrap();
+    let run = run_bounded(
+        &[
+            "gate",
+            "--phase",
+            "02",
+            "--live",
+            "--gate",
+            "P02-A",
+            "--gate",
+            "P02-E",
+            "--profile",
+            profile.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        fake.dir(),
+        Duration::from_secs(30),
+    );
+    assert_eq!(run.code, Some(2), "{}", run.all());
+    let doc: Value = serde_json::from_str(&run.stdout).expect("JSON report");
+    assert_eq!(status_of(&doc, "P02-A"), "PASS", "{}", run.all());
+    assert_eq!(status_of(&doc, "P02-E"), "PRECONDITION");
+    let bound = format!("`{STATUS_ARGV}` printed more than 1 MiB on stdout");
+    let summary = verdict(&doc, "P02-E")["summary"].as_str().unwrap();
+    assert!(summary.contains(&bound), "{summary}");
+    let read = doc["reads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["argv"] == STATUS_ARGV)
+        .expect("the status read is logged");
+    assert!(read["error"].as_str().unwrap().contains(&bound), "{read}");
+    assert!(fake.survivors_after(Duration::from_secs(2)).is_empty());
 }
 
 // ---------------------------------------------------------------------------------

@@ -51,6 +51,8 @@ struct RawProfile {
     phase04: Option<RawPhase04>,
     phase05: Option<RawPhase05>,
     endpoints: Option<EndpointsSite>,
+    #[serde(default)]
+    runner: RunnerSettings,
 }
 
 #[derive(Debug, Deserialize)]
@@ -557,6 +559,8 @@ pub struct Profile {
     pub horizon: Option<HorizonExpectation>,
     /// `[phase03.openrc]`; without it P03-OPENRC is PRECONDITION.
     pub openrc: Option<OpenrcExpectation>,
+    /// `[runner]`: bounds on the commands the live runner starts.
+    pub runner: RunnerSettings,
 }
 
 impl Profile {
@@ -831,6 +835,15 @@ impl Profile {
                 ));
             }
         }
+        if raw.runner.max_output_mib == 0 {
+            return Err(fail("runner.max_output_mib must be at least 1".into()));
+        }
+        if raw.runner.max_output_bytes().is_none() {
+            return Err(fail(format!(
+                "runner.max_output_mib {} is more than this machine can address",
+                raw.runner.max_output_mib
+            )));
+        }
         if let Some(openrc) = &raw.phase03.openrc {
             if !openrc.path.starts_with('/') {
                 return Err(fail(format!(
@@ -850,6 +863,7 @@ impl Profile {
             haproxy: raw.phase03.haproxy,
             horizon,
             openrc: raw.phase03.openrc,
+            runner: raw.runner,
             maas: raw.maas,
             planes,
             hosts: raw.hosts,
@@ -976,6 +990,38 @@ pub struct Teardown {
     /// The file the destroy path's pre-destroy capture points at its backup directory
     /// with (seed 000 acceptance).
     pub backup_pointer: Option<String>,
+}
+
+/// `[runner]`: how the live runner bounds one command.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct RunnerSettings {
+    /// MiB one command may print on stdout, and as many on stderr; past it the
+    /// command's group is killed and its read is PRECONDITION. A 100 MB `juju status`
+    /// once took 873 MB of memory unbounded.
+    #[serde(default = "default_max_output_mib")]
+    pub max_output_mib: u64,
+}
+
+impl RunnerSettings {
+    /// The bound in bytes; `None` only for a value `Profile::parse` rejects.
+    pub fn max_output_bytes(&self) -> Option<usize> {
+        usize::try_from(self.max_output_mib)
+            .ok()?
+            .checked_mul(1 << 20)
+    }
+}
+
+fn default_max_output_mib() -> u64 {
+    (crate::runner::DEFAULT_MAX_OUTPUT >> 20) as u64
+}
+
+impl Default for RunnerSettings {
+    fn default() -> Self {
+        RunnerSettings {
+            max_output_mib: default_max_output_mib(),
+        }
+    }
 }
 
 fn ten_minutes() -> u64 {
@@ -1142,6 +1188,32 @@ mod tests {
         assert_eq!(p.name, "bare-metal");
         assert!(p.libvirt.is_none());
         assert_eq!(p.hosts.len(), 4);
+    }
+
+    #[test]
+    fn the_output_bound_defaults_to_256_mib_and_must_be_at_least_1() {
+        let p = Profile::testcloud();
+        assert_eq!(p.runner.max_output_mib, 256);
+        assert_eq!(p.runner.max_output_bytes(), Some(256 << 20));
+        // A profile without [runner] takes the default.
+        let bare = Profile::embedded("bare-metal").unwrap();
+        assert_eq!(bare.runner, RunnerSettings::default());
+        assert_eq!(bare.runner.max_output_mib, 256);
+        let one = TESTCLOUD.replace("max_output_mib = 256", "max_output_mib = 1");
+        assert_ne!(one, TESTCLOUD);
+        assert_eq!(
+            Profile::parse(&one, "t").unwrap().runner.max_output_bytes(),
+            Some(1 << 20)
+        );
+        for (value, says) in [("0", "at least 1"), ("18446744073709551615", "address")] {
+            let text =
+                TESTCLOUD.replace("max_output_mib = 256", &format!("max_output_mib = {value}"));
+            let err = Profile::parse(&text, "t").unwrap_err();
+            assert!(err.message.contains("runner.max_output_mib"), "{err}");
+            assert!(err.message.contains(says), "{err}");
+        }
+        let typo = TESTCLOUD.replace("max_output_mib = 256", "max_output_mb = 256");
+        assert!(Profile::parse(&typo, "t").is_err());
     }
 
     #[test]

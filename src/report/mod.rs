@@ -1,10 +1,15 @@
 //! Reports: the terminal text and the JSON document of a gate run. Rendering returns
 //! strings; only `main` writes them. Output is ASCII + LF.
 
-use serde::Serialize;
+use std::fmt;
+
+use serde::{Serialize, Serializer};
 
 use crate::gates::{Mark, Status, Verdict};
 use crate::runner::CallRecord;
+
+/// The exit code of a run a signal cut short (128 + SIGINT, as shells report Ctrl-C).
+pub const INTERRUPTED_EXIT: i32 = 130;
 
 /// Everything one `stackgate gate` run decided.
 #[derive(Debug, Clone, Serialize)]
@@ -13,9 +18,43 @@ pub struct RunReport {
     pub source: String,
     pub profile: String,
     pub verdicts: Vec<Verdict>,
-    pub result: Status,
+    pub result: RunResult,
     pub exit_code: i32,
+    /// The signal that cut the run short (`SIGINT`, `SIGTERM`); absent for a run that
+    /// finished.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interrupted: Option<String>,
     pub reads: Vec<ReadLine>,
+}
+
+/// What a run concluded: the worst verdict, or nothing when a signal cut it short.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunResult {
+    Verdict(Status),
+    /// No gate verdict is claimed: the reads did not all finish.
+    Interrupted,
+}
+
+impl RunResult {
+    pub fn label(self) -> &'static str {
+        match self {
+            RunResult::Verdict(status) => status.label(),
+            RunResult::Interrupted => "INTERRUPTED",
+        }
+    }
+}
+
+impl fmt::Display for RunResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// As its label, the same string a verdict's status serialises to.
+impl Serialize for RunResult {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.label())
+    }
 }
 
 /// One logged call, as reported. Holds no output: outputs may carry secrets.
@@ -26,6 +65,9 @@ pub struct ReadLine {
     pub duration_ms: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The read was still running when a signal reached stackgate, and was killed.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub interrupted: bool,
 }
 
 impl From<&CallRecord> for ReadLine {
@@ -35,6 +77,7 @@ impl From<&CallRecord> for ReadLine {
             exit_code: c.exit_code,
             duration_ms: u64::try_from(c.duration.as_millis()).unwrap_or(u64::MAX),
             error: c.error.clone(),
+            interrupted: c.interrupted,
         }
     }
 }
@@ -52,9 +95,31 @@ impl RunReport {
             phase: phase.to_string(),
             source,
             profile,
-            result,
+            result: RunResult::Verdict(result),
             exit_code: result.exit_code(),
+            interrupted: None,
             verdicts,
+            reads: calls.iter().map(ReadLine::from).collect(),
+        }
+    }
+
+    /// A run `signal` cut short: the reads that finished and those it killed, and no
+    /// verdict, since a gate over a partial snapshot would claim what was not read.
+    pub fn interrupted(
+        phase: &str,
+        source: String,
+        profile: String,
+        signal: &str,
+        calls: &[CallRecord],
+    ) -> Self {
+        RunReport {
+            phase: phase.to_string(),
+            source,
+            profile,
+            verdicts: Vec::new(),
+            result: RunResult::Interrupted,
+            exit_code: INTERRUPTED_EXIT,
+            interrupted: Some(signal.to_string()),
             reads: calls.iter().map(ReadLine::from).collect(),
         }
     }
@@ -90,11 +155,18 @@ pub fn render_text(report: &RunReport) -> String {
             out.push('\n');
         }
     }
-    out.push_str(&format!(
-        "\nresult: {} (exit {})\n",
-        report.result.label(),
-        report.exit_code
-    ));
+    match &report.interrupted {
+        Some(signal) => out.push_str(&format!(
+            "\nresult: {} by {signal} (exit {}): the running commands were killed; no gate verdict is claimed\n",
+            report.result.label(),
+            report.exit_code
+        )),
+        None => out.push_str(&format!(
+            "\nresult: {} (exit {})\n",
+            report.result.label(),
+            report.exit_code
+        )),
+    }
     out.push_str("reads:\n");
     for r in &report.reads {
         let exit = r

@@ -15,6 +15,8 @@ pub struct CallRecord {
     pub duration: Duration,
     /// Why the call produced no output, when it did not.
     pub error: Option<String>,
+    /// A signal reached stackgate while the call ran, and the call was ended.
+    pub interrupted: bool,
 }
 
 /// A shared, append-only log of calls.
@@ -29,12 +31,27 @@ impl CallLog {
         duration: Duration,
         error: Option<String>,
     ) {
-        let record = CallRecord {
+        self.push(CallRecord {
             argv: display_argv(argv),
             exit_code,
             duration,
             error,
-        };
+            interrupted: false,
+        });
+    }
+
+    /// A call a signal cut short: it has no exit code, and `error` says why.
+    pub fn record_interrupted(&self, argv: &[String], duration: Duration, error: String) {
+        self.push(CallRecord {
+            argv: display_argv(argv),
+            exit_code: None,
+            duration,
+            error: Some(error),
+            interrupted: true,
+        });
+    }
+
+    fn push(&self, record: CallRecord) {
         self.0.lock().expect("call log poisoned").push(record);
     }
 

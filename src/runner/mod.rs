@@ -8,7 +8,7 @@ mod live;
 mod log;
 mod replay;
 
-pub use live::Live;
+pub use live::{DEFAULT_MAX_OUTPUT, Live};
 pub use log::{CallLog, CallRecord};
 pub use replay::Replay;
 
@@ -155,6 +155,30 @@ pub enum RunError {
     World { world: String, message: String },
     #[error("i/o with `{argv}` failed: {message}")]
     Io { argv: String, message: String },
+    /// The command printed more than the bound on one stream. Only the size is said:
+    /// what it printed may hold secrets.
+    #[error(
+        "`{argv}` printed more than {} on {stream}; its process group was killed (the profile's [runner] max_output_mib bounds it)",
+        show_bytes(*limit)
+    )]
+    OutputTooLarge {
+        argv: String,
+        stream: &'static str,
+        limit: usize,
+    },
+    /// A signal reached stackgate while the command ran.
+    #[error("`{argv}` was interrupted; its process group was killed")]
+    Interrupted { argv: String },
+}
+
+/// A byte count as the profile states it (whole MiB), or in bytes when it is not.
+fn show_bytes(bytes: usize) -> String {
+    const MIB: usize = 1 << 20;
+    if bytes >= MIB && bytes % MIB == 0 {
+        format!("{} MiB", bytes / MIB)
+    } else {
+        format!("{bytes} bytes")
+    }
 }
 
 /// Runs one invocation. Implementations must be safe to call concurrently.
@@ -169,4 +193,9 @@ pub trait CommandRunner: Send + Sync {
 
     /// The log of every call made through this runner.
     fn log(&self) -> &CallLog;
+
+    /// A signal reached stackgate: end every command still running (logging each as
+    /// interrupted) and start no more. Backends that start no processes have nothing
+    /// to end.
+    fn interrupt(&self) {}
 }
