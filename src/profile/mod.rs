@@ -310,8 +310,9 @@ struct RawFinding {
 pub struct MysqlExpectation {
     pub application: String,
     pub units: usize,
+    /// MySQL Shell's `statusText` every unit's active message must end in, exactly
+    /// (after "Unit is ready: Mode: R/W|R/O, "; `sources::charms::mysql`).
     pub online_message: String,
-    pub read_write_marker: String,
 }
 
 /// The vault unit and its fresh state (P02-D).
