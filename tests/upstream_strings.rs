@@ -6,7 +6,9 @@
 //! Each row names the upstream repository and file that print the string and the
 //! verdict each gate gives on it. The workload status is set on a unit of an embedded
 //! world's `juju status` (every other unit as recorded), so the gates read it exactly as
-//! they read a live cloud.
+//! they read a live cloud. haproxy's `show stat` status vocabulary (haproxy/haproxy
+//! v2.8.0 src/stats.c, src/listener.c), which P03-HAPROXY reads, is held the same way in
+//! `src/sources/haproxy.rs`'s tests.
 
 use std::sync::Arc;
 
