@@ -10,7 +10,7 @@ use cucumber::gherkin::Step;
 use cucumber::{given, then};
 use stackgate::gates::Mark;
 use stackgate::runner::CommandOutput;
-use stackgate::sources::haproxy::{ShowStat, is_aggregate, parse_show_stat};
+use stackgate::sources::haproxy::{RowType, ShowStat, parse_show_stat};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::loopback::{Loopback, Program, STARTUP, accepting_listener, closed_port};
@@ -66,49 +66,59 @@ async fn show_stat(unit: &str, socket: &std::path::Path) -> Result<ShowStat, Str
 }
 
 /// Every server checked at least once and in a final state: `UP` or `DOWN`, a check
-/// status that is neither pending (`INI`, `UNK`) nor running (`* ` prefix).
+/// status that is neither pending (`INI`, `UNK`) nor running (`* ` prefix). Frontends,
+/// backends and listeners have no check to wait for.
 fn settled(stat: &ShowStat) -> bool {
     stat.rows().all(|row| {
-        let server = row.get("svname").unwrap_or_default();
-        if is_aggregate(server) {
+        if RowType::parse(row.get("type").unwrap_or_default()) != Some(RowType::Server) {
             return true;
         }
         let status = row.get("status").unwrap_or_default();
         let check = row.get("check_status").unwrap_or_default();
-        matches!(status, "UP" | "DOWN")
-            && !check.is_empty()
-            && !check.starts_with('*')
-            && !matches!(check, "INI" | "UNK")
+        // A server in maintenance is in its final state from the start.
+        status.starts_with("MAINT")
+            || (matches!(status, "UP" | "DOWN")
+                && !check.is_empty()
+                && !check.starts_with('*')
+                && !matches!(check, "INI" | "UNK"))
     })
 }
 
-/// Starts one haproxy for a unit and waits, bounded, until its checks settle.
-async fn start_haproxy(
-    loopback: &mut Loopback,
-    unit: &str,
-    backends: &BTreeMap<String, Vec<(String, u16)>>,
-) -> Result<(), String> {
+/// A unit's backends: proxy -> (server, port, in maintenance).
+type Backends = BTreeMap<String, Vec<(String, u16, bool)>>;
+
+/// The backends of a unit as charm-helpers' template renders them, with one-second checks.
+fn backends_cfg(backends: &Backends) -> String {
+    let mut cfg = String::new();
+    for (proxy, servers) in backends {
+        let _ = writeln!(cfg, "backend {proxy}\n    balance leastconn");
+        for (server, port, disabled) in servers {
+            // `disabled`: the server starts in maintenance (haproxy prints MAINT).
+            let _ = writeln!(
+                cfg,
+                "    server {server} 127.0.0.1:{port} check inter 1s fall 1 rise 1{}",
+                if *disabled { " disabled" } else { "" }
+            );
+        }
+        cfg.push('\n');
+    }
+    cfg
+}
+
+/// Starts one haproxy for a unit with these proxies and waits, bounded, until its checks
+/// settle.
+async fn start_haproxy(loopback: &mut Loopback, unit: &str, proxies: &str) -> Result<(), String> {
     let dir = loopback.dir()?.join(unit.replace('/', "-"));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let socket = dir.join("admin.sock");
     // charm-helpers' template with one-second checks: a dead port is DOWN after one
     // check, and the check's connect timeout (min of inter and timeout connect) is 1 s,
     // so a loaded CI machine does not turn a live listener DOWN.
-    let mut cfg = format!(
+    let cfg = format!(
         "global\n    maxconn 256\n    spread-checks 0\n    stats socket {} mode 600 level admin\n    stats timeout 2m\n\n\
-         defaults\n    mode tcp\n    retries 3\n    timeout queue 5000\n    timeout connect 1000\n    timeout client 30000\n    timeout server 30000\n\n",
+         defaults\n    mode tcp\n    retries 3\n    timeout queue 5000\n    timeout connect 1000\n    timeout client 30000\n    timeout server 30000\n\n{proxies}",
         socket.display()
     );
-    for (proxy, servers) in backends {
-        let _ = writeln!(cfg, "backend {proxy}\n    balance leastconn");
-        for (server, port) in servers {
-            let _ = writeln!(
-                cfg,
-                "    server {server} 127.0.0.1:{port} check inter 1s fall 1 rise 1"
-            );
-        }
-        cfg.push('\n');
-    }
     let cfg_path = dir.join("haproxy.cfg");
     std::fs::write(&cfg_path, cfg).map_err(|e| e.to_string())?;
     let cfg_arg = cfg_path.display().to_string();
@@ -141,27 +151,41 @@ async fn start_haproxy(
 
 #[given("real haproxy processes on loopback serve these units:")]
 async fn haproxy_on_loopback(w: &mut GateWorld, step: &Step) -> Result<(), String> {
-    // | unit | proxy | server | backend (up: a listener the scenario opens; closed) |
+    // | unit | proxy | server | backend (up: a listener the scenario opens; closed;
+    // maint: up, but the server in maintenance) |
     let rows = table_rows(step, 4)?;
     let up = accepting_listener(&mut w.loopback).await?;
-    let mut units: BTreeMap<String, BTreeMap<String, Vec<(String, u16)>>> = BTreeMap::new();
+    let mut units: BTreeMap<String, Backends> = BTreeMap::new();
     for row in rows {
-        let port = match row[3].as_str() {
-            "up" => up,
-            "closed" => closed_port()?,
-            other => return Err(format!("backend {other:?}: expected up or closed")),
+        let (port, disabled) = match row[3].as_str() {
+            "up" => (up, false),
+            "closed" => (closed_port()?, false),
+            "maint" => (up, true),
+            other => return Err(format!("backend {other:?}: expected up, closed or maint")),
         };
         units
             .entry(row[0].clone())
             .or_default()
             .entry(row[1].clone())
             .or_default()
-            .push((row[2].clone(), port));
+            .push((row[2].clone(), port, disabled));
     }
     for (unit, backends) in &units {
-        start_haproxy(&mut w.loopback, unit, backends).await?;
+        start_haproxy(&mut w.loopback, unit, &backends_cfg(backends)).await?;
     }
     Ok(())
+}
+
+/// A unit whose haproxy has a frontend with `option socket-stats` (a row per listener,
+/// type 3) and no backend: it serves nothing, whatever its listener rows say.
+#[given(expr = "real haproxy on loopback serves {unit} with only a frontend and its listeners")]
+async fn haproxy_listeners_only(w: &mut GateWorld, unit: Unit) -> Result<(), String> {
+    let (a, b) = (closed_port()?, closed_port()?);
+    let service = unit.0.split('/').next().unwrap_or_default().to_string();
+    let proxies = format!(
+        "frontend tcp-in_{service}\n    bind 127.0.0.1:{a}\n    bind 127.0.0.1:{b}\n    option socket-stats\n\n"
+    );
+    start_haproxy(&mut w.loopback, &unit.0, &proxies).await
 }
 
 #[given(expr = "{unit} runs no haproxy on loopback")]
@@ -175,12 +199,15 @@ fn no_haproxy(w: &mut GateWorld, unit: Unit) -> Result<(), String> {
     Ok(())
 }
 
-/// The DOWN rows of a verdict as (unit, proxy, server, check).
+/// The DOWN rows of a verdict as (unit, proxy, server, check); a server in MAINT is a
+/// BAD row but not a DOWN one.
 fn down_rows(w: &GateWorld, gate: Gate) -> Result<BTreeSet<[String; 4]>, String> {
     let v = w.verdict(gate)?;
     Ok(v.evidence
         .iter()
-        .filter(|e| e.mark == Mark::Bad && e.property.starts_with("proxy "))
+        .filter(|e| {
+            e.mark == Mark::Bad && e.property.starts_with("proxy ") && e.actual.starts_with("DOWN")
+        })
         .filter_map(|e| {
             let unit = e.subject.strip_prefix("unit ")?;
             let (proxy, server) = e.property.strip_prefix("proxy ")?.split_once(" server ")?;

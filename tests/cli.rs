@@ -599,6 +599,29 @@ fn world_mysql_two_rw_fails_p02_c() {
     );
 }
 
+/// Issue 8 section 1: every unit active and one R/W, but MySQL Shell's statusText says
+/// " 1 member is not active.": a substring match of the ONLINE text passed it.
+#[test]
+fn world_mysql_member_recovering_fails_p02_c_though_every_unit_is_active() {
+    for world in [
+        "phase02-mysql-member-recovering",
+        "phase02-mysql-members-recovering",
+    ] {
+        let (code, doc) = gate_on_world("02", world);
+        assert_run(&doc, code, 1, "FAIL");
+        assert_eq!(status_of(&doc, "P02-C"), "FAIL", "{world}");
+        assert_eq!(verdict(&doc, "P02-C")["metrics"]["online"], 0, "{world}");
+        assert_eq!(
+            verdict(&doc, "P02-C")["metrics"]["read_write"],
+            1,
+            "{world}"
+        );
+        for id in ["P02-A", "P02-B", "P02-E"] {
+            assert_eq!(status_of(&doc, id), "PASS", "{world} {id}");
+        }
+    }
+}
+
 /// DOCFIX-044: a subordinate's failed hook, in the shape juju 3.6 prints it
 /// (workload-status error, juju-status idle), must fail P02-E and name the unit.
 #[test]

@@ -212,6 +212,12 @@ const WORLDS: &[(&str, &str, i32, &str)] = &[
     ),
     (
         "05",
+        "phase05-entry-two-octavia",
+        1,
+        "P05-CONFIG=PASS P05-PRE=PROCEED P05-POST=FAIL P05-AMPHORA=FAIL",
+    ),
+    (
+        "05",
         "phase05-image-format-qcow2",
         1,
         "P05-CONFIG=FAIL P05-PRE=SKIP/ALREADY-CONFIGURED P05-POST=PASS P05-AMPHORA=PASS",

@@ -2,10 +2,13 @@
 Feature: P03-HAPROXY zero haproxy backends DOWN on the API units
   The haproxy sweep of step 3.1b (D-045, DOCFIX-031): `show stat` read from the admin
   socket of every principal unit of the applications the profile names as running
-  haproxy, through `juju exec`, at most --jobs at once. The CSV is read by header name.
-  Every DOWN row is named by unit, proxy, server and check status. An expected
-  application without units is a finding (R4); a unit whose stats cannot be read, or
-  whose header lacks a column the gate reads, is PRECONDITION naming it (R2, R3).
+  haproxy, through `juju exec`, at most --jobs at once. The CSV is read by header name,
+  its rows told apart by `type` (a listener row is no server), each status read in
+  haproxy's vocabulary for its row type. Every DOWN row is named by unit, proxy, server
+  and check status. An expected application without units is a finding (R4); a unit
+  whose stats cannot be read, whose header lacks a column the gate reads, whose dump
+  lacks the empty line haproxy ends every answer with, or whose status is outside
+  haproxy's vocabulary, is PRECONDITION naming it (R2, R3), never "zero DOWN".
 
   Background:
     Given the testcloud site profile
@@ -79,6 +82,39 @@ Feature: P03-HAPROXY zero haproxy backends DOWN on the API units
     And gate P03-HAPROXY reports metric "units" = 9
     And the run exits 1
 
+  @gate-P03-HAPROXY
+  Scenario: a unit with only a frontend and its listeners serves nothing: FAIL (issue 8)
+    # Listener rows (type 3, `option socket-stats`) were counted as servers.
+    Given the fixture world "phase03-haproxy-listeners-only"
+    When gate P03-HAPROXY runs
+    Then gate P03-HAPROXY is FAIL
+    And gate P03-HAPROXY marks no unit but placement/0 BAD
+    And gate P03-HAPROXY has a BAD line naming "haproxy servers none in show stat"
+    And gate P03-HAPROXY names no DOWN row
+    And gate P03-HAPROXY reports metric "servers" = 30
+    And the run exits 1
+
+  @gate-P03-HAPROXY
+  Scenario: a status outside haproxy's vocabulary is PRECONDITION naming the line, never "not DOWN"
+    Given the fixture world "phase03-haproxy-unknown-status"
+    When gate P03-HAPROXY runs
+    Then gate P03-HAPROXY is PRECONDITION
+    And gate P03-HAPROXY marks no unit but cinder/0 MISSING
+    And gate P03-HAPROXY has a MISSING line naming "show stat line 5 column `status`"
+    And gate P03-HAPROXY has a MISSING line naming "outside haproxy's vocabulary for a server row"
+    And the run exits 2
+
+  @gate-P03-HAPROXY
+  Scenario: a dump cut at a line boundary is PRECONDITION, never read as whole
+    Given the fixture world "phase03-haproxy-truncated"
+    When gate P03-HAPROXY runs
+    Then gate P03-HAPROXY is PRECONDITION
+    And gate P03-HAPROXY marks no unit but glance/0 MISSING
+    And gate P03-HAPROXY has a MISSING line naming "cut short"
+    And gate P03-HAPROXY has a MISSING line naming "glance/0: show stat line 6"
+    And gate P03-HAPROXY names no DOWN row
+    And the run exits 2
+
   @gate-P03-HAPROXY @needs-haproxy @needs-nc
   Scenario: real haproxy on loopback: the sweep finds exactly the DOWN servers
     Given the fixture world "phase03-settled"
@@ -125,3 +161,35 @@ Feature: P03-HAPROXY zero haproxy backends DOWN on the API units
     And gate P03-HAPROXY marks no unit but glance/0 MISSING
     And gate P03-HAPROXY has a MISSING line naming "not found"
     And the run exits 2
+
+  @gate-P03-HAPROXY @needs-haproxy @needs-nc
+  Scenario: real haproxy with only a frontend and its listeners: no server, FAIL
+    Given the fixture world "phase03-settled"
+    And the profile's haproxy applications are "keystone, glance"
+    And real haproxy processes on loopback serve these units:
+      | unit       | proxy                        | server     | backend |
+      | keystone/0 | keystone-public_10.12.12.104 | keystone-0 | up      |
+    And real haproxy on loopback serves glance/0 with only a frontend and its listeners
+    When gate P03-HAPROXY runs against the loopback programs
+    Then gate P03-HAPROXY is FAIL
+    And gate P03-HAPROXY marks no unit but glance/0 BAD
+    And gate P03-HAPROXY has a BAD line naming "haproxy servers none in show stat"
+    And gate P03-HAPROXY reports metric "servers" = 1
+    And the run exits 1
+
+  @gate-P03-HAPROXY @needs-haproxy @needs-nc
+  Scenario: real haproxy with a server in maintenance: not a DOWN row, but not serving: FAIL
+    Given the fixture world "phase03-settled"
+    And the profile's haproxy applications are "keystone, glance"
+    And real haproxy processes on loopback serve these units:
+      | unit       | proxy                        | server     | backend |
+      | keystone/0 | keystone-public_10.12.12.104 | keystone-0 | up      |
+      | glance/0   | glance_api_10.12.12.105      | glance-0   | up      |
+      | glance/0   | glance_api_10.12.12.105      | glance-1   | maint   |
+    When gate P03-HAPROXY runs against the loopback programs
+    Then gate P03-HAPROXY is FAIL
+    And gate P03-HAPROXY names no DOWN row
+    And gate P03-HAPROXY marks no unit but glance/0 BAD
+    And gate P03-HAPROXY has a BAD line naming "proxy glance_api_10.12.12.105 server glance-1 MAINT"
+    And gate P03-HAPROXY reports metric "findings" = 1
+    And the run exits 1

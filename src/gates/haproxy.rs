@@ -6,12 +6,36 @@
 //! without units is a finding, not "zero DOWN" (R4); a unit whose stats cannot be read,
 //! or whose header lacks a column the gate reads, makes the gate PRECONDITION naming the
 //! unit and the column (R2).
+//!
+//! Rows are told apart by `type`, never by name (issue 8: listener rows of `option
+//! socket-stats` were counted as servers, so a unit with only a frontend and its
+//! listeners passed "no server in show stat"). Each `status` is read in haproxy's
+//! vocabulary for its row type (`sources::haproxy::health`); a value outside it is
+//! PRECONDITION naming the line and column, never "not DOWN", and a dump cut short is
+//! unreadable. DOWN rows are servers "DOWN", "DOWN (agent)", "DOWN n/m" and backends
+//! "DOWN"; a server in MAINT (any form) is not DOWN but fails as a finding (out of
+//! service, its health hidden; the charm never sets it); NOLB and DRAIN (up, its checks
+//! passing, load-balancing off) and "UP n/m" are shown, not failed. Frontends and
+//! listeners are read for their vocabulary and shown when not OPEN; reachability of the
+//! VIPs is P03-HORIZON's and P03-ENDPOINTS' to judge.
 
 use super::phase02::status_read;
 use super::{Evidence, GateSpec, Mark, Status, Verdict, read_or_precondition};
 use crate::profile::Profile;
 use crate::snapshot::{Read, Snapshot};
-use crate::sources::haproxy::{GATE_COLUMNS, is_aggregate, is_down};
+use crate::sources::haproxy::{GATE_COLUMNS, Health, RowType, health};
+
+/// What a row type may say (haproxy/haproxy v2.8.0 src/stats.c, src/listener.c).
+fn vocabulary(row_type: RowType) -> &'static str {
+    match row_type {
+        RowType::Server => {
+            "UP, UP n/m, DOWN, DOWN (agent), DOWN n/m, NOLB[ n/m], DRAIN[ n/m], DRAIN (agent), no check, MAINT, MAINT (via p/s) or MAINT (resolution) (src/stats.c srv_hlt_st)"
+        }
+        RowType::Backend => "UP or DOWN, with \" (n/m)\" when rows are hidden (src/stats.c)",
+        RowType::Frontend => "OPEN, STOP or PAUSED (src/stats.c)",
+        RowType::Listener => "WAITING, OPEN or FULL (src/listener.c li_status_st)",
+    }
+}
 
 pub(super) static GATES: [GateSpec; 1] = [GateSpec {
     id: "P03-HAPROXY",
@@ -110,7 +134,8 @@ fn gate_haproxy(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verd
                 }
                 continue;
             }
-            let (mut unit_servers, mut unit_down) = (0u64, 0u64);
+            let (mut unit_servers, mut unit_down, mut unit_off, mut unit_unread) =
+                (0u64, 0u64, 0u64, 0u64);
             for row in stat.rows() {
                 // Every column was found in the header above.
                 let cell = |c: &str| row.get(c).unwrap_or_default();
@@ -120,35 +145,88 @@ fn gate_haproxy(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verd
                     cell("status"),
                     cell("check_status"),
                 );
-                if server == "FRONTEND" {
+                // By `type`, never by name: listener rows (`option socket-stats`) are
+                // named after their bind and are no servers (issue 8).
+                let Some(row_type) = RowType::parse(cell("type")) else {
+                    unit_unread += 1;
+                    evidence.push(
+                        Evidence::new(
+                            Mark::Missing,
+                            subject.clone(),
+                            format!("show stat line {} column `type`", row.line),
+                            "not a row type haproxy prints",
+                        )
+                        .expected("0, 1, 2 or 3 (doc/management.txt 9.1 field 32)"),
+                    );
                     continue;
-                }
-                if !is_aggregate(server) {
+                };
+                let Some(health) = health(row_type, state) else {
+                    // Never counted as "not DOWN": the value is outside what haproxy
+                    // prints for the row type (a newer haproxy, or not haproxy's).
+                    unit_unread += 1;
+                    evidence.push(
+                        Evidence::new(
+                            Mark::Missing,
+                            subject.clone(),
+                            format!("show stat line {} column `status`", row.line),
+                            format!(
+                                "a value outside haproxy's vocabulary for a {} row",
+                                row_type.label()
+                            ),
+                        )
+                        .expected(vocabulary(row_type)),
+                    );
+                    continue;
+                };
+                if row_type == RowType::Server {
                     unit_servers += 1;
                 }
                 let row_name = format!("proxy {proxy} server {server}");
                 let check = if check.is_empty() { "-" } else { check };
-                if is_down(state) {
-                    unit_down += 1;
-                    evidence.push(
-                        Evidence::new(
-                            Mark::Bad,
+                match (row_type, health) {
+                    (RowType::Server | RowType::Backend, Health::Down) => {
+                        unit_down += 1;
+                        evidence.push(
+                            Evidence::new(
+                                Mark::Bad,
+                                subject.clone(),
+                                row_name,
+                                format!("{state}, check {check}"),
+                            )
+                            .expected("UP"),
+                        );
+                    }
+                    (_, Health::Maintenance) => {
+                        unit_off += 1;
+                        evidence.push(
+                            Evidence::new(
+                                Mark::Bad,
+                                subject.clone(),
+                                row_name,
+                                format!("{state}, check {check}"),
+                            )
+                            .expected("UP: a server in maintenance takes no traffic and shows no health; the charm never sets it"),
+                        );
+                    }
+                    (RowType::Server, Health::Up) if state == "UP" => {}
+                    (RowType::Server, _) | (_, Health::NotAccepting) => {
+                        // UP 1/3, no check, NOLB, DRAIN; a frontend STOP or a listener
+                        // FULL: not DOWN, but shown.
+                        evidence.push(Evidence::new(
+                            Mark::Info,
                             subject.clone(),
                             row_name,
-                            format!("{state}, check {check}"),
-                        )
-                        .expected("UP"),
-                    );
-                } else if !is_aggregate(server) && state != "UP" {
-                    // UP 1/3, MAINT, DRAIN, NOLB, no check: not DOWN, but shown.
-                    evidence.push(Evidence::new(
-                        Mark::Info,
-                        subject.clone(),
-                        row_name,
-                        format!("{state}, check {check}"),
-                    ));
+                            format!("{} {state}, check {check}", row_type.label()),
+                        ));
+                    }
+                    _ => {}
                 }
             }
+            if unit_unread > 0 {
+                unreadable += 1;
+                continue;
+            }
+            findings += unit_off;
             servers += unit_servers;
             down_rows += unit_down;
             if unit_servers == 0 {
@@ -157,7 +235,7 @@ fn gate_haproxy(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verd
                     Evidence::new(Mark::Bad, subject, "haproxy servers", "none in show stat")
                         .expected("the charm's backend servers"),
                 );
-            } else if unit_down == 0 {
+            } else if unit_down == 0 && unit_off == 0 {
                 evidence.push(Evidence::new(
                     Mark::Ok,
                     subject,

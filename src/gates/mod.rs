@@ -265,6 +265,20 @@ impl GateSpec {
             reads.extend(follow_up(snapshot, profile));
         }
         let mut errors: Vec<String> = Vec::new();
+        for read in &reads {
+            // A status whose omitted maps another part of it contradicts cannot back a
+            // count or a lookup by unit (R2; juju's omitempty).
+            if let Read::JujuStatus { model } = read
+                && let Ok(status) = snapshot.juju_status(model)
+            {
+                for gap in status.unjustified_emptiness() {
+                    let text = format!("juju status -m {model}: {gap}");
+                    if !errors.contains(&text) {
+                        errors.push(text);
+                    }
+                }
+            }
+        }
         for read in reads {
             // A missing file or a busy disk the CLI named as such is a state the gate
             // decides on.

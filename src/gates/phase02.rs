@@ -7,6 +7,7 @@ use super::{Evidence, GateSpec, Mark, Status, Verdict, read_or_precondition, sta
 use crate::profile::Profile;
 use crate::snapshot::{Read, Snapshot};
 use crate::sources::MissingKey;
+use crate::sources::charms::mysql;
 use crate::sources::juju::StatusRead;
 
 pub(super) static GATES: [GateSpec; 5] = [
@@ -208,23 +209,36 @@ fn gate_c(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verdict {
                 continue;
             }
         };
-        let online = matches!(workload, StatusRead::Status { current: "active", message } if message.contains(&want.online_message));
-        if workload.message().contains(&want.read_write_marker) {
+        let (online, why) = mysql_online(workload, &want.online_message);
+        // The R/W member by the mode the charm printed, never by a substring of the
+        // message (the statusText is MySQL Shell's and may say anything).
+        if let StatusRead::Status {
+            current: "active",
+            message,
+        } = workload
+            && mysql::parse_ready(message).is_some_and(|r| r.mode == mysql::READ_WRITE)
+        {
             read_write.push(unit.name);
         }
         healthy += u64::from(online);
-        evidence.push(
-            Evidence::new(
-                if online { Mark::Ok } else { Mark::Bad },
-                format!("unit {}", unit.name),
-                "workload-status",
-                status_text(workload.current(), workload.message()),
-            )
-            .expected(format!(
-                "active, message containing \"{}\"",
-                want.online_message
-            )),
+        let line = Evidence::new(
+            if online { Mark::Ok } else { Mark::Bad },
+            format!("unit {}", unit.name),
+            "workload-status",
+            status_text(workload.current(), workload.message()),
         );
+        let expected = format!(
+            "active \"{}{}|{}{}{}\"",
+            mysql::READY_PREFIX,
+            mysql::READ_WRITE,
+            mysql::READ_ONLY,
+            mysql::MODE_SEPARATOR,
+            want.online_message
+        );
+        evidence.push(line.expected(match why {
+            Some(why) => format!("{expected}, exactly: {why}"),
+            None => expected,
+        }));
     }
     if !missing.is_empty() {
         return Verdict::missing_keys(gate, &missing, evidence);
@@ -244,7 +258,7 @@ fn gate_c(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verdict {
         Evidence::new(
             if rw_ok { Mark::Ok } else { Mark::Bad },
             format!("application {}", want.application),
-            format!("units with \"{}\"", want.read_write_marker),
+            format!("units in Mode: {}", mysql::READ_WRITE),
             if read_write.is_empty() {
                 "none".to_string()
             } else {
@@ -268,6 +282,43 @@ fn gate_c(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verdict {
         .metric("units", units.len() as u64)
         .metric("online", healthy)
         .metric("read_write", read_write.len() as u64)
+}
+
+/// Whether a mysql-innodb-cluster unit reports itself a member of a whole cluster: active
+/// "Unit is ready: Mode: R/W|R/O, <statusText>" with the statusText exactly the
+/// profile's. MySQL Shell appends " 1 member is not active." (or " N members are not
+/// active.") to an ONLINE cluster's text while a member is RECOVERING, and the charm
+/// still reports active (issue 8: a substring match passed it). With why it is not.
+fn mysql_online(workload: StatusRead<'_>, online_message: &str) -> (bool, Option<String>) {
+    let StatusRead::Status {
+        current: "active",
+        message,
+    } = workload
+    else {
+        return (false, None);
+    };
+    let Some(ready) = mysql::parse_ready(message) else {
+        return (
+            false,
+            Some(format!(
+                "not \"{}<mode>, <statusText>\"",
+                mysql::READY_PREFIX
+            )),
+        );
+    };
+    if !ready.is_member_mode() {
+        return (
+            false,
+            Some(format!("mode {} is not a member's", ready.mode)),
+        );
+    }
+    if ready.status_text != online_message {
+        return (
+            false,
+            Some(format!("the cluster says {:?}", ready.status_text)),
+        );
+    }
+    (true, None)
 }
 
 fn gate_d(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verdict {

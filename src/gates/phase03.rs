@@ -1,10 +1,14 @@
 //! Phase 03 (core verify) acceptance walk: every unit active/idle except the profile's
-//! allowlist, matched by identity (application, status, message), never by count (R4).
+//! allowlist, matched by identity (application, status, the whole message, the unit's
+//! role), never by count (R4). A charms.openstack charm reports every failing state in
+//! one message, so an allowed state joined with others is not allowed (issue 8).
 
 use super::phase02::status_read;
 use super::{Evidence, GateSpec, Mark, Status, Verdict, read_or_precondition, status_text};
-use crate::profile::Profile;
+use crate::profile::{MessageMatch, Profile};
 use crate::snapshot::Snapshot;
+use crate::sources::charms::{self, StateMatch};
+use crate::sources::juju::StatusRead;
 
 pub(super) static GATES: [GateSpec; 1] = [GateSpec {
     id: "P03-ACCEPT",
@@ -57,10 +61,11 @@ fn gate_accept(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verdi
             }
             continue;
         }
+        let leader = unit.unit.leader;
         if let Some(allow) = profile
             .phase03_allow
             .iter()
-            .find(|a| idle && a.allows(app, workload.current(), workload.message()))
+            .find(|a| idle && a.allows(app, workload.current(), workload.message(), leader))
         {
             allowed += 1;
             evidence.push(Evidence::new(
@@ -72,10 +77,13 @@ fn gate_accept(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verdi
             continue;
         }
         unexpected += 1;
-        evidence.push(
-            Evidence::new(Mark::Bad, subject, "status", state)
-                .expected("active / juju-status idle, or allowlisted"),
-        );
+        let expected = "active / juju-status idle, or allowlisted".to_string();
+        evidence.push(Evidence::new(Mark::Bad, subject, "status", state).expected(
+            match not_allowed_because(profile, app, workload, idle, leader) {
+                Some(why) => format!("{expected}; {why}"),
+                None => expected,
+            },
+        ));
     }
     if !missing.is_empty() {
         return Verdict::missing_keys(gate, &missing, evidence);
@@ -95,4 +103,48 @@ fn gate_accept(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verdi
         .metric("allowed", allowed)
         .metric("unexpected", unexpected)
         .metric("known_findings", findings)
+}
+
+/// Why a unit near an allowlisted state is not in it, for its evidence line: its agent is
+/// busy, the state is allowed only for the other role, or its message holds an allowed
+/// state among others (charms.openstack joins every failing state with ", ").
+fn not_allowed_because(
+    profile: &Profile,
+    app: &str,
+    workload: StatusRead<'_>,
+    idle: bool,
+    leader: bool,
+) -> Option<String> {
+    let (current, message) = (workload.current(), workload.message());
+    let entries = || {
+        profile
+            .phase03_allow
+            .iter()
+            .filter(move |a| a.application == app && a.workload == current)
+    };
+    if let Some(a) = entries().find(|a| a.names(app, current, message)) {
+        if !idle {
+            return Some("allowlisted only with juju-status idle".to_string());
+        }
+        let role = if a.leader == Some(true) {
+            "the leader"
+        } else {
+            "non-leader units"
+        };
+        return Some(format!(
+            "{} is allowed for {role} only (juju status `leader` is {leader})",
+            a.message.shown()
+        ));
+    }
+    entries().find_map(|a| match &a.message {
+        MessageMatch::Exact(state) => match charms::match_state(message, state) {
+            m @ (StateMatch::Joined | StateMatch::PolicydBroken) => Some(format!(
+                "holds the allowlisted {}, but {}",
+                a.message.shown(),
+                m.why_not().unwrap_or_default()
+            )),
+            _ => None,
+        },
+        MessageMatch::Pattern(_) => None,
+    })
 }

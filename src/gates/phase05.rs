@@ -15,7 +15,8 @@ use super::phase04::checks_verdict;
 use super::{Evidence, GateSpec, Mark, Status, Verdict, read_or_precondition, status_text};
 use crate::profile::{Phase05, Profile};
 use crate::snapshot::{Read, Snapshot};
-use crate::sources::juju::UnitRef;
+use crate::sources::charms;
+use crate::sources::juju::{StatusRead, UnitRef};
 use crate::sources::{MissingKey, Presence};
 
 pub(super) static GATES: [GateSpec; 4] = [
@@ -352,33 +353,58 @@ fn gate_pre(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verdict 
         Err(v) => return *v,
     };
     let units = octavia_units(status.units_of(&p5.octavia));
-    let mut evidence = Vec::new();
     let mut missing = Vec::new();
-    let (mut awaiting, mut active) = (0usize, 0usize);
+    let mut seen = Vec::new();
     for unit in &units {
-        let workload = match unit.workload() {
-            Ok(w) => w,
-            Err(k) => {
-                missing.push(k);
-                continue;
-            }
-        };
-        let waits =
-            workload.current() == "blocked" && p5.awaiting_message.is_match(workload.message());
-        awaiting += usize::from(waits);
-        active += usize::from(workload.current() == "active");
-        let line = Evidence::new(
-            if waits { Mark::Ok } else { Mark::Info },
-            format!("unit {}", unit.name),
-            "workload-status",
-            status_text(workload.current(), workload.message()),
-        );
-        evidence.push(if waits {
-            line.expected(format!("blocked {}", p5.awaiting_message.as_str()))
-        } else {
-            line
-        });
+        match unit.workload() {
+            Ok(w) => seen.push((unit, w, awaiting_state(p5, unit.unit.leader, w))),
+            Err(k) => missing.push(k),
+        }
     }
+    let awaiting = seen
+        .iter()
+        .filter(|(_, _, s)| matches!(s, Awaiting::Yes))
+        .count();
+    let active = seen
+        .iter()
+        .filter(|(_, w, _)| w.current() == "active")
+        .count();
+    let all_active = !seen.is_empty() && active == seen.len();
+    let mut evidence: Vec<Evidence> = seen
+        .iter()
+        .map(|(unit, w, state)| {
+            let line = Evidence::new(
+                Mark::Info,
+                format!("unit {}", unit.name),
+                "workload-status",
+                status_text(w.current(), w.message()),
+            );
+            if all_active {
+                return line;
+            }
+            let expected = format!(
+                "blocked \"{}\", the whole message: the {} form of charm-octavia states_to_check",
+                awaiting_message(p5, unit.unit.leader),
+                if unit.unit.leader {
+                    "leader's"
+                } else {
+                    "non-leader's"
+                }
+            );
+            match state {
+                Awaiting::Yes => Evidence {
+                    mark: Mark::Ok,
+                    ..line
+                }
+                .expected(expected),
+                Awaiting::No(why) => Evidence {
+                    mark: Mark::Bad,
+                    ..line
+                }
+                .expected(format!("{expected}; {why}")),
+            }
+        })
+        .collect();
     if !missing.is_empty() {
         return Verdict::missing_keys(gate, &missing, evidence);
     }
@@ -464,6 +490,51 @@ fn gate_pre(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verdict 
         .with_outcome("ANOMALY")
         .with_evidence(evidence)
     }
+}
+
+/// Whether an octavia unit is in the state configure-resources expects.
+enum Awaiting {
+    Yes,
+    /// Why not, for the evidence line.
+    No(String),
+}
+
+/// The awaiting message of a unit's role: the leader's names the action.
+fn awaiting_message(p5: &Phase05, leader: bool) -> &str {
+    if leader {
+        &p5.awaiting_leader_message
+    } else {
+        &p5.awaiting_non_leader_message
+    }
+}
+
+/// A unit awaits configure-resources when it is blocked with its role's message, whole
+/// (issue 8: a prefix match took "Awaiting ..., Missing required certificate
+/// configuration, please examine documentation" for it and let P05-PRE PROCEED).
+fn awaiting_state(p5: &Phase05, leader: bool, workload: StatusRead<'_>) -> Awaiting {
+    let message = workload.message();
+    let state = charms::match_state(message, awaiting_message(p5, leader));
+    if workload.current() == "blocked" && state.holds() {
+        return Awaiting::Yes;
+    }
+    if workload.current() != "blocked" {
+        return Awaiting::No(format!("{} is not blocked", workload.current()));
+    }
+    // The other role's form: juju's `leader` and the charm's last status disagree
+    // (a leadership change the charm has not reported yet).
+    if charms::match_state(message, awaiting_message(p5, !leader)).holds() {
+        return Awaiting::No(format!(
+            "that is the {} form, and juju status says this unit is {}the leader",
+            if leader { "non-leader's" } else { "leader's" },
+            if leader { "" } else { "not " }
+        ));
+    }
+    Awaiting::No(
+        state
+            .why_not()
+            .unwrap_or("not the expected state")
+            .to_string(),
+    )
 }
 
 fn presence(r: &LbResource) -> String {

@@ -10,6 +10,7 @@ use ipnet::{Ipv4Net, Ipv6Net};
 use regex::Regex;
 use serde::Deserialize;
 
+use crate::sources::charms;
 use crate::sources::virsh::Connection;
 
 /// The embedded default: the testcloud profile.
@@ -292,9 +293,12 @@ struct RawHorizon {
 #[serde(deny_unknown_fields)]
 struct RawAllow {
     application: String,
-    workload: Vec<String>,
-    message: String,
-    reason: Option<String>,
+    workload: String,
+    message: Option<String>,
+    pattern: Option<String>,
+    leader: Option<bool>,
+    reason: String,
+    source: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -302,8 +306,10 @@ struct RawAllow {
 struct RawFinding {
     id: String,
     application: String,
-    message: String,
+    message: Option<String>,
+    pattern: Option<String>,
     note: Option<String>,
+    source: String,
 }
 
 /// The mysql-innodb-cluster shape gate P02-C expects.
@@ -312,8 +318,9 @@ struct RawFinding {
 pub struct MysqlExpectation {
     pub application: String,
     pub units: usize,
+    /// MySQL Shell's `statusText` every unit's active message must end in, exactly
+    /// (after "Unit is ready: Mode: R/W|R/O, "; `sources::charms::mysql`).
     pub online_message: String,
-    pub read_write_marker: String,
 }
 
 /// The vault unit and its fresh state (P02-D).
@@ -388,20 +395,65 @@ pub struct OpenrcExpectation {
     pub required: Vec<String>,
 }
 
+/// How a profile entry matches a workload message: always the whole message.
+#[derive(Debug, Clone)]
+pub enum MessageMatch {
+    /// `message = "..."`: exactly this state, or it after the "PO: " prefix of loaded
+    /// policy overrides (`sources::charms::match_state`); never a message that holds it
+    /// among other states.
+    Exact(String),
+    /// `pattern = "^...$"`: a regex over the whole message, for a state whose message
+    /// carries a value (a timestamp); compiled as `^(?:...)$` so an alternation cannot
+    /// escape the anchors.
+    Pattern(Regex),
+}
+
+impl MessageMatch {
+    pub fn is_match(&self, message: &str) -> bool {
+        match self {
+            MessageMatch::Exact(state) => charms::match_state(message, state).holds(),
+            MessageMatch::Pattern(re) => re.is_match(message),
+        }
+    }
+
+    /// The state as the profile declares it, for evidence lines.
+    pub fn shown(&self) -> String {
+        match self {
+            MessageMatch::Exact(state) => format!("{state:?}"),
+            MessageMatch::Pattern(re) => format!("/{}/", re.as_str()),
+        }
+    }
+}
+
+/// The workload statuses an allowlist entry may name: a settled unit is active and
+/// needs none, and `error` is never allowed (P02-E's rule).
+const ALLOWABLE_WORKLOADS: &[&str] = &["unknown", "maintenance", "waiting", "blocked"];
+
 /// One allowlisted non-active/idle state for the phase-03 acceptance walk.
 #[derive(Debug, Clone)]
 pub struct Allowance {
     pub application: String,
-    pub workload: Vec<String>,
-    pub message: Regex,
+    pub workload: String,
+    pub message: MessageMatch,
+    /// `Some(true)`: only the application's leader unit (juju status `leader`) may be
+    /// in this state; `Some(false)`: only its other units.
+    pub leader: Option<bool>,
     pub reason: String,
+    /// The upstream repository and file that print the state.
+    pub source: String,
 }
 
 impl Allowance {
-    pub fn allows(&self, application: &str, workload: &str, message: &str) -> bool {
+    /// Whether the entry names this application, status and whole message, whatever
+    /// the unit's role.
+    pub fn names(&self, application: &str, workload: &str, message: &str) -> bool {
         self.application == application
-            && self.workload.iter().any(|w| w == workload)
+            && self.workload == workload
             && self.message.is_match(message)
+    }
+
+    pub fn allows(&self, application: &str, workload: &str, message: &str, leader: bool) -> bool {
+        self.names(application, workload, message) && self.leader.is_none_or(|l| l == leader)
     }
 }
 
@@ -410,8 +462,9 @@ impl Allowance {
 pub struct KnownFinding {
     pub id: String,
     pub application: String,
-    pub message: Regex,
+    pub message: MessageMatch,
     pub note: String,
+    pub source: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -455,7 +508,8 @@ pub struct Phase04 {
 struct RawPhase05 {
     octavia: String,
     retrofit: String,
-    awaiting_message: String,
+    awaiting_leader_message: String,
+    awaiting_non_leader_message: String,
     lb_mgmt_network: String,
     lb_mgmt_subnet: String,
     lb_mgmt_security_group: String,
@@ -473,8 +527,11 @@ pub struct Phase05 {
     pub octavia: String,
     /// The octavia-diskimage-retrofit application.
     pub retrofit: String,
-    /// octavia's blocked message while it waits for configure-resources.
-    pub awaiting_message: Regex,
+    /// octavia's blocked message on its leader while it waits for configure-resources,
+    /// matched whole (`sources::charms::match_state`).
+    pub awaiting_leader_message: String,
+    /// ... and on every other octavia unit.
+    pub awaiting_non_leader_message: String,
     pub lb_mgmt_network: String,
     pub lb_mgmt_subnet: String,
     pub lb_mgmt_security_group: String,
@@ -606,17 +663,51 @@ impl Profile {
         if raw.phase02.mysql.units == 0 {
             return Err(fail("phase02.mysql.units must be at least 1".into()));
         }
+        // An entry matches a whole message, exactly or by an anchored pattern, and
+        // names where upstream prints it (issue 8: a prefix regex allowed a message
+        // that joined the allowed state with others).
+        let message_match = |what: &str,
+                             message: Option<String>,
+                             pattern: Option<String>,
+                             source: &str|
+         -> Result<MessageMatch, ProfileError> {
+            if source.trim().is_empty() {
+                return Err(fail(format!(
+                    "{what}: `source` must name the upstream repository and file that print the state"
+                )));
+            }
+            match (message, pattern) {
+                (Some(m), None) => Ok(MessageMatch::Exact(m)),
+                (None, Some(p)) => {
+                    if !(p.starts_with('^') && p.ends_with('$')) {
+                        return Err(fail(format!(
+                            "{what}: pattern {p:?} must match the whole message, anchored ^...$"
+                        )));
+                    }
+                    Ok(MessageMatch::Pattern(regex(what, &format!("^(?:{p})$"))?))
+                }
+                _ => Err(fail(format!(
+                    "{what}: give exactly one of `message` (exact) or `pattern` (^...$)"
+                ))),
+            }
+        };
         let phase03_allow = raw
             .phase03
             .allow
             .into_iter()
             .map(|a| {
+                let what = format!("phase03.allow {} {}", a.application, a.workload);
+                if !ALLOWABLE_WORKLOADS.contains(&a.workload.as_str()) {
+                    return Err(fail(format!(
+                        "{what}: workload must be one of {}",
+                        ALLOWABLE_WORKLOADS.join(", ")
+                    )));
+                }
                 Ok(Allowance {
-                    message: regex(
-                        &format!("phase03.allow {} message", a.application),
-                        &a.message,
-                    )?,
-                    reason: a.reason.unwrap_or_default(),
+                    message: message_match(&what, a.message, a.pattern, &a.source)?,
+                    leader: a.leader,
+                    reason: a.reason,
+                    source: a.source,
                     application: a.application,
                     workload: a.workload,
                 })
@@ -627,8 +718,14 @@ impl Profile {
             .into_iter()
             .map(|f| {
                 Ok(KnownFinding {
-                    message: regex(&format!("known_findings {} message", f.id), &f.message)?,
+                    message: message_match(
+                        &format!("known_findings {}", f.id),
+                        f.message,
+                        f.pattern,
+                        &f.source,
+                    )?,
                     note: f.note.unwrap_or_default(),
+                    source: f.source,
                     id: f.id,
                     application: f.application,
                 })
@@ -765,8 +862,20 @@ impl Profile {
         let phase05 = raw
             .phase05
             .map(|p| {
+                for (key, message) in [
+                    ("awaiting_leader_message", &p.awaiting_leader_message),
+                    (
+                        "awaiting_non_leader_message",
+                        &p.awaiting_non_leader_message,
+                    ),
+                ] {
+                    if message.trim().is_empty() {
+                        return Err(fail(format!("phase05.{key} is empty")));
+                    }
+                }
                 Ok(Phase05 {
-                    awaiting_message: regex("phase05.awaiting_message", &p.awaiting_message)?,
+                    awaiting_leader_message: p.awaiting_leader_message,
+                    awaiting_non_leader_message: p.awaiting_non_leader_message,
                     mgmt_prefix: p.mgmt_prefix.parse().map_err(|e| {
                         fail(format!("phase05.mgmt_prefix {:?}: {e}", p.mgmt_prefix))
                     })?,
@@ -1047,14 +1156,66 @@ mod tests {
         let p = Profile::testcloud();
         assert_eq!(p.model, "openstack");
         assert_eq!(p.mysql.units, 3);
-        assert_eq!(p.phase03_allow.len(), 2);
+        assert_eq!(p.phase03_allow.len(), 4);
+        assert!(p.phase03_allow.iter().all(|a| !a.source.is_empty()));
+    }
+
+    /// The octavia leader's allow entry, rewritten by the tests below.
+    const OCTAVIA_LEADER_ALLOW: &str = "message = \"Awaiting end-user execution of `configure-resources` action to create required resources\"\nleader = true";
+
+    fn with_octavia_entry(entry: &str) -> Result<Profile, ProfileError> {
+        assert!(TESTCLOUD.contains(OCTAVIA_LEADER_ALLOW));
+        Profile::parse(&TESTCLOUD.replacen(OCTAVIA_LEADER_ALLOW, entry, 1), "t")
     }
 
     #[test]
     fn a_bad_pattern_is_rejected_before_anything_runs() {
-        let text = TESTCLOUD.replace("^Awaiting .*configure-resources", "(unclosed");
-        let err = Profile::parse(&text, "t").unwrap_err();
+        let err = with_octavia_entry("pattern = \"^(unclosed$\"").unwrap_err();
         assert!(err.message.contains("octavia"), "{err}");
+    }
+
+    /// Issue 8: a prefix regex ("^Awaiting .*configure-resources") allowed octavia's
+    /// awaiting state joined with its certificate state. A pattern must cover the whole
+    /// message, and an alternation cannot escape its anchors.
+    #[test]
+    fn an_allow_pattern_matches_the_whole_message_only() {
+        let err = with_octavia_entry("pattern = \"^Awaiting .*configure-resources\"").unwrap_err();
+        assert!(err.message.contains("anchored"), "{err}");
+        let p = with_octavia_entry("pattern = \"^Awaiting leader|x$\"").unwrap();
+        let a = &p.phase03_allow[0];
+        assert!(
+            !a.message
+                .is_match("Awaiting leader to create required resources")
+        );
+        assert!(a.message.is_match("Awaiting leader"));
+    }
+
+    #[test]
+    fn an_allow_entry_has_one_matcher_a_source_and_no_error_or_active_status() {
+        let both = format!("{OCTAVIA_LEADER_ALLOW}\npattern = \"^x$\"");
+        assert!(
+            with_octavia_entry(&both)
+                .unwrap_err()
+                .message
+                .contains("exactly one")
+        );
+        assert!(with_octavia_entry("leader = true").is_err());
+        let unsourced = TESTCLOUD.replacen(
+            "source = \"openstack/charm-octavia (stable/2024.1)",
+            "source = \" \"\n# openstack/charm-octavia (stable/2024.1)",
+            1,
+        );
+        let err = Profile::parse(&unsourced, "t").unwrap_err();
+        assert!(err.message.contains("source"), "{err}");
+        for workload in ["error", "active"] {
+            let text = TESTCLOUD.replacen(
+                "workload = \"blocked\"",
+                &format!("workload = \"{workload}\""),
+                1,
+            );
+            let err = Profile::parse(&text, "t").unwrap_err();
+            assert!(err.message.contains("workload must be"), "{err}");
+        }
     }
 
     #[test]
@@ -1093,14 +1254,15 @@ mod tests {
             "10.12.4.0/22"
         );
         let p5 = p.phase05.as_ref().unwrap();
-        assert!(p5.awaiting_message.is_match(
+        // charm-octavia src/lib/charm/openstack/octavia.py states_to_check, exactly.
+        assert_eq!(
+            p5.awaiting_leader_message,
             "Awaiting end-user execution of `configure-resources` action to create required resources"
-        ));
-        assert!(
-            p5.awaiting_message
-                .is_match("Awaiting leader to create required resources")
         );
-        assert!(!p5.awaiting_message.is_match("Unit is ready"));
+        assert_eq!(
+            p5.awaiting_non_leader_message,
+            "Awaiting leader to create required resources"
+        );
         assert!(
             p5.mgmt_prefix.contains(
                 &"fc00:7bab:3c0b:ae43::1"

@@ -16,7 +16,14 @@
 //! 4; haproxy/haproxy `doc/management.txt` section 9.1): the first line is `# ` and the
 //! field names, every line ends with a trailing comma, fields are only ever appended
 //! (haproxy 2.6 already prints `agg_server_status`, a `-` column and module counters
-//! after it), and the output ends with an empty line.
+//! after it), and every row has the header's fields. The answer ends with an empty line
+//! (management.txt 9.3: "haproxy uses the empty line as a delimiter to mark an end of
+//! output for each command, and takes care of ensuring that no command can emit an empty
+//! line on output"; haproxy 2.6.12 on loopback ends `show stat` with "\n\n"), and
+//! `juju exec`'s plain output keeps it (cmd/juju/action/exec.go `printExecOutput` only
+//! adds a newline a stream lacks): a dump without it was cut short and is never read as
+//! whole. Parse errors name the line and the field, never the text: a dump is the unit's
+//! data, not the report's.
 
 use std::collections::HashMap;
 
@@ -27,7 +34,7 @@ use crate::runner::{CommandOutput, Invocation, display_argv};
 pub const CHARM_STATS_SOCKET: &str = "/var/run/haproxy/admin.sock";
 
 /// The columns a gate reads; the schema-drift check walks this list.
-pub const GATE_COLUMNS: &[&str] = &["pxname", "svname", "status", "check_status"];
+pub const GATE_COLUMNS: &[&str] = &["pxname", "svname", "status", "type", "check_status"];
 
 /// The command run on the unit: one `show stat` over the admin socket.
 pub fn stat_command(socket: &str) -> String {
@@ -56,13 +63,16 @@ pub struct ShowStat {
     /// Who printed it (`keystone/0`), for key paths in messages.
     pub unit: String,
     columns: HashMap<String, usize>,
-    rows: Vec<Vec<String>>,
+    /// Each row with its line number in the dump (the header is line 1).
+    rows: Vec<(usize, Vec<String>)>,
 }
 
 /// One row of `show stat`, read through the header.
 #[derive(Debug, Clone, Copy)]
 pub struct StatRow<'a> {
     stat: &'a ShowStat,
+    /// The row's line in the dump, for messages that must not quote it.
+    pub line: usize,
     cells: &'a [String],
 }
 
@@ -76,7 +86,11 @@ impl ShowStat {
     }
 
     pub fn rows(&self) -> impl Iterator<Item = StatRow<'_>> {
-        self.rows.iter().map(|cells| StatRow { stat: self, cells })
+        self.rows.iter().map(|(line, cells)| StatRow {
+            stat: self,
+            line: *line,
+            cells,
+        })
     }
 
     pub fn len(&self) -> usize {
@@ -98,16 +112,128 @@ impl<'a> StatRow<'a> {
     }
 }
 
-/// The two aggregate rows of a proxy; every other `svname` is a server.
-pub fn is_aggregate(svname: &str) -> bool {
-    svname == "FRONTEND" || svname == "BACKEND"
+/// A row's `type` (management.txt 9.1 field 32: "(0=frontend, 1=backend, 2=server,
+/// 3=socket/listener)").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowType {
+    Frontend,
+    Backend,
+    Server,
+    Listener,
 }
 
-/// A server's state as `status` prints it: `DOWN`, and `DOWN 1/2` (down, rising) are
-/// down; `UP 1/3` (up, failing) is still up. MAINT, DRAIN, NOLB and `no check` are
-/// neither (management.txt 9.1 field 17).
-pub fn is_down(status: &str) -> bool {
-    status == "DOWN" || status.starts_with("DOWN ")
+impl RowType {
+    pub fn parse(cell: &str) -> Option<RowType> {
+        match cell {
+            "0" => Some(RowType::Frontend),
+            "1" => Some(RowType::Backend),
+            "2" => Some(RowType::Server),
+            "3" => Some(RowType::Listener),
+            _ => None,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            RowType::Frontend => "frontend",
+            RowType::Backend => "backend",
+            RowType::Server => "server",
+            RowType::Listener => "listener",
+        }
+    }
+}
+
+/// What a row's `status` says, read in haproxy's vocabulary for its row type
+/// (haproxy/haproxy v2.8.0; management.txt 9.1 field 17 lists "UP/DOWN/NOLB/MAINT/
+/// MAINT(via)/MAINT(resolution)..." only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Health {
+    /// A server "UP", "UP n/m" (up, failing checks: still serving) or "no check"; a
+    /// backend "UP" or "UP (n/m)".
+    Up,
+    /// A server "DOWN", "DOWN (agent)" or "DOWN n/m" (down, passing checks: not yet
+    /// serving); a backend "DOWN" or "DOWN (n/m)" (no server up).
+    Down,
+    /// A server "NOLB", "NOLB n/m", "DRAIN", "DRAIN n/m" or "DRAIN (agent)": up, its
+    /// load-balancing disabled (the stats page's note: "NOLB"/"DRAIN" = UP with
+    /// load-balancing disabled). Not DOWN: its checks still pass.
+    Draining,
+    /// A server "MAINT", "MAINT (via <proxy>/<server>)" or "MAINT (resolution)": out of
+    /// service by an admin (or a failed DNS resolution), its health not shown. Not a
+    /// DOWN row, and not serving: the charm never puts a server in maintenance.
+    Maintenance,
+    /// A frontend or listener "OPEN".
+    Open,
+    /// A frontend "STOP" or "PAUSED", a listener "WAITING" or "FULL".
+    NotAccepting,
+}
+
+/// `%d/%d` as haproxy prints a server's check counts.
+fn is_counts(s: &str) -> bool {
+    s.split_once('/').is_some_and(|(a, b)| {
+        !a.is_empty()
+            && !b.is_empty()
+            && a.bytes().all(|c| c.is_ascii_digit())
+            && b.bytes().all(|c| c.is_ascii_digit())
+    })
+}
+
+/// Reads a `status` cell for its row type; `None` when haproxy's vocabulary for that
+/// type has no such value (a newer haproxy, an edited dump): never taken for "not DOWN".
+pub fn health(row_type: RowType, status: &str) -> Option<Health> {
+    match row_type {
+        // src/stats.c `srv_hlt_st` and `stats_fill_sv_stats` ST_F_STATUS.
+        RowType::Server => match status {
+            "UP" | "no check" => Some(Health::Up),
+            "DOWN" | "DOWN (agent)" => Some(Health::Down),
+            "NOLB" | "DRAIN" | "DRAIN (agent)" => Some(Health::Draining),
+            "MAINT" | "MAINT (resolution)" => Some(Health::Maintenance),
+            _ => {
+                if let Some(via) = status
+                    .strip_prefix("MAINT (via ")
+                    .and_then(|r| r.strip_suffix(')'))
+                {
+                    return via.contains('/').then_some(Health::Maintenance);
+                }
+                let (word, counts) = status.split_once(' ')?;
+                if !is_counts(counts) {
+                    return None;
+                }
+                match word {
+                    "UP" => Some(Health::Up),
+                    "DOWN" => Some(Health::Down),
+                    "NOLB" | "DRAIN" => Some(Health::Draining),
+                    _ => None,
+                }
+            }
+        },
+        // `stats_fill_be_stats` ST_F_STATUS: "UP"/"DOWN", " (%d/%d)" with hidden rows.
+        RowType::Backend => {
+            let (word, rest) = status.split_once(' ').unwrap_or((status, ""));
+            let counts_ok = rest.is_empty()
+                || rest
+                    .strip_prefix('(')
+                    .and_then(|r| r.strip_suffix(')'))
+                    .is_some_and(is_counts);
+            match (word, counts_ok) {
+                ("UP", true) => Some(Health::Up),
+                ("DOWN", true) => Some(Health::Down),
+                _ => None,
+            }
+        }
+        // `stats_fill_fe_stats` ST_F_STATUS.
+        RowType::Frontend => match status {
+            "OPEN" => Some(Health::Open),
+            "STOP" | "PAUSED" => Some(Health::NotAccepting),
+            _ => None,
+        },
+        // src/listener.c `li_status_st`.
+        RowType::Listener => match status {
+            "OPEN" => Some(Health::Open),
+            "WAITING" | "FULL" => Some(Health::NotAccepting),
+            _ => None,
+        },
+    }
 }
 
 /// Parses `juju exec`'s plain output for one unit: the remote command's stdout, then
@@ -132,48 +258,115 @@ pub fn parse_show_stat(unit: &str, output: &CommandOutput) -> Result<ShowStat, S
             reason: format!("cannot read the haproxy stats socket on {unit}: {said}"),
         });
     }
-    let parse_error = |path: &str, message: String| SourceError::Parse {
+    let parse_error = |line: usize, message: String| SourceError::Parse {
         argv: argv.clone(),
-        path: format!("{unit}: {path}"),
+        path: format!("{unit}: show stat line {line}"),
         message,
     };
     let Some(body) = output.stdout.strip_prefix(b"# ") else {
-        let first = String::from_utf8_lossy(&output.stdout);
-        let first = first.lines().next().unwrap_or("");
         return Err(parse_error(
-            "line 1",
-            format!("expected the `# pxname,svname,...` header of `show stat`, found {first:?}"),
+            1,
+            "expected the `# pxname,svname,...` header of `show stat`: the line does not start with `# `"
+                .to_string(),
         ));
     };
+    // The dump's lines: the header is line 1. Whole means the last line is the empty one
+    // haproxy closes its answer with, and no other line is empty.
+    let stdout = &output.stdout;
+    let lines = stdout.split(|&b| b == b'\n').count() - usize::from(stdout.ends_with(b"\n"));
+    if !stdout.ends_with(b"\n\n") {
+        return Err(parse_error(
+            lines,
+            format!(
+                "the dump ends after {lines} line(s) without the empty line haproxy ends every CLI answer with (doc/management.txt 9.3): cut short, not read as whole"
+            ),
+        ));
+    }
+    if let Some(at) = stdout.windows(2).position(|w| w == b"\n\n")
+        && at + 2 != stdout.len()
+    {
+        let line = stdout[..=at].iter().filter(|&&b| b == b'\n').count() + 1;
+        return Err(parse_error(
+            line,
+            "an empty line inside the dump: haproxy prints one only at its end".to_string(),
+        ));
+    }
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
         .from_reader(body);
     let header = reader
         .headers()
-        .map_err(|e| parse_error("line 1", e.to_string()))?
+        .map_err(|e| parse_error(1, csv_problem(&e)))?
         .clone();
     let mut columns = HashMap::new();
     for (index, name) in header.iter().enumerate() {
         // The trailing comma makes an unnamed last column; it names nothing.
-        if !name.is_empty() {
-            columns.entry(name.to_string()).or_insert(index);
+        if !name.is_empty() && columns.insert(name.to_string(), index).is_some() {
+            return Err(parse_error(
+                1,
+                format!("the column `{name}` twice in the header"),
+            ));
         }
     }
     let mut rows = Vec::new();
-    for (n, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| parse_error(&format!("line {}", n + 2), e.to_string()))?;
-        // The closing empty line of the dump is not a row.
-        if record.iter().all(str::is_empty) {
-            continue;
+    let mut record = csv::StringRecord::new();
+    loop {
+        let line = reader.position().line() as usize;
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => return Err(parse_error(line, csv_problem(&e))),
         }
-        rows.push(record.iter().map(str::to_string).collect());
+        // The csv reader skips the closing empty line itself.
+        let line = record.position().map_or(line, |p| p.line() as usize);
+        if record.len() != header.len() {
+            return Err(parse_error(
+                line,
+                format!(
+                    "{} field(s) where the header has {}: a row cut short or run together",
+                    record.len(),
+                    header.len()
+                ),
+            ));
+        }
+        let row: Vec<String> = record.iter().map(str::to_string).collect();
+        // One row per proxy and server name (stats.c walks each once): the same pair
+        // twice is not one dump, and which row holds would be arbitrary.
+        let key = |r: &Vec<String>| {
+            ["pxname", "svname"].map(|c| columns.get(c).and_then(|&i| r.get(i)).cloned())
+        };
+        if rows
+            .iter()
+            .any(|(_, seen): &(usize, Vec<String>)| key(seen) == key(&row))
+        {
+            return Err(parse_error(
+                line,
+                "the same proxy and server row twice".to_string(),
+            ));
+        }
+        rows.push((line, row));
     }
     Ok(ShowStat {
         unit: unit.to_string(),
         columns,
         rows,
     })
+}
+
+/// What is wrong with the CSV, by position and kind only: the csv crate's own messages
+/// are kept out of reports in case a future one quotes a field.
+fn csv_problem(e: &csv::Error) -> String {
+    match e.kind() {
+        csv::ErrorKind::Utf8 { err, .. } => {
+            format!("field {} is not UTF-8", err.field() + 1)
+        }
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!("{len} field(s) where the header has {expected_len}"),
+        csv::ErrorKind::Io(_) => "the dump could not be read".to_string(),
+        _ => "not CSV as haproxy prints it".to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -264,19 +457,146 @@ keystone-public_10.12.12.104,BACKEND,0,0,0,0,400,0,0,0,0,0,,0,0,0,0,DOWN,0,0,0,,
     }
 
     #[test]
-    fn output_without_the_header_is_a_parse_error() {
+    fn output_without_the_header_is_a_parse_error_that_quotes_nothing() {
         let err = parse_show_stat("keystone/0", &output(0, "", ""))
             .unwrap_err()
             .to_string();
         assert!(err.contains("header"), "{err}");
+        let err = parse_show_stat("keystone/0", &output(0, "stats auth admin:s3cret\n\n", ""))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 1"), "{err}");
+        assert!(!err.contains("s3cret"), "{err}");
+    }
+
+    /// Issue 8: a dump cut at a line boundary (the connection dropped mid-answer) parsed
+    /// as whole, its missing rows unseen. haproxy ends every CLI answer with an empty
+    /// line; without it the dump is not read.
+    #[test]
+    fn a_dump_without_the_closing_empty_line_is_cut_short() {
+        let cut = RECORDED.strip_suffix('\n').unwrap();
+        let err = parse_show_stat("keystone/0", &output(0, cut, ""))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("cut short"), "{err}");
+        assert!(err.contains("keystone/0: show stat line 3"), "{err}");
+        // Cut inside a row: juju's plain output adds the newline the stream lacked
+        // (exec.go forceNewline), so the row ends at a line boundary all the same.
+        let mid = format!("{}\n", &RECORDED[..RECORDED.len() - 40]);
+        let err = parse_show_stat("keystone/0", &output(0, &mid, ""))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("cut short"), "{err}");
     }
 
     #[test]
-    fn down_states() {
-        assert!(is_down("DOWN"));
-        assert!(is_down("DOWN 1/2"));
-        assert!(!is_down("UP 1/3"));
-        assert!(!is_down("MAINT"));
-        assert!(!is_down("no check"));
+    fn a_row_cut_short_or_an_inner_empty_line_names_the_line_never_the_text() {
+        let lines: Vec<&str> = RECORDED.lines().collect();
+        let short_row = lines[1].rsplit_once(",L4CON,").unwrap().0;
+        let dump = format!("{}\n{short_row}\n{}\n\n", lines[0], lines[2]);
+        let err = parse_show_stat("keystone/0", &output(0, &dump, ""))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("show stat line 2"), "{err}");
+        assert!(err.contains("field(s) where the header has"), "{err}");
+        assert!(!err.contains("keystone-public"), "{err}");
+        let dump = format!("{}\n{}\n\n{}\n\n", lines[0], lines[1], lines[2]);
+        let err = parse_show_stat("keystone/0", &output(0, &dump, ""))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("show stat line 3"), "{err}");
+        assert!(err.contains("empty line inside"), "{err}");
+    }
+
+    #[test]
+    fn a_failed_read_is_classified_never_quoted() {
+        let out = output(
+            1,
+            "# pxname,svname,qcur\nkeystone-public_10.12.12.104,keystone-0,0\nnc: /var/run/haproxy/admin.sock: Connection reset by peer\n",
+            "ERROR the following task failed:\n - id \"7\" with return code 1\n",
+        );
+        let err = parse_show_stat("keystone/0", &out).unwrap_err().to_string();
+        assert!(err.contains("connection failed"), "{err}");
+        assert!(!err.contains("Connection reset by peer"), "{err}");
+        assert!(
+            !err.contains("pxname") && !err.contains("keystone-public"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn rows_carry_their_line_and_type() {
+        let stat = parse_show_stat("keystone/0", &output(0, RECORDED, "")).unwrap();
+        let rows: Vec<(usize, Option<RowType>)> = stat
+            .rows()
+            .map(|r| (r.line, RowType::parse(r.get("type").unwrap())))
+            .collect();
+        assert_eq!(
+            rows,
+            [(2, Some(RowType::Server)), (3, Some(RowType::Backend))]
+        );
+    }
+
+    /// haproxy/haproxy v2.8.0: src/stats.c `srv_hlt_st` and the MAINT forms of
+    /// `stats_fill_sv_stats`, the backend's "UP"/"DOWN" [" (%d/%d)"], the frontend's
+    /// STOP/PAUSED/OPEN, src/listener.c `li_status_st`.
+    #[test]
+    fn every_status_haproxy_prints_is_read_for_its_row_type() {
+        use Health::*;
+        use RowType::*;
+        for (row, status, want) in [
+            (Server, "DOWN", Down),
+            (Server, "DOWN (agent)", Down),
+            (Server, "DOWN 1/2", Down),
+            (Server, "UP 1/3", Up),
+            (Server, "UP", Up),
+            (Server, "NOLB 1/3", Draining),
+            (Server, "NOLB", Draining),
+            (Server, "DRAIN 1/3", Draining),
+            (Server, "DRAIN", Draining),
+            (Server, "DRAIN (agent)", Draining),
+            (Server, "no check", Up),
+            (Server, "MAINT (resolution)", Maintenance),
+            (
+                Server,
+                "MAINT (via keystone-public_10.12.12.104/keystone-0)",
+                Maintenance,
+            ),
+            (Server, "MAINT", Maintenance),
+            (Backend, "UP", Up),
+            (Backend, "DOWN", Down),
+            (Backend, "UP (1/2)", Up),
+            (Backend, "DOWN (0/2)", Down),
+            (Frontend, "OPEN", Open),
+            (Frontend, "STOP", NotAccepting),
+            (Frontend, "PAUSED", NotAccepting),
+            (Listener, "WAITING", NotAccepting),
+            (Listener, "OPEN", Open),
+            (Listener, "FULL", NotAccepting),
+        ] {
+            assert_eq!(health(row, status), Some(want), "{row:?} {status:?}");
+        }
+    }
+
+    #[test]
+    fn a_status_outside_the_vocabulary_of_its_row_type_is_none_never_not_down() {
+        use RowType::*;
+        for (row, status) in [
+            (Server, "OPEN"),
+            (Server, "UP (agent)"),
+            (Server, "DOWN 1/"),
+            (Server, "MAINT (via nothing)"),
+            (Server, ""),
+            (Server, "down"),
+            (Backend, "UP 1/2"),
+            (Backend, "NOLB"),
+            (Frontend, "UP"),
+            (Listener, "UP"),
+            (Listener, "STOP"),
+        ] {
+            assert_eq!(health(row, status), None, "{row:?} {status:?}");
+        }
+        assert_eq!(RowType::parse("4"), None);
+        assert_eq!(RowType::parse(""), None);
     }
 }

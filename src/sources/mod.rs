@@ -3,6 +3,7 @@
 //! through an accessor that names the key path when the key is missing (rule R2).
 
 pub mod bundle;
+pub mod charms;
 pub mod curl;
 pub mod disk;
 pub mod files;
