@@ -353,8 +353,11 @@ fn gate_d(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verdict {
         Err(key) => return Verdict::missing_keys(gate, &[key], Vec::new()),
     };
     let actual = status_text(workload.current(), workload.message());
+    // The whole message: charm-vault sets exactly "Vault needs to be initialized"
+    // (openstack/charm-vault src/reactive/vault_handlers.py `_assess_status`); a message
+    // that holds it and more is another state, and the guard holds.
     let fresh = matches!(workload, StatusRead::Status { current, message }
-        if current == want.fresh_status && message.contains(&want.fresh_message));
+        if current == want.fresh_status && message == want.fresh_message);
     let evidence = vec![
         Evidence::new(
             if fresh { Mark::Ok } else { Mark::Bad },

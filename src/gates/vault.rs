@@ -512,7 +512,7 @@ fn gate_authorized(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> V
             }
             Ok(w) => {
                 let ok = matches!(w, StatusRead::Status { current, message }
-                    if current == want.ready_status && message.starts_with(&want.ready_message));
+                    if current == want.ready_status && vault_ready(message, &want.ready_message));
                 evidence.push(
                     Evidence::new(
                         if ok { Mark::Ok } else { Mark::Bad },
@@ -521,7 +521,7 @@ fn gate_authorized(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> V
                         status_text(w.current(), w.message()),
                     )
                     .expected(format!(
-                        "{} \"{}...\"",
+                        "{} \"{} (active: true, mlock: disabled|enabled)\"",
                         want.ready_status, want.ready_message
                     )),
                 );
@@ -602,4 +602,40 @@ fn gate_authorized(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> V
         .with_evidence(evidence)
         .metric("consumer_units", consumer_units)
         .metric("consumer_units_active", consumers_active)
+}
+
+/// Whether vault's ready message is whole: charm-vault sets `'Unit is ready '
+/// '(active: {}, mlock: {})'` with `str(not health['standby']).lower()` and
+/// `'disabled' if mlock_disabled else 'enabled'` (openstack/charm-vault
+/// src/reactive/vault_handlers.py `_assess_status`). The active node says
+/// `active: true`; a standby, or any other text after "Unit is ready", is not ready.
+fn vault_ready(message: &str, head: &str) -> bool {
+    message
+        .strip_prefix(head)
+        .and_then(|rest| rest.strip_prefix(" (active: true, mlock: "))
+        .is_some_and(|rest| rest == "disabled)" || rest == "enabled)")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::vault_ready;
+
+    #[test]
+    fn vault_is_ready_only_on_charm_vaults_whole_active_message() {
+        // The strings openstack/charm-vault `_assess_status` formats.
+        for ready in [
+            "Unit is ready (active: true, mlock: disabled)",
+            "Unit is ready (active: true, mlock: enabled)",
+        ] {
+            assert!(vault_ready(ready, "Unit is ready"), "{ready}");
+        }
+        for not_ready in [
+            "Unit is ready (active: false, mlock: disabled)",
+            "Unit is ready",
+            "Unit is ready (active: true, mlock: disabled), Missing CA cert",
+            "Vault needs to be initialized",
+        ] {
+            assert!(!vault_ready(not_ready, "Unit is ready"), "{not_ready}");
+        }
+    }
 }
