@@ -200,7 +200,9 @@ impl GateRun {
     /// As [`GateRun::execute`], also returning what was read (for the features' steps,
     /// which assert on both, through the same path as the binary).
     pub async fn execute_with_snapshot(&self) -> (Snapshot, RunReport) {
-        let reader = Reader::new(self.runner.clone(), self.timeout).with_jobs(self.jobs);
+        let reader = Reader::new(self.runner.clone(), self.timeout)
+            .with_jobs(self.jobs)
+            .with_max_output(self.profile.runner.max_output_bytes());
         let reads = self.gates.iter().flat_map(|g| (g.reads)(&self.profile));
         let mut snapshot = Snapshot::collect(&reader, reads).await;
         let follow_ups: Vec<_> = self
@@ -241,12 +243,14 @@ impl GateRun {
     }
 }
 
-/// SIGINT and SIGTERM, caught instead of ending stackgate: its commands sit in
-/// sessions of their own, so a signal that only ended stackgate would leave them all
-/// running.
+/// SIGINT, SIGTERM, SIGHUP (the operator's ssh session dropped) and SIGQUIT, caught
+/// instead of ending stackgate: its commands sit in sessions of their own, so a signal
+/// that only ended stackgate would leave them all running.
 struct Signals {
     interrupt: Signal,
     terminate: Signal,
+    hangup: Signal,
+    quit: Signal,
 }
 
 impl Signals {
@@ -256,6 +260,8 @@ impl Signals {
         Ok(Signals {
             interrupt: signal(SignalKind::interrupt())?,
             terminate: signal(SignalKind::terminate())?,
+            hangup: signal(SignalKind::hangup())?,
+            quit: signal(SignalKind::quit())?,
         })
     }
 
@@ -264,6 +270,8 @@ impl Signals {
         tokio::select! {
             _ = self.interrupt.recv() => "SIGINT",
             _ = self.terminate.recv() => "SIGTERM",
+            _ = self.hangup.recv() => "SIGHUP",
+            _ = self.quit.recv() => "SIGQUIT",
         }
     }
 }

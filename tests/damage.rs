@@ -257,6 +257,10 @@ fn omittable(argv: &[String], key: &str) -> bool {
         "controller",
     ];
     match argv.first().map(String::as_str) {
+        // `juju exec` always prints its task's `status` and `results`.
+        Some("juju") if argv.get(1).map(String::as_str) == Some("exec") => {
+            matches!(key, "message" | "stdout" | "stderr")
+        }
         Some("juju") => JUJU.contains(&key),
         Some("openstack") => {
             argv.get(1).map(String::as_str) == Some("image")
@@ -321,6 +325,25 @@ impl Harness {
     ) -> (Vec<Verdict>, Vec<String>) {
         let (verdicts, reads, _) = self.run_with_snapshot(gates, world, profile);
         (verdicts, reads)
+    }
+
+    /// The whole report of a run on a world, call records included.
+    fn report(
+        &self,
+        gates: &[&'static GateSpec],
+        world: World,
+        profile: &Profile,
+    ) -> stackgate::report::RunReport {
+        let run = GateRun {
+            phase: gates[0].phase.to_string(),
+            gates: gates.to_vec(),
+            profile: profile.clone(),
+            runner: Arc::new(Replay::new(world)),
+            timeout: Duration::from_secs(5),
+            format: Format::Json,
+            jobs: 8,
+        };
+        self.runtime.block_on(run.execute())
     }
 
     fn run_with_snapshot(
@@ -539,7 +562,18 @@ fn damaged_outputs_of_every_default_world_are_never_pass() {
                     // `ls` and a bundle cut at a line are the only damage that can
                     // still be a well-formed answer the gate passes.
                     Status::Pass => {
-                        shown.starts_with("ls -A")
+                        // What is still a listing of other names: text that is neither
+                        // blank nor repeats a line (a blank or repeated line is refused).
+                        (shown.starts_with("ls -A")
+                            && matches!(
+                                *variant,
+                                "truncated"
+                                    | "truncated at a line boundary"
+                                    | "banner before"
+                                    | "trailing garbage"
+                                    | "null"
+                                    | "wrong type"
+                            ))
                             || (shown.ends_with(".yaml")
                                 && *variant == "truncated at a line boundary")
                     }
@@ -604,6 +638,12 @@ fn damaged_outputs_of_every_default_world_are_never_pass() {
         kinds.len(),
         kinds.iter().cloned().collect::<Vec<_>>().join(", ")
     );
+    // A floor, so a change that stops the corpus reaching the sources cannot pass it.
+    assert!(
+        checked > 5000 && kinds.len() >= 30,
+        "{checked} verdicts over {} kinds",
+        kinds.len()
+    );
     assert!(
         failures.is_empty(),
         "{} damaged outputs were not PRECONDITION naming their argv:\n{}",
@@ -635,4 +675,184 @@ fn source_kind(argv: &[String]) -> String {
         [a, ..] => a.to_string(),
         [] => "?".into(),
     }
+}
+
+/// A secret as a CLI might print it by mistake: a vault token, an unseal share and a
+/// password in one recognisable string no gate reads.
+const CANARY: &str = "hvs.CANARY7f3a9cSECRETunsealQm9vdA==";
+
+/// Where a canary is planted: stderr, stdout garbage, a value of the wrong type, a
+/// `juju exec` task's message and the remote command's stderr.
+const PLANTS: &[(&str, Damager)] = &[
+    ("stderr of a failure", |r| {
+        Some(Recording {
+            stdout: vec![],
+            stderr: format!("ERROR token {CANARY} rejected\n").into_bytes(),
+            exit: 1,
+            ..r.clone()
+        })
+    }),
+    ("stdout that is not the CLI's", |r| {
+        Some(with_stdout(r, format!("{CANARY}\n").into_bytes()))
+    }),
+    ("after the output", |r| {
+        let mut out = r.stdout.clone();
+        out.extend_from_slice(format!("{CANARY}\n").as_bytes());
+        Some(with_stdout(r, out))
+    }),
+    ("a value of the wrong type", |r| {
+        // The first number or boolean becomes a string: serde names the type it
+        // expected, never the value.
+        let text = std::str::from_utf8(&r.stdout).ok()?;
+        serde_json::from_str::<Value>(text).ok()?;
+        let re = regex::Regex::new(r#":\s*(-?[0-9][0-9.]*|true|false)\s*([,}\]])"#).ok()?;
+        let out = re.replacen(text, 1, format!(":\"{CANARY}\"$2"));
+        (out != text).then(|| with_stdout(r, out.into_owned().into_bytes()))
+    }),
+    ("a task message", |r| {
+        let mut doc: Value = serde_json::from_slice(&r.stdout).ok()?;
+        let task = doc.as_object_mut()?.values_mut().next()?.as_object_mut()?;
+        task.get("results")?;
+        task.insert("status".into(), Value::from("failed"));
+        task.insert("message".into(), Value::from(CANARY));
+        task.remove("results");
+        Some(Recording {
+            stdout: serde_json::to_vec(&doc).ok()?,
+            exit: 1,
+            ..r.clone()
+        })
+    }),
+    ("the remote stderr", |r| {
+        let mut doc: Value = serde_json::from_slice(&r.stdout).ok()?;
+        let task = doc.as_object_mut()?.values_mut().next()?.as_object_mut()?;
+        let results = task.get_mut("results")?.as_object_mut()?;
+        results.insert("return-code".into(), Value::from(1));
+        results.insert("stderr".into(), Value::from(format!("{CANARY}\n")));
+        results.remove("stdout");
+        Some(Recording {
+            stdout: serde_json::to_vec(&doc).ok()?,
+            exit: 1,
+            ..r.clone()
+        })
+    }),
+];
+
+/// Outputs whose text a gate shows by design (file names of the backup directory, one
+/// option's value): a canary there is data the operator asked to see, not a leak.
+fn shown_by_design(argv: &str) -> bool {
+    argv.starts_with("ls -A")
+        || (argv.starts_with("juju config ") && argv.split_whitespace().count() == 6)
+}
+
+#[test]
+fn no_canary_reaches_a_report_from_any_source() {
+    let harness = Harness {
+        runtime: tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap(),
+    };
+    let mut failures = Vec::new();
+    let mut planted = 0usize;
+    let mut whole_runs = BTreeSet::new();
+    for subject in subjects(&harness, &mut failures) {
+        let shown = display_argv(&subject.argv);
+        let original = subject.healthy.get(&subject.argv).unwrap().clone();
+        let specs: Vec<&'static GateSpec> = subject.gates.iter().map(|(g, _)| *g).collect();
+        for (place, plant) in PLANTS {
+            if shown_by_design(&shown)
+                && matches!(*place, "stdout that is not the CLI's" | "after the output")
+            {
+                continue;
+            }
+            let Some(recording) = plant(&original) else {
+                continue;
+            };
+            let verdicts = Harness::substitute(
+                &subject.snapshot,
+                &specs,
+                &subject.profile,
+                &subject.argv,
+                &recording,
+            )
+            .unwrap_or_else(|| {
+                let mut world = subject.healthy.clone();
+                world.set(subject.argv.clone(), recording.clone());
+                harness.run(&specs, world, &subject.profile).0
+            });
+            planted += 1;
+            // Once per world and source kind, the whole run: its call records too.
+            let report =
+                if whole_runs.insert((subject.world.clone(), source_kind(&subject.argv), *place)) {
+                    let mut world = subject.healthy.clone();
+                    world.set(subject.argv.clone(), recording.clone());
+                    harness.report(&specs, world, &subject.profile)
+                } else {
+                    stackgate::report::RunReport::new(
+                        specs[0].phase,
+                        "world".into(),
+                        subject.profile.name.clone(),
+                        verdicts,
+                        &[],
+                    )
+                };
+            let text = stackgate::report::render_text(&report);
+            let json = stackgate::report::render_json(&report);
+            // The planted fragment, not "CANARY": P00-RELEASE-CANARY is a gate's name.
+            let leaked = |t: &str| t.to_ascii_lowercase().contains("7f3a9csecret");
+            if leaked(&text) || leaked(&json) || leaked(&format!("{report:?}")) {
+                failures.push(format!("{} [{place}] `{shown}`", subject.world));
+            }
+        }
+    }
+    eprintln!("{planted} canaries planted");
+    assert!(
+        failures.is_empty(),
+        "a canary reached a report:\n{}",
+        failures.join("\n")
+    );
+    assert!(planted > 300, "only {planted} canaries were planted");
+}
+
+/// Past the profile's output bound a read is PRECONDITION naming the argv and the bound,
+/// from a recorded world as from the live runner (issue 8: a 100 MB status took 873 MB).
+#[test]
+fn an_output_past_the_bound_is_precondition_from_a_world_too() {
+    let harness = Harness {
+        runtime: tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap(),
+    };
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    let mut seen_worlds = BTreeSet::new();
+    for subject in subjects(&harness, &mut failures) {
+        // One argv of each kind per world keeps this a whole run per case.
+        if !seen_worlds.insert((subject.world.clone(), source_kind(&subject.argv))) {
+            continue;
+        }
+        let mut profile = subject.profile.clone();
+        profile.runner.max_output_mib = 1;
+        let original = subject.healthy.get(&subject.argv).unwrap().clone();
+        let mut stdout = original.stdout.clone();
+        stdout.extend(std::iter::repeat_n(b'\n', (1 << 20) + 1));
+        let mut world = subject.healthy.clone();
+        world.set(subject.argv.clone(), with_stdout(&original, stdout));
+        let specs: Vec<&'static GateSpec> = subject.gates.iter().map(|(g, _)| *g).collect();
+        let shown = display_argv(&subject.argv);
+        for v in harness.run(&specs, world, &profile).0 {
+            checked += 1;
+            let text = text_of(&v);
+            if v.status != Status::Precondition || !text.contains(&shown) || !text.contains("1 MiB")
+            {
+                failures.push(format!(
+                    "{} {} `{shown}`: {} {}",
+                    subject.world, v.id, v.status, v.summary
+                ));
+            }
+        }
+    }
+    assert!(checked > 40, "only {checked} verdicts checked");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -42,6 +42,13 @@ Feature: P00-BUNDLE: the deploy bundle holds the invariants provider-bundle-chec
     And the evidence of gate P00-BUNDLE names "lxd:lxd: no application lxd in the bundle"
 
   @gate-P00-BUNDLE
+  Scenario: a relation defined twice, either way round, fails as juju's verifier refuses it
+    Given the fixture world "phase00-bundle-relation-twice"
+    When gate P00-BUNDLE runs
+    Then gate P00-BUNDLE is FAIL
+    And the evidence of gate P00-BUNDLE names "more than once"
+
+  @gate-P00-BUNDLE
   Scenario: mysql-innodb-cluster at one unit fails
     Given the fixture world "phase00-bundle-mysql-one-unit"
     When gate P00-BUNDLE runs

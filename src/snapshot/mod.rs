@@ -379,6 +379,7 @@ pub struct Reader {
     timeout: Duration,
     cache: Mutex<HashMap<Vec<String>, Cell>>,
     jobs: Arc<tokio::sync::Semaphore>,
+    max_output: Option<usize>,
 }
 
 impl Reader {
@@ -388,7 +389,16 @@ impl Reader {
             timeout,
             cache: Mutex::new(HashMap::new()),
             jobs: Arc::new(tokio::sync::Semaphore::new(DEFAULT_JOBS)),
+            max_output: None,
         }
+    }
+
+    /// Refuses any output past this many bytes on stdout or stderr, whatever backend
+    /// answered: the live runner stops reading there, and a recorded world holding more
+    /// is refused the same way, so a fixture cannot pass what the jumphost would not.
+    pub fn with_max_output(mut self, bytes: Option<usize>) -> Self {
+        self.max_output = bytes;
+        self
     }
 
     /// At most `jobs` commands run at once (at least one).
@@ -416,7 +426,19 @@ impl Reader {
                 .acquire()
                 .await
                 .expect("the reader's semaphore is never closed");
-            self.runner.run(&invocation).await.map(Arc::new)
+            let output = self.runner.run(&invocation).await?;
+            if let Some(limit) = self.max_output {
+                for (stream, bytes) in [("stdout", &output.stdout), ("stderr", &output.stderr)] {
+                    if bytes.len() > limit {
+                        return Err(RunError::OutputTooLarge {
+                            argv: invocation.display(),
+                            stream,
+                            limit,
+                        });
+                    }
+                }
+            }
+            Ok(Arc::new(output))
         })
         .await
         .clone()

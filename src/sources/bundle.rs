@@ -73,14 +73,12 @@ fn check_shape(bytes: &[u8]) -> Result<(), Damage> {
             "the last line has no newline (cut short?)",
         ));
     }
-    let (mut depth, mut quote) = (0usize, None::<u8>);
+    // Every bracket counts, quoted or not: a quote-aware count can be blinded by an
+    // apostrophe in a plain scalar, and no bundle quotes 64 open brackets.
+    let mut depth = 0usize;
     for (n, b) in bytes.iter().enumerate() {
-        match (quote, *b) {
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
-            (None, c @ (b'"' | b'\'')) => quote = Some(c),
-            (None, b'\n') => {}
-            (None, b'[' | b'{') => {
+        match b {
+            b'[' | b'{' => {
                 depth += 1;
                 if depth > MAX_FLOW_DEPTH {
                     return Err(Damage::new(
@@ -89,13 +87,8 @@ fn check_shape(bytes: &[u8]) -> Result<(), Damage> {
                     ));
                 }
             }
-            (None, b']' | b'}') => depth = depth.saturating_sub(1),
+            b']' | b'}' => depth = depth.saturating_sub(1),
             _ => {}
-        }
-        if *b == b'\n' {
-            // Quotes do not span lines in a bundle; a stray apostrophe in a comment or
-            // a plain scalar must not blind the count for the rest of the file.
-            quote = None;
         }
     }
     Ok(())

@@ -127,8 +127,12 @@ pub fn parse_get(output: &CommandOutput) -> Result<HttpProbe, SourceError> {
         let name = h.name.to_ascii_lowercase();
         let key = if name == "set-cookie" {
             let value = String::from_utf8_lossy(h.value);
-            let cookie = value.split('=').next().unwrap_or("").trim().to_string();
-            format!("set-cookie {cookie}")
+            // RFC 6265 4.1: name=value. Without the `=` the header is no cookie, and its
+            // text (a value) is never quoted.
+            let Some((cookie, _)) = value.split_once('=') else {
+                return Err(parse_error("a Set-Cookie without name=value".into()));
+            };
+            format!("set-cookie {}", cookie.trim())
         } else if LISTS.contains(&name.as_str()) {
             continue;
         } else {

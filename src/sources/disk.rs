@@ -131,15 +131,15 @@ pub fn parse_stat(output: &CommandOutput) -> Result<Presence<FileMode>, SourceEr
     let words: Vec<&str> = text.split_whitespace().collect();
     let [owner_group, mode] = words.as_slice() else {
         return Err(fail(format!(
-            "expected `owner:group mode`, found {:?}",
-            text.trim()
+            "expected `owner:group mode`, found {} word(s)",
+            words.len()
         )));
     };
     let Some((owner, group)) = owner_group.split_once(':') else {
-        return Err(fail(format!("expected owner:group, found {owner_group:?}")));
+        return Err(fail("the first word is not owner:group".into()));
     };
     if mode.is_empty() || !mode.chars().all(|c| ('0'..='7').contains(&c)) {
-        return Err(fail(format!("expected octal mode bits, found {mode:?}")));
+        return Err(fail("the second word is not octal mode bits".into()));
     }
     Ok(Presence::Present(FileMode {
         owner: owner.to_string(),

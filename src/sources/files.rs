@@ -48,3 +48,45 @@ pub fn parse_ls(output: &CommandOutput) -> Result<Vec<String>, SourceError> {
     }
     Ok(entries)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sources::test_output;
+
+    const LS: &[&str] = &["ls", "-A", "--", "/b"];
+
+    #[test]
+    fn a_listing_is_one_entry_a_line() {
+        let entries = parse_ls(&test_output(LS, 0, "juju.tgz\nmaas.sql\n", "")).unwrap();
+        assert_eq!(entries, ["juju.tgz", "maas.sql"]);
+        assert!(parse_ls(&test_output(LS, 0, "", "")).unwrap().is_empty());
+    }
+
+    #[test]
+    fn whitespace_or_a_repeated_entry_is_not_a_listing() {
+        // Issue 8: a whitespace-only `ls` was read as a populated backup directory.
+        for bad in [" \n\t\n", "a\n\nb\n", "a\na\n"] {
+            let err = parse_ls(&test_output(LS, 0, bad, "")).unwrap_err();
+            assert!(matches!(err, SourceError::Damaged { .. }), "{bad:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn only_no_such_file_is_absence() {
+        let gone = test_output(
+            LS,
+            2,
+            "",
+            "ls: cannot access '/b': No such file or directory\n",
+        );
+        assert!(matches!(parse_ls(&gone), Err(SourceError::NotFound { .. })));
+        let denied = test_output(
+            LS,
+            2,
+            "",
+            "ls: cannot open directory '/b': Permission denied\n",
+        );
+        assert!(matches!(parse_ls(&denied), Err(SourceError::Exit { .. })));
+    }
+}

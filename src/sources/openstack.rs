@@ -290,9 +290,9 @@ fn router_external<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
         Shape::Bool(b) => Ok(b),
         Shape::Display(s) if s == "External" => Ok(true),
         Shape::Display(s) if s == "Internal" => Ok(false),
-        Shape::Display(s) => Err(de::Error::custom(format!(
-            "expected true, false, \"External\" or \"Internal\", found {s:?}"
-        ))),
+        Shape::Display(_) => Err(de::Error::custom(
+            "expected true, false, \"External\" or \"Internal\"",
+        )),
     }
 }
 
@@ -344,7 +344,7 @@ fn allocation_pools<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<AllocationPoo
                 start: a.trim().to_string(),
                 end: b.trim().to_string(),
             })
-            .ok_or_else(|| E::custom(format!("expected \"start-end\", found {s:?}")))
+            .ok_or_else(|| E::custom("expected \"start-end\""))
     }
     match Shape::deserialize(d)? {
         Shape::List(items) => items

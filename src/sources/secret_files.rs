@@ -109,15 +109,17 @@ pub fn parse_stat(host: &ExecHost, output: &CommandOutput) -> Result<PathStat, S
         (words.next(), words.next(), words.next(), words.next())
     else {
         return Err(bad(format!(
-            "expected `<hex mode> <octal perms> <owner>`, got {:?}",
-            text.trim()
+            "expected `<hex mode> <octal perms> <owner>`, got {} word(s)",
+            text.split_whitespace().count()
         )));
     };
-    let raw_mode = u32::from_str_radix(hex, 16).map_err(|e| bad(format!("mode {hex:?}: {e}")))?;
-    let perms =
-        u32::from_str_radix(octal, 8).map_err(|e| bad(format!("permissions {octal:?}: {e}")))?;
+    // What stat printed is never quoted back: only which word is wrong.
+    let raw_mode =
+        u32::from_str_radix(hex, 16).map_err(|_| bad("the mode word is not hexadecimal".into()))?;
+    let perms = u32::from_str_radix(octal, 8)
+        .map_err(|_| bad("the permissions word is not octal".into()))?;
     if raw_mode & 0o7777 != perms {
-        return Err(bad(format!("mode {hex} and permissions {octal} disagree")));
+        return Err(bad("the mode and permissions words disagree".into()));
     }
     Ok(PathStat::Present {
         raw_mode,

@@ -290,10 +290,13 @@ fn table_rows<'a>(
             },
         ));
     }
-    let mut firsts = std::collections::HashSet::new();
+    // The name column (`list`: Id Name State; `net-list`: Name first) names one object
+    // once; two rows for one name would resolve the name arbitrarily.
+    let name_at = header.iter().position(|c| *c == "Name").unwrap_or(0);
+    let mut names = std::collections::HashSet::new();
     for (n, row) in rows.iter().enumerate() {
-        let key = row.iter().take(2).copied().collect::<Vec<_>>().join(" ");
-        if !firsts.insert(key) {
+        let key = row.get(name_at).copied().unwrap_or("");
+        if !names.insert(key) {
             return Err(parse_error(
                 output,
                 &format!("row {}", n + 1),
