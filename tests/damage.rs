@@ -285,6 +285,27 @@ struct Harness {
 }
 
 impl Harness {
+    fn new() -> Harness {
+        Harness {
+            runtime: tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap(),
+        }
+    }
+
+    /// The binary's run on a world: the same pipeline `stackgate gate --world` runs.
+    fn gate_run(gates: &[&'static GateSpec], world: World, profile: &Profile) -> GateRun {
+        GateRun {
+            phase: gates[0].phase.to_string(),
+            gates: gates.to_vec(),
+            profile: profile.clone(),
+            runner: Arc::new(Replay::new(world)),
+            timeout: Duration::from_secs(5),
+            format: Format::Json,
+            jobs: 8,
+        }
+    }
     /// Runs gates on a healthy snapshot with one read's output replaced and parsed
     /// again: the same parse and the same gate functions the binary runs, without
     /// re-parsing every unchanged output. `None` when the damage changes which follow-up
@@ -334,15 +355,7 @@ impl Harness {
         world: World,
         profile: &Profile,
     ) -> stackgate::report::RunReport {
-        let run = GateRun {
-            phase: gates[0].phase.to_string(),
-            gates: gates.to_vec(),
-            profile: profile.clone(),
-            runner: Arc::new(Replay::new(world)),
-            timeout: Duration::from_secs(5),
-            format: Format::Json,
-            jobs: 8,
-        };
+        let run = Harness::gate_run(gates, world, profile);
         self.runtime.block_on(run.execute())
     }
 
@@ -352,15 +365,7 @@ impl Harness {
         world: World,
         profile: &Profile,
     ) -> (Vec<Verdict>, Vec<String>, Snapshot) {
-        let run = GateRun {
-            phase: gates[0].phase.to_string(),
-            gates: gates.to_vec(),
-            profile: profile.clone(),
-            runner: Arc::new(Replay::new(world)),
-            timeout: Duration::from_secs(5),
-            format: Format::Json,
-            jobs: 8,
-        };
+        let run = Harness::gate_run(gates, world, profile);
         let (snapshot, report) = self.runtime.block_on(run.execute_with_snapshot());
         let reads = report.reads.iter().map(|r| r.argv.clone()).collect();
         (report.verdicts, reads, snapshot)
@@ -512,12 +517,7 @@ fn subjects(harness: &Harness, failures: &mut Vec<String>) -> Vec<Subject> {
 
 #[test]
 fn damaged_outputs_of_every_default_world_are_never_pass() {
-    let harness = Harness {
-        runtime: tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap(),
-    };
+    let harness = Harness::new();
     let mut failures: Vec<String> = Vec::new();
     let mut checked = 0usize;
     let mut kinds: BTreeSet<String> = BTreeSet::new();
@@ -746,12 +746,7 @@ fn shown_by_design(argv: &str) -> bool {
 
 #[test]
 fn no_canary_reaches_a_report_from_any_source() {
-    let harness = Harness {
-        runtime: tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap(),
-    };
+    let harness = Harness::new();
     let mut failures = Vec::new();
     let mut planted = 0usize;
     let mut whole_runs = BTreeSet::new();
@@ -818,12 +813,7 @@ fn no_canary_reaches_a_report_from_any_source() {
 /// from a recorded world as from the live runner (issue 8: a 100 MB status took 873 MB).
 #[test]
 fn an_output_past_the_bound_is_precondition_from_a_world_too() {
-    let harness = Harness {
-        runtime: tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap(),
-    };
+    let harness = Harness::new();
     let mut failures = Vec::new();
     let mut checked = 0;
     let mut seen_worlds = BTreeSet::new();
