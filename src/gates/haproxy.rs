@@ -139,11 +139,15 @@ fn gate_haproxy(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verd
             for row in stat.rows() {
                 // Every column was found in the header above.
                 let cell = |c: &str| row.get(c).unwrap_or_default();
+                // "If a check is currently running, the last known status will be
+                // reported, prefixed with "* "" (haproxy doc/management.txt 9.1 field
+                // 36): the result is the same, so a row reads the same whichever moment
+                // it was dumped (the loopback scenario once caught `* L4CON`).
                 let (proxy, server, state, check) = (
                     cell("pxname"),
                     cell("svname"),
                     cell("status"),
-                    cell("check_status"),
+                    cell("check_status").trim_start_matches("* "),
                 );
                 // By `type`, never by name: listener rows (`option socket-stats`) are
                 // named after their bind and are no servers (issue 8).
