@@ -239,6 +239,30 @@ fn keys(value: &Value, depth: usize, out: &mut BTreeSet<String>) {
     }
 }
 
+/// A bundle's schema keys: the top level's and every application's.
+fn yaml_schema_keys(bytes: &[u8]) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let Ok(doc) = yaml_serde::from_slice::<yaml_serde::Value>(bytes) else {
+        return out;
+    };
+    let Some(top) = doc.as_mapping() else {
+        return out;
+    };
+    for (k, v) in top {
+        if let Some(k) = k.as_str() {
+            out.insert(k.to_string());
+        }
+        if k.as_str() == Some("applications")
+            && let Some(apps) = v.as_mapping()
+        {
+            for app in apps.values().filter_map(|a| a.as_mapping()) {
+                out.extend(app.keys().filter_map(|k| k.as_str().map(str::to_string)));
+            }
+        }
+    }
+    out
+}
+
 /// Keys a CLI leaves out when they are empty: a renamed one is the same output with the
 /// key left out, which is legal, so the verdict is whatever that output means.
 /// - juju prints these `omitempty` (cmd/juju/status/formatted.go, whoami.go, the
@@ -586,6 +610,36 @@ fn damaged_outputs_of_every_default_world_are_never_pass() {
                         v.status,
                         v.summary.chars().take(160).collect::<String>()
                     ));
+                }
+            }
+        }
+        // The same for a bundle's schema keys: its top-level keys and each
+        // application's (the keys below those are charm options and endpoint names).
+        if shown.ends_with(".yaml") {
+            for k in yaml_schema_keys(&original.stdout) {
+                let pattern =
+                    regex::Regex::new(&format!(r"(?m)^(\s*){}:", regex::escape(&k))).unwrap();
+                let text = String::from_utf8_lossy(&original.stdout);
+                let renamed = pattern.replace_all(&text, format!("${{1}}{k}-renamed:"));
+                for (v, (_, healthy_verdict)) in damaged_world(
+                    &specs,
+                    with_stdout(&original, renamed.into_owned().into_bytes()),
+                )
+                .iter()
+                .zip(&gates)
+                {
+                    checked += 1;
+                    let same = v.status == healthy_verdict.status
+                        && v.evidence == healthy_verdict.evidence;
+                    let named = v.status == Status::Precondition && text_of(v).contains(&k);
+                    if !(same || named) {
+                        failures.push(format!(
+                            "{name} {} [renamed bundle key `{k}`] `{shown}`: {} {}",
+                            v.id,
+                            v.status,
+                            v.summary.chars().take(160).collect::<String>()
+                        ));
+                    }
                 }
             }
         }

@@ -46,6 +46,8 @@ pub struct Bundle {
     pub bundle_type: Option<yaml_serde::Value>,
     #[serde(default)]
     pub name: Option<yaml_serde::Value>,
+    #[serde(default)]
+    pub tags: Option<yaml_serde::Value>,
     /// YAML anchors the bundle's options refer to (the testcloud bundle keeps its VIPs
     /// and MACs here).
     #[serde(default)]
@@ -94,8 +96,12 @@ fn check_shape(bytes: &[u8]) -> Result<(), Damage> {
     Ok(())
 }
 
-/// One application of a bundle. In an overlay every key is optional.
+/// One application of a bundle. In an overlay every key is optional. Its keys are
+/// juju's `ApplicationSpec` (juju/charm bundledata.go, with `series` from before
+/// `base`); any other is refused, so a renamed `options` or `bindings` is a parse
+/// error naming it, never an application without options (R2).
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Application {
     pub charm: Option<String>,
     pub num_units: Option<u64>,
@@ -105,6 +111,36 @@ pub struct Application {
     pub bindings: BTreeMap<String, String>,
     #[serde(default)]
     pub resources: BTreeMap<String, yaml_serde::Value>,
+    /// Read by no gate; named so that only juju's keys are accepted.
+    #[serde(flatten)]
+    pub unread: ApplicationUnread,
+}
+
+/// The `ApplicationSpec` keys no gate reads.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[expect(
+    dead_code,
+    reason = "each key is named so that juju's keys are accepted and no other"
+)]
+pub struct ApplicationUnread {
+    channel: Option<yaml_serde::Value>,
+    revision: Option<yaml_serde::Value>,
+    base: Option<yaml_serde::Value>,
+    series: Option<yaml_serde::Value>,
+    scale: Option<yaml_serde::Value>,
+    to: Option<yaml_serde::Value>,
+    placement: Option<yaml_serde::Value>,
+    expose: Option<yaml_serde::Value>,
+    #[serde(rename = "exposed-endpoints")]
+    exposed_endpoints: Option<yaml_serde::Value>,
+    annotations: Option<yaml_serde::Value>,
+    constraints: Option<yaml_serde::Value>,
+    storage: Option<yaml_serde::Value>,
+    devices: Option<yaml_serde::Value>,
+    offers: Option<yaml_serde::Value>,
+    plan: Option<yaml_serde::Value>,
+    trust: Option<yaml_serde::Value>,
 }
 
 impl Application {
@@ -282,6 +318,20 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains("no newline")
+        );
+    }
+
+    #[test]
+    fn an_application_key_juju_does_not_have_is_refused() {
+        let ok = b"applications:\n  a:\n    charm: ch:a\n    channel: s\n    to: [\"0\"]\n    options: {k: 1}\n";
+        assert!(parse_file(&cat("x.yaml", ok, 0)).is_ok());
+        let renamed = b"applications:\n  a:\n    charm: ch:a\n    optionz: {k: 1}\n";
+        let err = parse_file(&cat("x.yaml", renamed, 0))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("optionz") || err.contains("unknown field"),
+            "{err}"
         );
     }
 

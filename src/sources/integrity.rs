@@ -156,9 +156,10 @@ pub fn sanitize_serde(message: &str) -> String {
         )
         .expect("a valid regex")
     });
-    static UNKNOWN: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(unknown (?:variant|field)) `[^`]*`").expect("a valid regex")
-    });
+    // An unknown variant is a value the output held; an unknown field is a key name,
+    // which the message keeps (it names what to look at).
+    static UNKNOWN: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(unknown variant) `[^`]*`").expect("a valid regex"));
     static LENGTH: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"invalid length \d+").expect("a valid regex"));
     static LOCATION: LazyLock<Regex> =
@@ -328,6 +329,10 @@ mod tests {
             (
                 "unknown variant `hvs.CANARY`, expected `a` or `b`",
                 "unknown variant, expected `a` or `b`",
+            ),
+            (
+                "unknown field `optionz`, expected `charm` or `options`",
+                "unknown field `optionz`, expected `charm` or `options`",
             ),
             ("invalid length 3, expected 2", "invalid length, expected 2"),
         ];
