@@ -613,76 +613,62 @@ fn damaged_outputs_of_every_default_world_are_never_pass() {
                 }
             }
         }
-        // The same for a bundle's schema keys: its top-level keys and each
-        // application's (the keys below those are charm options and endpoint names).
-        if shown.ends_with(".yaml") {
-            for k in yaml_schema_keys(&original.stdout) {
-                let pattern =
-                    regex::Regex::new(&format!(r"(?m)^(\s*){}:", regex::escape(&k))).unwrap();
-                let text = String::from_utf8_lossy(&original.stdout);
-                let renamed = pattern.replace_all(&text, format!("${{1}}{k}-renamed:"));
-                for (v, (_, healthy_verdict)) in damaged_world(
-                    &specs,
-                    with_stdout(&original, renamed.into_owned().into_bytes()),
-                )
-                .iter()
-                .zip(&gates)
-                {
-                    checked += 1;
-                    let same = v.status == healthy_verdict.status
-                        && v.evidence == healthy_verdict.evidence;
-                    let named = v.status == Status::Precondition && text_of(v).contains(&k);
-                    if !(same || named) {
-                        failures.push(format!(
-                            "{name} {} [renamed bundle key `{k}`] `{shown}`: {} {}",
-                            v.id,
-                            v.status,
-                            v.summary.chars().take(160).collect::<String>()
-                        ));
-                    }
-                }
-            }
-        }
         // A renamed key either changes nothing (no gate reads it) or is PRECONDITION
-        // naming it: never another verdict from a serde default.
-        if let Ok(doc) = serde_json::from_slice::<Value>(&original.stdout) {
+        // naming it: never another verdict from a serde default. JSON documents rename
+        // every schema key; a bundle its top-level keys and each application's (the
+        // keys below those are charm options and endpoint names).
+        let renames: Vec<(String, Vec<u8>)> = if shown.ends_with(".yaml") {
+            let text = String::from_utf8_lossy(&original.stdout);
+            yaml_schema_keys(&original.stdout)
+                .into_iter()
+                .map(|k| {
+                    let pattern =
+                        regex::Regex::new(&format!(r"(?m)^(\s*){}:", regex::escape(&k))).unwrap();
+                    let renamed = pattern.replace_all(&text, format!("${{1}}{k}-renamed:"));
+                    (k, renamed.into_owned().into_bytes())
+                })
+                .collect()
+        } else if let Ok(doc) = serde_json::from_slice::<Value>(&original.stdout) {
             let mut names = BTreeSet::new();
             keys(&doc, 0, &mut names);
-            // A phase's exit gate re-runs its parts, each checked here on its own; leaving
-            // it out keeps a rename from re-reading the whole phase.
-            let parts: Vec<(&'static GateSpec, Verdict)> = gates
-                .iter()
-                .filter(|(g, _)| !g.id.ends_with("-EXIT"))
-                .cloned()
-                .collect();
-            let part_specs: Vec<&'static GateSpec> = parts.iter().map(|(g, _)| *g).collect();
-            for k in names {
-                let Some(stdout) = rename_key(&original.stdout, &k) else {
-                    continue;
-                };
-                if part_specs.is_empty() {
-                    continue;
-                }
-                for (v, (_, healthy_verdict)) in
-                    damaged_world(&part_specs, with_stdout(&original, stdout))
-                        .iter()
-                        .zip(&parts)
-                {
-                    checked += 1;
-                    let same = v.status == healthy_verdict.status
-                        && v.evidence == healthy_verdict.evidence;
-                    let named = v.status == Status::Precondition && text_of(v).contains(&k);
-                    let omitted = omittable(&argv, &k);
-                    let content = v.status == Status::Fail
-                        && legal_answer(&format!("renamed key `{k}`"), &shown).is_some();
-                    if !(same || named || omitted || content) {
-                        failures.push(format!(
-                            "{name} {} [renamed key `{k}`] `{shown}`: {} {}",
-                            v.id,
-                            v.status,
-                            v.summary.chars().take(160).collect::<String>()
-                        ));
-                    }
+            names
+                .into_iter()
+                .filter_map(|k| rename_key(&original.stdout, &k).map(|out| (k, out)))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        // A phase's exit gate re-runs its parts, each checked here on its own; leaving
+        // it out keeps a rename from re-reading the whole phase.
+        let parts: Vec<(&'static GateSpec, Verdict)> = gates
+            .iter()
+            .filter(|(g, _)| !g.id.ends_with("-EXIT"))
+            .cloned()
+            .collect();
+        let part_specs: Vec<&'static GateSpec> = parts.iter().map(|(g, _)| *g).collect();
+        if part_specs.is_empty() {
+            continue;
+        }
+        for (k, stdout) in renames {
+            for (v, (_, healthy_verdict)) in
+                damaged_world(&part_specs, with_stdout(&original, stdout))
+                    .iter()
+                    .zip(&parts)
+            {
+                checked += 1;
+                let same =
+                    v.status == healthy_verdict.status && v.evidence == healthy_verdict.evidence;
+                let named = v.status == Status::Precondition && text_of(v).contains(&k);
+                let omitted = omittable(&argv, &k);
+                let content = v.status == Status::Fail
+                    && legal_answer(&format!("renamed key `{k}`"), &shown).is_some();
+                if !(same || named || omitted || content) {
+                    failures.push(format!(
+                        "{name} {} [renamed key `{k}`] `{shown}`: {} {}",
+                        v.id,
+                        v.status,
+                        v.summary.chars().take(160).collect::<String>()
+                    ));
                 }
             }
         }
