@@ -11,8 +11,9 @@ use tokio::signal::unix::{Signal, SignalKind, signal};
 use crate::gates::{self, GateSpec};
 use crate::profile::Profile;
 use crate::report::{self, RunReport};
+use crate::run::{self, RunOptions};
 use crate::runner::{CommandRunner, DEFAULT_TIMEOUT, Live, Replay};
-use crate::snapshot::{DEFAULT_JOBS, Reader, Snapshot};
+use crate::snapshot::{DEFAULT_JOBS, Snapshot};
 use crate::world::{self, World};
 
 #[derive(Debug, Parser)]
@@ -200,23 +201,12 @@ impl GateRun {
     /// As [`GateRun::execute`], also returning what was read (for the features' steps,
     /// which assert on both, through the same path as the binary).
     pub async fn execute_with_snapshot(&self) -> (Snapshot, RunReport) {
-        let reader = Reader::new(self.runner.clone(), self.timeout)
-            .with_jobs(self.jobs)
-            .with_max_output(self.profile.runner.max_output_bytes());
-        let reads = self.gates.iter().flat_map(|g| (g.reads)(&self.profile));
-        let mut snapshot = Snapshot::collect(&reader, reads).await;
-        let follow_ups: Vec<_> = self
-            .gates
-            .iter()
-            .filter_map(|g| g.follow_up)
-            .flat_map(|f| f(&snapshot, &self.profile))
-            .collect();
-        snapshot.extend(&reader, follow_ups).await;
-        let verdicts = self
-            .gates
-            .iter()
-            .map(|g| g.run(&snapshot, &self.profile))
-            .collect();
+        let options = RunOptions {
+            timeout: self.timeout,
+            jobs: self.jobs,
+        };
+        let (snapshot, verdicts) =
+            run::evaluate(&self.gates, &self.profile, self.runner.clone(), options).await;
         let report = RunReport::new(
             &self.phase,
             snapshot.source.clone(),

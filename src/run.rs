@@ -1,0 +1,83 @@
+//! The run pipeline, below the CLI: a gate list's reads, then the follow-up reads they
+//! depend on, into one snapshot, then the verdicts. The binary, the features' steps,
+//! the benches and the tests reach gates through here, so whatever re-reads the cloud
+//! (a gate run, a post-condition after an action step) reads and decides the same way.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::gates::{GateSpec, Verdict};
+use crate::profile::Profile;
+use crate::runner::CommandRunner;
+use crate::snapshot::{DEFAULT_JOBS, Reader, Snapshot};
+
+/// How the reads of one evaluation run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunOptions {
+    /// How long one command may take before its process group is killed.
+    pub timeout: Duration,
+    /// Commands run at most this many at once.
+    pub jobs: usize,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            timeout: crate::runner::DEFAULT_TIMEOUT,
+            jobs: DEFAULT_JOBS,
+        }
+    }
+}
+
+/// Reads what `gates` need through `runner` (each distinct argv once, independent reads
+/// at once, no output past the profile's bound) and evaluates them in order.
+pub async fn evaluate(
+    gates: &[&'static GateSpec],
+    profile: &Profile,
+    runner: Arc<dyn CommandRunner>,
+    options: RunOptions,
+) -> (Snapshot, Vec<Verdict>) {
+    let reader = Reader::new(runner, options.timeout)
+        .with_jobs(options.jobs)
+        .with_max_output(profile.runner.max_output_bytes());
+    let reads = gates.iter().flat_map(|g| (g.reads)(profile));
+    let mut snapshot = Snapshot::collect(&reader, reads).await;
+    let follow_ups: Vec<_> = gates
+        .iter()
+        .filter_map(|g| g.follow_up)
+        .flat_map(|f| f(&snapshot, profile))
+        .collect();
+    snapshot.extend(&reader, follow_ups).await;
+    let verdicts = gates.iter().map(|g| g.run(&snapshot, profile)).collect();
+    (snapshot, verdicts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gates::Status;
+    use crate::runner::Replay;
+    use crate::world::World;
+
+    #[tokio::test]
+    async fn the_default_phase02_world_evaluates_through_the_pipeline() {
+        let world = World::embedded("testcloud/phase02-pre-vault").unwrap();
+        let profile = Profile::embedded(&world.profile).unwrap();
+        let gates = crate::gates::for_phase("02");
+        let (snapshot, verdicts) = evaluate(
+            &gates,
+            &profile,
+            Arc::new(Replay::new(world)),
+            RunOptions::default(),
+        )
+        .await;
+        assert_eq!(verdicts.len(), gates.len());
+        assert!(
+            verdicts
+                .iter()
+                .all(|v| matches!(v.status, Status::Pass | Status::Proceed)),
+            "{verdicts:#?}"
+        );
+        assert!(!snapshot.calls().is_empty());
+    }
+}
