@@ -83,8 +83,6 @@ pub enum DomainState {
     ShutOff,
     Crashed,
     PmSuspended,
-    /// A state this build does not know (a newer libvirt): never taken for shut off.
-    Other(String),
 }
 
 impl DomainState {
@@ -108,22 +106,11 @@ impl DomainState {
             .map(|(_, s)| s.clone())
     }
 
-    pub fn parse(text: &str) -> DomainState {
-        let text = text.trim();
+    pub fn label(&self) -> &'static str {
         Self::KNOWN
             .iter()
-            .find(|(label, _)| *label == text)
-            .map_or_else(|| DomainState::Other(text.to_string()), |(_, s)| s.clone())
-    }
-
-    pub fn label(&self) -> &str {
-        match self {
-            DomainState::Other(text) => text,
-            known => Self::KNOWN
-                .iter()
-                .find(|(_, s)| s == known)
-                .map_or("no state", |(label, _)| label),
-        }
+            .find(|(_, s)| s == self)
+            .map_or("no state", |(label, _)| label)
     }
 
     /// Only `shut off` lets a `--config` detach or a disk wipe go on (seed 002 steps 3
@@ -547,14 +534,12 @@ mod tests {
     }
 
     #[test]
-    fn unknown_states_are_kept_and_never_shut_off() {
-        let state = DomainState::parse("hibernating");
-        assert_eq!(state, DomainState::Other("hibernating".into()));
-        assert!(!state.is_shut_off());
-        assert_eq!(state.label(), "hibernating");
+    fn only_libvirts_states_are_known_and_only_shut_off_is_shut_off() {
+        assert_eq!(DomainState::known("hibernating"), None);
         for (label, state) in DomainState::KNOWN {
-            assert_eq!(DomainState::parse(label), state);
+            assert_eq!(DomainState::known(label), Some(state.clone()));
             assert_eq!(state.label(), label);
+            assert_eq!(state.is_shut_off(), label == "shut off");
         }
     }
 

@@ -356,6 +356,13 @@ impl JujuStatus {
                 }
             }
         }
+        // Every container id once, so the check stays linear in a large model.
+        let containers: std::collections::HashSet<&str> = self
+            .machines_all()
+            .into_iter()
+            .filter(|m| m.is_container)
+            .map(|m| m.id)
+            .collect();
         for unit in self.units().iter().filter(|u| !u.is_subordinate()) {
             let Some(machine) = unit.unit.machine.as_deref() else {
                 continue;
@@ -364,11 +371,7 @@ impl JujuStatus {
             match self.machines.get(top) {
                 None => gaps.push(MissingKey::at(format!("machines.{top}"))),
                 Some(host) if top != machine => {
-                    let held = self
-                        .machines_all()
-                        .iter()
-                        .any(|m| m.is_container && m.id == machine);
-                    if !held && host.status_error.is_none() {
+                    if !containers.contains(machine) && host.status_error.is_none() {
                         gaps.push(MissingKey::at(format!(
                             "machines.{top}.containers.{machine}"
                         )));
