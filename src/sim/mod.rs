@@ -1,11 +1,98 @@
-//! The offline simulator (DESIGN.md layer 6): renders the output the real CLIs print,
-//! byte for byte, from a described cloud, so gates, tests and benchmarks run on clouds
-//! of any size with no controller.
+//! The offline simulator (DESIGN.md layer 6): a mutable cloud loaded from a fixture
+//! world. It answers read commands by rendering the bytes the real CLI prints and applies
+//! mutating commands with the behaviour the change log recorded, behind the same
+//! [`CommandRunner`](crate::runner::CommandRunner) trait as the live backend
+//! ([`Sim`]), so gates, actions and tests cannot tell it from a cloud.
 //!
-//! Today it renders `juju status --format=json` for a healthy, settled model of a
-//! given [`CloudShape`]; the mutable world and the `Sim` runner backend grow here.
+//! - [`maas`]: machines, interfaces, subnets, VLANs, IP records, ranges, tags;
+//! - [`host`]: the jumphost: libvirt domains and networks (virsh), disk images
+//!   (qemu-img, stat, rm, chown, chmod) and plain files (cat, ls);
+//! - [`juju`]: models, their machines, model defaults and config, spaces;
+//! - [`status`]: `juju status` for a healthy cloud of any size (benches, properties).
+//!
+//! Each part answers the argvs it owns and returns `None` for the rest; the runner
+//! asks each part in turn, then falls back to the world's recording for a read no part
+//! models, and refuses a mutating argv no part models (the simulator never pretends a
+//! mutation happened).
 
+pub mod host;
 pub mod json;
+pub mod juju;
+pub mod maas;
+mod runner;
 pub mod status;
 
+pub use runner::{Sim, SimError};
 pub use status::{CloudShape, VaultState};
+
+/// What one simulated command printed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    pub exit: i32,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+}
+
+impl Answer {
+    /// Exit 0 with `stdout`.
+    pub fn ok(stdout: impl Into<Vec<u8>>) -> Self {
+        Answer {
+            exit: 0,
+            stdout: stdout.into(),
+            stderr: Vec::new(),
+        }
+    }
+
+    /// Exit `exit` with `stderr` and nothing on stdout.
+    pub fn fail(exit: i32, stderr: impl Into<Vec<u8>>) -> Self {
+        Answer {
+            exit,
+            stdout: Vec::new(),
+            stderr: stderr.into(),
+        }
+    }
+}
+
+/// A change one part's command makes in another part: juju's MAAS provider acting on
+/// MAAS machines when a model or machine goes away.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// The model that held the machine is gone and MAAS got it back. On a virsh-pod
+    /// MAAS with [`SimConfig::decompose_on_destroy`] the machine object is deleted
+    /// (decomposed: D-055, D-061, seed 002, observed three times); otherwise it is
+    /// released to Ready.
+    ModelMachineGone { hostname: String },
+    /// `remove-machine --keep-instance`: juju forgets the machine, MAAS keeps it
+    /// Deployed with its carve (seed 002 Path A).
+    MachineKept { hostname: String },
+    /// A juju command wrote a file on the jumphost (`export-bundle --filename`).
+    WroteFile { path: String, contents: Vec<u8> },
+}
+
+/// How the simulated systems behave where the change log recorded a choice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimConfig {
+    /// `juju models` reads a destroyed model still shows as destroying before it is
+    /// gone.
+    pub destroy_polls: u32,
+    /// A destroy that never finishes (the remediation case: remove-machine --force
+    /// per lingering machine, then the model goes).
+    pub destroy_stuck: bool,
+    /// `machines read` reads a new machine spends in New, then in Commissioning,
+    /// before it is Ready.
+    pub commission_polls: u32,
+    /// destroy-model on this virsh-pod MAAS deletes the machine objects (D-055/D-061)
+    /// instead of releasing them.
+    pub decompose_on_destroy: bool,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            destroy_polls: 2,
+            destroy_stuck: false,
+            commission_polls: 2,
+            decompose_on_destroy: true,
+        }
+    }
+}

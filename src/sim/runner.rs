@@ -1,0 +1,149 @@
+//! The `Sim` backend: one mutable simulated cloud behind the runner trait.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+
+use super::host::HostState;
+use super::juju::JujuState;
+use super::maas::MaasState;
+use super::{Answer, SimConfig};
+use crate::runner::{CallLog, CommandOutput, CommandRunner, Invocation, RunError};
+use crate::world::World;
+
+/// Why a simulated cloud could not be built from a world.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("cannot simulate fixture world {world}: {message}")]
+pub struct SimError {
+    pub world: String,
+    pub message: String,
+}
+
+struct State {
+    maas: MaasState,
+    host: HostState,
+    juju: JujuState,
+    /// Every command answered, in order: what a test asserts the executor ran.
+    history: Vec<Vec<String>>,
+}
+
+/// A simulated cloud. Reads render the current state; mutations change it.
+pub struct Sim {
+    world: World,
+    config: SimConfig,
+    state: Mutex<State>,
+    log: CallLog,
+}
+
+impl std::fmt::Debug for Sim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sim")
+            .field("world", &self.world.name)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sim {
+    /// Loads the simulated cloud a fixture world recorded. `maas_profile` is the MAAS
+    /// CLI profile the world's `maas` commands use (`admin`).
+    pub fn new(world: World, maas_profile: &str, config: SimConfig) -> Result<Sim, SimError> {
+        let fail = |message: String| SimError {
+            world: world.name.clone(),
+            message,
+        };
+        let state = State {
+            maas: MaasState::load(&world, maas_profile).map_err(fail)?,
+            host: HostState::load(&world).map_err(fail)?,
+            juju: JujuState::load(&world).map_err(fail)?,
+            history: Vec::new(),
+        };
+        Ok(Sim {
+            world,
+            config,
+            state: Mutex::new(state),
+            log: CallLog::default(),
+        })
+    }
+
+    /// Every argv the simulator answered, in order.
+    pub fn history(&self) -> Vec<Vec<String>> {
+        self.lock().history.clone()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().expect("simulator state poisoned")
+    }
+
+    /// Answers one argv: the part that models it, else the world's recording of a read.
+    pub fn answer(&self, argv: &[String], stdin: Option<&[u8]>) -> Result<Answer, RunError> {
+        let mut state = self.lock();
+        state.history.push(argv.to_vec());
+        let config = &self.config;
+        let answer = match argv.first().map(String::as_str) {
+            Some("maas") => state.maas.answer(argv, stdin, config),
+            Some("juju") => {
+                let State { juju, maas, .. } = &mut *state;
+                juju.answer(argv, stdin, config, maas)
+            }
+            _ => state.host.answer(argv, stdin, config),
+        };
+        // What a juju command did to the machines MAAS holds.
+        let effects = state.juju.drain_effects();
+        for effect in &effects {
+            state.maas.apply(effect, config);
+            state.host.apply(effect);
+        }
+        if let Some(answer) = answer {
+            return Ok(answer);
+        }
+        match self.world.get(argv) {
+            Some(recording) => Ok(Answer {
+                exit: recording.exit,
+                stdout: recording.stdout.clone(),
+                stderr: recording.stderr.clone(),
+            }),
+            None => Err(RunError::NotInWorld {
+                argv: crate::runner::display_argv(argv),
+                world: format!("{} (simulated; no part models this command)", self.world.name),
+            }),
+        }
+    }
+}
+
+impl CommandRunner for Sim {
+    fn run<'a>(
+        &'a self,
+        invocation: &'a Invocation,
+    ) -> BoxFuture<'a, Result<CommandOutput, RunError>> {
+        Box::pin(async move {
+            let stdin = invocation.secret_stdin().map(|s| s.expose());
+            let answer = match self.answer(invocation.argv(), stdin) {
+                Ok(a) => a,
+                Err(e) => {
+                    self.log
+                        .record(invocation.argv(), None, Duration::ZERO, Some(e.to_string()));
+                    return Err(e);
+                }
+            };
+            self.log
+                .record(invocation.argv(), Some(answer.exit), Duration::ZERO, None);
+            Ok(CommandOutput {
+                argv: invocation.argv().to_vec(),
+                exit_code: Some(answer.exit),
+                stdout: answer.stdout,
+                stderr: answer.stderr,
+                duration: Duration::ZERO,
+            })
+        })
+    }
+
+    fn describe(&self) -> String {
+        format!("simulated {}", self.world.name)
+    }
+
+    fn log(&self) -> &CallLog {
+        &self.log
+    }
+}
