@@ -9,6 +9,7 @@ pub mod cli;
 pub mod gates;
 pub mod profile;
 pub mod report;
+pub mod resolve;
 pub mod run;
 pub mod runner;
 pub mod sim;

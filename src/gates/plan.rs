@@ -3,9 +3,10 @@
 //! phase-00 exit gate: every phase-00 exit check plus the pre-destroy backup pointer
 //! (seed 000 acceptance).
 
-use super::substrate::{maas_profile, maas_site, machine, machines_read};
+use super::substrate::{maas_profile, maas_site, machines_read};
 use super::{Evidence, GateSpec, Mark, Status, Verdict, by_id, overall, read_or_precondition};
 use crate::profile::Profile;
+use crate::resolve::{Protected, teardown_targets};
 use crate::snapshot::{Read, Snapshot};
 
 pub(super) static GATES: [GateSpec; 1] = [GateSpec {
@@ -66,85 +67,90 @@ fn gate_teardown_plan(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -
             },
         ),
     )];
-    let (mut decompose, mut delete, mut excluded, mut unresolved) = (0u64, 0u64, 0u64, 0u64);
+    let hosts: Vec<String> = profile.hosts.iter().map(|h| h.hostname.clone()).collect();
+    let protected = Protected::resolve(&site.protected, machines, std::iter::empty());
+    let targets = teardown_targets(
+        &hosts,
+        &site.retired,
+        &site.host_tag,
+        &protected,
+        machines,
+        model.is_some(),
+    );
     let mut bad = Vec::new();
     if model.is_some() {
-        for host in &profile.hosts {
-            let subject = format!("host {}", host.hostname);
-            match machine(machines, &host.hostname) {
-                Some(m) => {
-                    decompose += 1;
-                    evidence.push(Evidence::new(
-                        Mark::Ok,
-                        subject,
-                        "plan",
-                        format!(
-                            "decompose target, system_id {} ({})",
-                            m.system_id, m.status_name
-                        ),
-                    ));
-                }
-                None => {
-                    unresolved += 1;
-                    bad.push(format!("{} not in MAAS", host.hostname));
-                    evidence.push(
-                        Evidence::new(Mark::Bad, subject, "plan", "cannot resolve: not in MAAS")
-                            .expected("a machine to decompose"),
-                    );
-                }
-            }
-        }
-    }
-    for name in &site.retired {
-        let subject = format!("retired {name}");
-        match machine(machines, name) {
-            Some(m) => {
-                delete += 1;
+        for host in &hosts {
+            let subject = format!("host {host}");
+            if let Some(m) = targets.decompose.iter().find(|m| &m.hostname == host) {
                 evidence.push(Evidence::new(
                     Mark::Ok,
                     subject,
                     "plan",
                     format!(
-                        "delete target, system_id {} ({})",
+                        "decompose target, system_id {} ({})",
                         m.system_id, m.status_name
                     ),
                 ));
+            } else if targets.unresolved.contains(host) {
+                bad.push(format!("{host} not in MAAS"));
+                evidence.push(
+                    Evidence::new(Mark::Bad, subject, "plan", "cannot resolve: not in MAAS")
+                        .expected("a machine to decompose"),
+                );
             }
-            None => evidence.push(Evidence::new(
+        }
+    }
+    for name in &site.retired {
+        let subject = format!("retired {name}");
+        if let Some(m) = targets.delete.iter().find(|m| &m.hostname == name) {
+            evidence.push(Evidence::new(
+                Mark::Ok,
+                subject,
+                "plan",
+                format!(
+                    "delete target, system_id {} ({})",
+                    m.system_id, m.status_name
+                ),
+            ));
+        } else if targets.retired_gone.contains(name) {
+            evidence.push(Evidence::new(
                 Mark::Info,
                 subject,
                 "plan",
                 "already gone from MAAS",
-            )),
+            ));
         }
     }
-    for name in &site.protected {
-        let subject = format!("protected {name}");
-        match machine(machines, name) {
-            Some(m) => {
-                excluded += 1;
-                // The bundle places units by tag: a protected machine with the host
-                // tag could be allocated to (and destroyed with) the model.
-                if m.tag_names.iter().any(|t| t == &site.host_tag) {
-                    bad.push(format!("{name} carries tag {}", site.host_tag));
-                    evidence.push(
-                        Evidence::new(
-                            Mark::Bad,
-                            subject,
-                            "tag_names",
-                            format!("carries {}: the model could allocate it", site.host_tag),
-                        )
-                        .expected(format!("no {} tag", site.host_tag)),
-                    );
-                } else {
-                    evidence.push(Evidence::new(
-                        Mark::Info,
+    for why in &targets.refused {
+        bad.push(why.clone());
+        evidence.push(
+            Evidence::new(Mark::Bad, "target", "protected", why.clone())
+                .expected("no protected machine among the targets"),
+        );
+    }
+    for excluded in &targets.excluded {
+        let subject = format!("protected {}", excluded.name);
+        match &excluded.machine {
+            // The bundle places units by tag: a protected machine with the host
+            // tag could be allocated to (and destroyed with) the model.
+            Some(_) if excluded.carries_host_tag => {
+                bad.push(format!("{} carries tag {}", excluded.name, site.host_tag));
+                evidence.push(
+                    Evidence::new(
+                        Mark::Bad,
                         subject,
-                        "plan",
-                        format!("EXCLUDED, system_id {} ({})", m.system_id, m.status_name),
-                    ));
-                }
+                        "tag_names",
+                        format!("carries {}: the model could allocate it", site.host_tag),
+                    )
+                    .expected(format!("no {} tag", site.host_tag)),
+                );
             }
+            Some(m) => evidence.push(Evidence::new(
+                Mark::Info,
+                subject,
+                "plan",
+                format!("EXCLUDED, system_id {} ({})", m.system_id, m.status_name),
+            )),
             None => evidence.push(Evidence::new(
                 Mark::Info,
                 subject,
@@ -153,6 +159,16 @@ fn gate_teardown_plan(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -
             )),
         }
     }
+    let (decompose, delete, unresolved) = (
+        targets.decompose.len() as u64,
+        targets.delete.len() as u64,
+        targets.unresolved.len() as u64,
+    );
+    let excluded = targets
+        .excluded
+        .iter()
+        .filter(|e| e.machine.is_some())
+        .count() as u64;
     let status = if bad.is_empty() {
         Status::Pass
     } else {

@@ -5,7 +5,7 @@
 use super::{Evidence, GateSpec, Mark, Status, Verdict};
 use crate::profile::{MaasSite, Plane, Profile};
 use crate::snapshot::{Read, Snapshot};
-use crate::sources::maas::{Machine, Subnet};
+use crate::sources::maas::Subnet;
 
 /// The profile's MAAS section, or the PRECONDITION verdict saying it has none.
 pub(super) fn maas_site<'p>(
@@ -45,17 +45,10 @@ pub(super) fn subnets_read(profile: &Profile) -> Vec<Read> {
 
 /// The subnet whose CIDR is the plane's, whatever its id.
 pub(super) fn subnet_for<'a>(subnets: &'a [Subnet], plane: &Plane) -> Option<&'a Subnet> {
-    subnets.iter().find(|s| {
-        s.cidr
-            .parse::<ipnet::Ipv4Net>()
-            .is_ok_and(|c| c == plane.cidr)
-    })
+    crate::resolve::subnet_by_cidr(subnets, plane.cidr)
 }
 
-/// The machine with this hostname, whatever its system_id.
-pub(super) fn machine<'a>(machines: &'a [Machine], hostname: &str) -> Option<&'a Machine> {
-    machines.iter().find(|m| m.hostname == hostname)
-}
+pub(super) use crate::resolve::machine;
 
 /// Follow-up: `interfaces read <system_id>` for each profile host found by hostname.
 pub(super) fn host_interfaces_reads(snapshot: &Snapshot, profile: &Profile) -> Vec<Read> {
