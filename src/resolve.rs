@@ -10,6 +10,9 @@ use std::collections::BTreeSet;
 
 use ipnet::Ipv4Net;
 
+use std::time::Duration;
+
+use crate::sources::juju::{ModelSummary, humanised_age};
 use crate::sources::maas::{Machine, Subnet};
 use crate::sources::virsh::DomainXml;
 
@@ -234,6 +237,51 @@ pub fn teardown_targets(
         });
     }
     t
+}
+
+/// How the model stands in `juju models`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModelState {
+    Absent,
+    Alive {
+        life: String,
+        status: String,
+    },
+    /// Destroying for at least `age` (juju's humanised `since`, relative to the read).
+    Destroying {
+        age: Duration,
+        since: String,
+        life: String,
+    },
+    /// Destroying, but `status.since` does not say for how long.
+    DestroyingSinceUnknown {
+        since: Option<String>,
+    },
+}
+
+pub fn model_state(model: Option<&ModelSummary>) -> ModelState {
+    let Some(m) = model else {
+        return ModelState::Absent;
+    };
+    let shown = |v: Option<&str>| v.unwrap_or("not shown").to_string();
+    let current = m.status.as_ref().and_then(|s| s.current.as_deref());
+    let destroying =
+        matches!(m.life.as_deref(), Some("dying" | "dead")) || current == Some("destroying");
+    if !destroying {
+        return ModelState::Alive {
+            life: shown(m.life.as_deref()),
+            status: shown(current),
+        };
+    }
+    let since = m.status.as_ref().and_then(|s| s.since.clone());
+    match since.as_deref().and_then(humanised_age) {
+        Some(age) => ModelState::Destroying {
+            age,
+            since: since.unwrap_or_default(),
+            life: shown(m.life.as_deref()),
+        },
+        None => ModelState::DestroyingSinceUnknown { since },
+    }
 }
 
 #[cfg(test)]

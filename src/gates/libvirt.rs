@@ -9,10 +9,10 @@ use std::time::Duration;
 use super::substrate::{maas_profile, maas_site, machine, machines_read};
 use super::{Evidence, GateSpec, Mark, Status, Verdict, read_or_precondition};
 use crate::profile::{LibvirtSite, MaasSite, OsdDisks, Profile};
+use crate::resolve::{ModelState, model_state};
 use crate::snapshot::{Read, ReadError, Snapshot};
 use crate::sources::Presence;
 use crate::sources::disk::{FileMode, ImageInfo};
-use crate::sources::juju::{ModelSummary, humanised_age};
 use crate::sources::maas::Machine;
 use crate::sources::virsh::{Connection, DomainList, DomainState};
 
@@ -544,50 +544,6 @@ fn gate_osd(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verdict 
         .with_outcome("WIPE-READY")
     };
     verdict.with_evidence(evidence).metric("blank", blank)
-}
-
-/// How the model stands in `juju models`.
-enum ModelState {
-    Absent,
-    Alive {
-        life: String,
-        status: String,
-    },
-    /// Destroying for at least `age` (juju's humanised `since`, relative to the read).
-    Destroying {
-        age: Duration,
-        since: String,
-        life: String,
-    },
-    /// Destroying, but `status.since` does not say for how long.
-    DestroyingSinceUnknown {
-        since: Option<String>,
-    },
-}
-
-fn model_state(model: Option<&ModelSummary>) -> ModelState {
-    let Some(m) = model else {
-        return ModelState::Absent;
-    };
-    let shown = |v: Option<&str>| v.unwrap_or("not shown").to_string();
-    let current = m.status.as_ref().and_then(|s| s.current.as_deref());
-    let destroying =
-        matches!(m.life.as_deref(), Some("dying" | "dead")) || current == Some("destroying");
-    if !destroying {
-        return ModelState::Alive {
-            life: shown(m.life.as_deref()),
-            status: shown(current),
-        };
-    }
-    let since = m.status.as_ref().and_then(|s| s.since.clone());
-    match since.as_deref().and_then(humanised_age) {
-        Some(age) => ModelState::Destroying {
-            age,
-            since: since.unwrap_or_default(),
-            life: shown(m.life.as_deref()),
-        },
-        None => ModelState::DestroyingSinceUnknown { since },
-    }
 }
 
 /// States a re-enrolled host passes through (D-055: New -> Commissioning -> Ready).

@@ -41,13 +41,19 @@ pub struct Connection {
 
 impl Connection {
     fn invocation(&self, args: &[&str]) -> Invocation {
-        Invocation::new(
-            self.prefix
-                .iter()
-                .map(String::as_str)
-                .chain(["virsh", "-c", self.uri.as_str()])
-                .chain(args.iter().copied()),
-        )
+        Invocation::new(self.argv(args))
+    }
+
+    /// `[prefix] virsh -c <uri> <args>`: the argv of any virsh command on this
+    /// connection, reads and the phase actions' mutations alike.
+    pub fn argv(&self, args: &[&str]) -> Vec<String> {
+        self.prefix
+            .iter()
+            .map(String::as_str)
+            .chain(["virsh", "-c", self.uri.as_str()])
+            .chain(args.iter().copied())
+            .map(str::to_string)
+            .collect()
     }
 }
 
