@@ -5,6 +5,7 @@
 //! verdicts) -> `report` (the only writer of output). See the project README.
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod actions;
 pub mod cli;
 pub mod gates;
 pub mod profile;

@@ -84,6 +84,21 @@ fn line(
     )
 }
 
+/// What one host's interfaces lack of the Pattern A carve, one line per problem (the
+/// carve action's post-condition reads this, the gate the same tree).
+pub fn carve_problems(
+    host: &Host,
+    interfaces: &[Interface],
+    carve: &Carve,
+    profile: &Profile,
+) -> Vec<String> {
+    host_tree(host, interfaces, carve, profile)
+        .into_iter()
+        .filter(|(ok, _)| !ok)
+        .map(|(_, e)| format!("{} {}: {}", e.subject, e.property, e.actual))
+        .collect()
+}
+
 /// The tree, statics and retired interfaces of one host: one line per interface.
 fn host_tree(
     host: &Host,

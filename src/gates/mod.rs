@@ -19,6 +19,8 @@ mod plan;
 mod substrate;
 mod vault;
 
+pub use carve::carve_problems;
+
 use std::collections::BTreeMap;
 use std::fmt;
 

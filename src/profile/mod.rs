@@ -820,6 +820,20 @@ impl Profile {
         if let Some(libvirt) = &raw.libvirt {
             libvirt.validate().map_err(fail)?;
         }
+        if let Some(flag) = &raw.teardown.storage_flag {
+            if !["--destroy-storage", "--release-storage"].contains(&flag.as_str()) {
+                return Err(fail(format!(
+                    "teardown.storage_flag {flag:?} is not a juju destroy-model storage flag (--destroy-storage or --release-storage)"
+                )));
+            }
+        }
+        if let Some(dir) = &raw.teardown.backup_dir {
+            if !dir.starts_with('/') || !dir.contains("{stamp}") {
+                return Err(fail(format!(
+                    "teardown.backup_dir {dir:?} must be an absolute path holding {{stamp}}: every capture gets its own directory"
+                )));
+            }
+        }
         let phase04 = raw
             .phase04
             .map(|p| {
@@ -1003,6 +1017,18 @@ pub struct LibvirtSite {
     pub command_prefix: Vec<String>,
     /// The idle network every host's NIC leaves in seed 002 step 3.
     pub lbaas_network: String,
+    /// Where lbaas-net-remove backs up that network's XML before undefining it (seed
+    /// 002 step 3: `~/8_lbaas-net.xml.bak`).
+    #[serde(default)]
+    pub lbaas_backup: Option<String>,
+    /// The libvirt network each host PXE-boots from: its NIC there is the boot MAC
+    /// `reenroll` gives `machines create` (D-055: "the boot NIC MAC", on 2_metal).
+    #[serde(default)]
+    pub boot_network: Option<String>,
+    /// MAAS's virsh power address for the hosts (`qemu+ssh://user@host/system`),
+    /// reconstructed, never read from a machine's power-parameters (004 security note).
+    #[serde(default)]
+    pub power_address: Option<String>,
     pub osd: OsdDisks,
 }
 
@@ -1099,6 +1125,14 @@ pub struct Teardown {
     /// The file the destroy path's pre-destroy capture points at its backup directory
     /// with (seed 000 acceptance).
     pub backup_pointer: Option<String>,
+    /// The directory the destroy path's pre-destroy capture writes (export-bundle,
+    /// status, models); `{stamp}` stands for the run's UTC time (seed 000:
+    /// `pre-caracal-destroy-20261120T091204Z`).
+    pub backup_dir: Option<String>,
+    /// The storage flag `juju destroy-model` gets: `--destroy-storage` (runbook 01; on
+    /// this virsh-pod MAAS the machines decompose either way, D-055/D-061),
+    /// `--release-storage`, or none.
+    pub storage_flag: Option<String>,
 }
 
 /// `[runner]`: how the live runner bounds one command.
@@ -1141,6 +1175,8 @@ impl Default for Teardown {
     fn default() -> Self {
         Teardown {
             remediate_destroying_after_minutes: ten_minutes(),
+            backup_dir: None,
+            storage_flag: None,
             canary: None,
             backup_pointer: None,
         }

@@ -1,0 +1,69 @@
+//! Post-conditions the phase actions share: a gate holding, a machine gone from MAAS.
+
+use std::time::Duration;
+
+use super::plan::Check;
+use super::wait::{Poll, WaitPolicy};
+use crate::gates::{Status, by_id};
+use crate::profile::Profile;
+use crate::snapshot::Read;
+
+/// The gate holds (PASS or PROCEED). Polled, a FAIL is "not yet"; a PRECONDITION (the
+/// output could not be read) ends the wait at once.
+pub fn gate_holds(id: &'static str, profile: &Profile) -> Check {
+    let gate = by_id(id).unwrap_or_else(|| panic!("stackgate bug: no gate {id}"));
+    let reads = (gate.reads)(profile);
+    let mut check = Check::new(format!("{id} holds"), reads, move |snapshot, profile| {
+        let verdict = gate.run(snapshot, profile);
+        let line = format!("{id} {}: {}", verdict.status.label(), verdict.summary);
+        match verdict.status {
+            Status::Pass | Status::Proceed => Poll::Pass(line),
+            Status::Precondition => Poll::Fail(line),
+            Status::Fail | Status::Hold | Status::Skip => Poll::Pending(line),
+        }
+    });
+    if let Some(follow) = gate.follow_up {
+        check = check.with_follow_up(follow);
+    }
+    check
+}
+
+/// The profile's MAAS CLI profile (`admin`).
+pub fn maas_profile(profile: &Profile) -> String {
+    profile
+        .maas
+        .as_ref()
+        .map_or_else(|| "admin".to_string(), |m| m.profile.clone())
+}
+
+/// `machines read` no longer lists the hostname.
+pub fn machine_gone(hostname: &str, profile: &Profile) -> Check {
+    let hostname = hostname.to_string();
+    let maas = maas_profile(profile);
+    Check::new(
+        format!("{hostname} is gone from MAAS"),
+        vec![Read::MaasMachines {
+            profile: maas.clone(),
+        }],
+        move |snapshot, _| match snapshot.maas_machines(&maas) {
+            Err(e) => Poll::Fail(e.to_string()),
+            Ok(machines) => match crate::resolve::machine(machines, &hostname) {
+                None => Poll::Pass(format!("{hostname} not in machines read")),
+                Some(m) => Poll::Pending(format!(
+                    "{hostname} still in MAAS (system_id {}, {})",
+                    m.system_id, m.status_name
+                )),
+            },
+        },
+    )
+}
+
+/// A poll for a settling cloud: three passes in a row, ten seconds apart, within the
+/// bound.
+pub fn settle(bound: Duration) -> WaitPolicy {
+    WaitPolicy {
+        passes: 3,
+        interval: Duration::from_secs(10),
+        bound,
+    }
+}

@@ -1,0 +1,623 @@
+//! The one impure part of the actions: reads the cloud, plans, and, only when told to
+//! apply a plan the operator reviewed and confirmed, runs it step by step, proving
+//! each step with a fresh read before the next one starts.
+//!
+//! Order of refusals on `--apply`, each before anything runs:
+//! 1. the planner's own guards (hosts must be Ready, domains shut off, ...): exit 1;
+//! 2. no reviewed fingerprint (`--plan`): exit 2;
+//! 3. the fresh plan's fingerprint differs from the reviewed one (stale plan, including
+//!    a reviewed plan that saw nothing): exit 1;
+//! 4. a step targets a protected machine by any identity it resolved to: exit 1;
+//! 5. a destructive plan without the model name typed (`--confirm`, or at a prompt when
+//!    stdin is a terminal): exit 2.
+
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use super::plan::{Check, Input, Plan, SECRET_FILE, SecretNeed, Target};
+use super::wait::{Clock, Poll, Progress, WaitOutcome, wait_for};
+use super::{Action, ActionArgs};
+use crate::profile::Profile;
+use crate::resolve::Protected;
+use crate::run::RunOptions;
+use crate::runner::{CommandRunner, Invocation, SecretInput, display_argv};
+use crate::snapshot::{Reader, Snapshot};
+use crate::sources::virsh::DomainXml;
+
+/// What the operator asked for.
+#[derive(Debug, Clone, Default)]
+pub struct ExecOptions {
+    /// Run the plan; without it nothing but reads runs.
+    pub apply: bool,
+    /// The model name typed as confirmation of a destructive plan.
+    pub confirm: Option<String>,
+    /// The fingerprint of the dry-run plan the operator reviewed.
+    pub reviewed: Option<String>,
+    pub run: RunOptions,
+}
+
+/// Asks the operator for what cannot come from flags: a confirmation typed at a
+/// prompt, a secret typed at a hidden prompt or read from a file descriptor.
+pub trait Operator: Send + Sync {
+    /// The model name typed at a prompt, or `None` when stdin is not a terminal.
+    fn confirm(&self, question: &str) -> Option<String>;
+    /// The secret a step needs. Never logged, never in a report.
+    fn secret(&self, need: &SecretNeed) -> Result<Vec<u8>, String>;
+}
+
+/// An operator who can answer nothing: no prompt, no secret.
+#[derive(Debug, Default)]
+pub struct NoOperator;
+
+impl Operator for NoOperator {
+    fn confirm(&self, _: &str) -> Option<String> {
+        None
+    }
+
+    fn secret(&self, need: &SecretNeed) -> Result<Vec<u8>, String> {
+        Err(format!(
+            "no terminal or file descriptor to read the secret from: {}",
+            need.prompt
+        ))
+    }
+}
+
+/// Everything the executor acts through.
+pub struct Context<'a> {
+    pub runner: Arc<dyn CommandRunner>,
+    pub profile: &'a Profile,
+    pub clock: &'a dyn Clock,
+    pub progress: &'a dyn Progress,
+    pub operator: &'a dyn Operator,
+}
+
+/// One step as the report shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepView {
+    pub command: String,
+    pub reason: String,
+    pub destructive: bool,
+    pub targets: Vec<String>,
+    pub check: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+}
+
+/// The plan as the report shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanView {
+    pub fingerprint: String,
+    pub resolved: std::collections::BTreeMap<String, String>,
+    pub excluded: Vec<super::plan::Exclusion>,
+    pub notes: Vec<String>,
+    pub steps: Vec<StepView>,
+}
+
+impl PlanView {
+    fn of(plan: &Plan) -> PlanView {
+        PlanView {
+            fingerprint: plan.fingerprint(),
+            resolved: plan.resolved.clone(),
+            excluded: plan.excluded.clone(),
+            notes: plan.notes.clone(),
+            steps: plan
+                .steps
+                .iter()
+                .map(|s| StepView {
+                    command: s.command(),
+                    reason: s.reason.clone(),
+                    destructive: s.destructive,
+                    targets: s.targets.iter().map(ToString::to_string).collect(),
+                    check: s.check.describe.clone(),
+                    secret: s.secret.as_ref().map(|n| n.prompt.clone()),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// What one applied step did.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepResult {
+    /// 1-based, as the plan numbers it.
+    pub step: usize,
+    pub command: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    pub ok: bool,
+    /// The post-condition's last word, or why the step failed.
+    pub detail: String,
+}
+
+/// How an action run ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(
+    tag = "outcome",
+    content = "reason",
+    rename_all = "SCREAMING-KEBAB-CASE"
+)]
+pub enum Outcome {
+    /// Dry-run: the plan is shown, nothing ran.
+    Planned,
+    /// The cloud is already as the action leaves it.
+    NothingToDo,
+    /// Every step ran and proved its post-condition.
+    Done,
+    /// A guard refused the plan; nothing ran.
+    Refused(String),
+    /// The plan differs from the one reviewed; nothing ran.
+    Stale(String),
+    /// The destructive plan was not confirmed; nothing ran.
+    Unconfirmed(String),
+    /// The action could not read or plan (a read failed, no reviewed plan given).
+    Precondition(String),
+    /// A step failed or did not prove its post-condition; the steps after it did not run.
+    StepFailed(String),
+}
+
+impl Outcome {
+    /// 0 done or nothing to do, 1 refused or a post-condition failed, 2 precondition
+    /// or usage.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Outcome::Planned | Outcome::NothingToDo | Outcome::Done => 0,
+            Outcome::Refused(_) | Outcome::Stale(_) | Outcome::StepFailed(_) => 1,
+            Outcome::Unconfirmed(_) | Outcome::Precondition(_) => 2,
+        }
+    }
+
+    pub fn label(&self) -> &'static str {
+        match self {
+            Outcome::Planned => "PLANNED",
+            Outcome::NothingToDo => "NOTHING-TO-DO",
+            Outcome::Done => "DONE",
+            Outcome::Refused(_) => "REFUSED",
+            Outcome::Stale(_) => "STALE-PLAN",
+            Outcome::Unconfirmed(_) => "UNCONFIRMED",
+            Outcome::Precondition(_) => "PRECONDITION",
+            Outcome::StepFailed(_) => "STEP-FAILED",
+        }
+    }
+}
+
+/// What one action run did.
+#[derive(Debug, Clone, Serialize)]
+pub struct ActionReport {
+    pub action: &'static str,
+    pub phase: &'static str,
+    pub applied: bool,
+    pub source: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan: Option<PlanView>,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+    pub steps: Vec<StepResult>,
+}
+
+impl ActionReport {
+    pub fn exit_code(&self) -> i32 {
+        self.outcome.exit_code()
+    }
+}
+
+/// Reads what the action plans from, fresh.
+async fn read_for(
+    action: &Action,
+    args: &ActionArgs,
+    ctx: &Context<'_>,
+    options: &RunOptions,
+) -> Snapshot {
+    let reader = reader(ctx, options);
+    let mut snapshot = Snapshot::collect(&reader, (action.reads)(ctx.profile, args)).await;
+    let follow = (action.follow_up)(&snapshot, ctx.profile, args);
+    snapshot.extend(&reader, follow).await;
+    snapshot
+}
+
+fn reader(ctx: &Context<'_>, options: &RunOptions) -> Reader {
+    Reader::new(ctx.runner.clone(), options.timeout)
+        .with_jobs(options.jobs)
+        .with_max_output(ctx.profile.runner.max_output_bytes())
+}
+
+/// Plans `action` on a fresh read and, when `options.apply`, runs it.
+pub async fn execute(
+    action: &Action,
+    args: &ActionArgs,
+    options: &ExecOptions,
+    ctx: &Context<'_>,
+) -> ActionReport {
+    let snapshot = read_for(action, args, ctx, &options.run).await;
+    let mut report = ActionReport {
+        action: action.name,
+        phase: action.phase,
+        applied: false,
+        source: snapshot.source.clone(),
+        plan: None,
+        outcome: Outcome::Planned,
+        steps: Vec::new(),
+    };
+    let plan = match (action.plan)(&snapshot, ctx.profile, args) {
+        Ok(plan) => plan,
+        Err(refusal) => {
+            report.outcome = refusal.into_outcome();
+            return report;
+        }
+    };
+    report.plan = Some(PlanView::of(&plan));
+    if plan.is_empty() {
+        report.outcome = Outcome::NothingToDo;
+        return report;
+    }
+    if !options.apply {
+        return report;
+    }
+    let fingerprint = plan.fingerprint();
+    match options.reviewed.as_deref() {
+        None => {
+            report.outcome = Outcome::Precondition(format!(
+                "--apply runs only a plan you reviewed: run the dry-run, then pass its fingerprint (--plan {fingerprint} is this read's)"
+            ));
+            return report;
+        }
+        Some(reviewed) if reviewed != fingerprint => {
+            report.outcome = Outcome::Stale(format!(
+                "the plan changed since the one reviewed (fingerprint {reviewed}, now {fingerprint}): review the new dry-run"
+            ));
+            return report;
+        }
+        Some(_) => {}
+    }
+    let guard = Guard::of(&snapshot, ctx.profile);
+    if let Some(why) = plan.steps.iter().enumerate().find_map(|(i, step)| {
+        guard.refuses_any(&step.targets).map(|why| {
+            format!(
+                "step {} `{}` targets a protected machine: {why}; nothing was changed",
+                i + 1,
+                step.command()
+            )
+        })
+    }) {
+        report.outcome = Outcome::Refused(why);
+        return report;
+    }
+    if plan.destructive() {
+        let model = &ctx.profile.model;
+        let typed = options.confirm.clone().or_else(|| {
+            ctx.operator.confirm(&format!(
+                "{} is destructive; type the model name ({model}) to go on: ",
+                action.name
+            ))
+        });
+        match typed {
+            Some(t) if &t == model => {}
+            Some(_) => {
+                report.outcome = Outcome::Unconfirmed(format!(
+                    "the confirmation typed is not the model name {model}: nothing was changed"
+                ));
+                return report;
+            }
+            None => {
+                report.outcome = Outcome::Unconfirmed(format!(
+                    "{} is destructive: confirm with --confirm {model} (or type it at the prompt on a terminal); nothing was changed",
+                    action.name
+                ));
+                return report;
+            }
+        }
+    }
+    report.applied = true;
+    for (index, step) in plan.steps.iter().enumerate() {
+        let number = index + 1;
+        let command = step.command();
+        let mut result = StepResult {
+            step: number,
+            command: command.clone(),
+            exit_code: None,
+            ok: false,
+            detail: String::new(),
+        };
+        let late = match &step.argv_from {
+            None => None,
+            Some(from) => match resolve_late(from, ctx, options).await {
+                Ok((argv, targets)) => {
+                    if let Some(why) = guard.refuses_any(&targets) {
+                        result.detail = why.clone();
+                        report.steps.push(result);
+                        report.outcome = Outcome::Refused(format!(
+                            "step {number} `{command}` resolved to a protected machine: {why}; it and the steps after it did not run"
+                        ));
+                        return report;
+                    }
+                    result.command = display_argv(&argv);
+                    Some(argv)
+                }
+                Err(why) => {
+                    result.detail = why.clone();
+                    report.steps.push(result);
+                    report.outcome = Outcome::StepFailed(format!(
+                        "step {number} `{command}`: cannot resolve its ids: {why}"
+                    ));
+                    return report;
+                }
+            },
+        };
+        if let Some(argv) = late.as_ref().or(step.argv.as_ref()) {
+            match run_step(
+                argv,
+                step.input.as_ref(),
+                step.secret.as_ref(),
+                ctx,
+                options,
+            )
+            .await
+            {
+                Ok(code) => result.exit_code = Some(code),
+                Err((code, why)) => {
+                    result.exit_code = code;
+                    result.detail = why.clone();
+                    report.steps.push(result);
+                    report.outcome =
+                        Outcome::StepFailed(format!("step {number} `{command}`: {why}"));
+                    return report;
+                }
+            }
+        }
+        match prove(&step.check, ctx, options).await {
+            Ok(detail) => {
+                result.ok = true;
+                result.detail = detail;
+                report.steps.push(result);
+            }
+            Err(why) => {
+                result.detail = why.clone();
+                report.steps.push(result);
+                report.outcome = Outcome::StepFailed(format!(
+                    "step {number} `{command}`: post-condition \"{}\" not met: {why}",
+                    step.check.describe
+                ));
+                return report;
+            }
+        }
+    }
+    report.outcome = Outcome::Done;
+    report
+}
+
+/// The protected machines as this read resolves them, with the machines it saw.
+struct Guard<'a> {
+    names: &'a [String],
+    protected: Protected,
+    machines: Vec<crate::sources::maas::Machine>,
+}
+
+impl Guard<'_> {
+    fn of<'a>(snapshot: &Snapshot, profile: &'a Profile) -> Guard<'a> {
+        let Some(site) = profile.maas.as_ref() else {
+            return Guard {
+                names: &[],
+                protected: Protected::default(),
+                machines: Vec::new(),
+            };
+        };
+        let machines = snapshot
+            .maas_machines(&site.profile)
+            .map(|m| m.to_vec())
+            .unwrap_or_default();
+        let domains: Vec<&DomainXml> = profile
+            .libvirt
+            .as_ref()
+            .map(|lv| {
+                site.protected
+                    .iter()
+                    .filter_map(|name| snapshot.virsh_domain_xml(&lv.connection(), name).ok())
+                    .filter_map(|p| p.present())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let protected = Protected::resolve(&site.protected, &machines, domains.iter().copied());
+        Guard {
+            names: &site.protected,
+            protected,
+            machines,
+        }
+    }
+
+    /// Why a target is protected, by any identity it resolved to.
+    fn refuses(&self, target: &Target) -> Option<String> {
+        match target {
+            Target::Machine {
+                hostname,
+                system_id,
+            } => self
+                .names
+                .contains(hostname)
+                .then(|| format!("{hostname} is protected (hostname)"))
+                .or_else(|| self.protected.refuses_system_id(system_id))
+                .or_else(|| {
+                    self.machines
+                        .iter()
+                        .find(|m| &m.system_id == system_id)
+                        .and_then(|m| self.protected.refuses(m))
+                }),
+            Target::Domain { name } => self.protected.refuses_domain(name, &Default::default()),
+            _ => None,
+        }
+    }
+
+    fn refuses_any<'t>(&self, targets: impl IntoIterator<Item = &'t Target>) -> Option<String> {
+        targets.into_iter().find_map(|t| self.refuses(t))
+    }
+}
+
+/// Runs one step's command; Ok(exit 0) or Err((exit, why)).
+async fn run_step(
+    argv: &[String],
+    input: Option<&Input>,
+    secret: Option<&SecretNeed>,
+    ctx: &Context<'_>,
+    options: &ExecOptions,
+) -> Result<i32, (Option<i32>, String)> {
+    let stdin = match input {
+        None => None,
+        Some(Input::Text(text)) => Some(text.as_bytes().to_vec()),
+        Some(Input::OutputOf(from)) => {
+            let invocation = Invocation::new(from.clone()).with_timeout(options.run.timeout);
+            let out = ctx
+                .runner
+                .run(&invocation)
+                .await
+                .map_err(|e| (None, e.to_string()))?;
+            if !out.success() {
+                return Err((
+                    out.exit_code,
+                    format!(
+                        "`{}` exited {}: {}",
+                        display_argv(from),
+                        show_exit(out.exit_code),
+                        excerpt(&out.stderr, &out.stdout, None)
+                    ),
+                ));
+            }
+            Some(out.stdout)
+        }
+    };
+    // The secret goes to a 0600 file in a 0700 directory, removed when this returns.
+    let mut secret_value = None;
+    let mut holder = None;
+    let mut argv = argv.to_vec();
+    if let Some(need) = secret {
+        let value = ctx.operator.secret(need).map_err(|e| (None, e))?;
+        let (dir, path) = secret_file(&value).map_err(|e| (None, e))?;
+        for word in &mut argv {
+            if word.contains(SECRET_FILE) {
+                *word = word.replace(SECRET_FILE, &path);
+            }
+        }
+        holder = Some(dir);
+        secret_value = Some(value);
+    }
+    let mut invocation = Invocation::new(argv).with_timeout(options.run.timeout);
+    if let Some(bytes) = stdin {
+        invocation = invocation.with_secret_stdin(SecretInput::new(bytes));
+    }
+    let result = ctx.runner.run(&invocation).await;
+    drop(holder);
+    let out = result.map_err(|e| (None, e.to_string()))?;
+    if out.success() {
+        Ok(0)
+    } else {
+        Err((
+            out.exit_code,
+            format!(
+                "exited {}: {}",
+                show_exit(out.exit_code),
+                excerpt(&out.stderr, &out.stdout, secret_value.as_deref())
+            ),
+        ))
+    }
+}
+
+fn show_exit(code: Option<i32>) -> String {
+    code.map_or_else(|| "on a signal".to_string(), |c| c.to_string())
+}
+
+/// Writes a secret to a fresh 0700 directory's 0600 file.
+fn secret_file(value: &[u8]) -> Result<(tempfile::TempDir, String), String> {
+    let dir = tempfile::Builder::new()
+        .prefix("stackgate-secret-")
+        .permissions(std::fs::Permissions::from_mode(0o700))
+        .tempdir()
+        .map_err(|e| format!("cannot make a private directory for the secret: {e}"))?;
+    let path = dir.path().join("value");
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)
+        .map_err(|e| format!("cannot write the secret file: {e}"))?;
+    file.write_all(value)
+        .map_err(|e| format!("cannot write the secret file: {e}"))?;
+    Ok((dir, path.display().to_string()))
+}
+
+/// The first line of what a failed command said (MAAS prints its error on stdout),
+/// at most 200 characters of printable ASCII, with the step's secret blanked: the
+/// operator sees MAAS's own words (seed 004: the carve once hid them in /dev/null),
+/// never a value.
+fn excerpt(stderr: &[u8], stdout: &[u8], secret: Option<&[u8]>) -> String {
+    let source = if stderr.iter().any(|b| !b.is_ascii_whitespace()) {
+        stderr
+    } else {
+        stdout
+    };
+    let mut text = String::from_utf8_lossy(source).into_owned();
+    if let Some(secret) = secret
+        .map(String::from_utf8_lossy)
+        .filter(|s| !s.is_empty())
+    {
+        text = text.replace(secret.as_ref(), "[REDACTED]");
+    }
+    let line = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("(no output)");
+    let clean: String = line
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '?'
+            }
+        })
+        .take(200)
+        .collect();
+    clean
+}
+
+/// Reads fresh and resolves a late argv.
+async fn resolve_late(
+    from: &super::plan::ArgvFrom,
+    ctx: &Context<'_>,
+    options: &ExecOptions,
+) -> Result<(Vec<String>, Vec<Target>), String> {
+    let reader = reader(ctx, &options.run);
+    let mut snapshot = Snapshot::collect(&reader, from.reads.clone()).await;
+    if let Some(follow) = &from.follow_up {
+        let more = follow(&snapshot, ctx.profile);
+        snapshot.extend(&reader, more).await;
+    }
+    (from.resolve)(&snapshot, ctx.profile)
+}
+
+/// Reads the check's reads fresh and verifies them, polling when the check waits.
+async fn prove(check: &Check, ctx: &Context<'_>, options: &ExecOptions) -> Result<String, String> {
+    let probe = || async {
+        let reader = reader(ctx, &options.run);
+        let mut snapshot = Snapshot::collect(&reader, check.reads.clone()).await;
+        if let Some(follow) = &check.follow_up {
+            let more = follow(&snapshot, ctx.profile);
+            snapshot.extend(&reader, more).await;
+        }
+        (check.verify)(&snapshot, ctx.profile)
+    };
+    match check.wait {
+        None => match probe().await {
+            Poll::Pass(detail) => Ok(detail),
+            Poll::Pending(why) | Poll::Fail(why) => Err(why),
+        },
+        Some(policy) => {
+            match wait_for(&check.describe, policy, ctx.clock, ctx.progress, probe).await {
+                WaitOutcome::Passed { last, polls, .. } => {
+                    Ok(format!("{last} (after {polls} poll(s))"))
+                }
+                other => Err(other.describe()),
+            }
+        }
+    }
+}

@@ -1,0 +1,398 @@
+//! What an action intends to do: ordered steps, each an argv with a reason, a
+//! destructive flag and the post-condition re-read that proves it; the resolved
+//! targets; the protected machines shown as EXCLUDED; and a fingerprint of it all so
+//! `--apply` can refuse a plan that changed since the operator reviewed it.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::wait::{Poll, WaitPolicy};
+use crate::profile::Profile;
+use crate::snapshot::{Read, Snapshot};
+
+/// What a step feeds its command on stdin.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Input {
+    /// Fixed text that is no secret (the backup pointer's path).
+    Text(String),
+    /// The stdout of a read run first (a capture: `juju status ... | tee -- FILE`).
+    OutputOf(Vec<String>),
+}
+
+impl fmt::Debug for Input {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Input::Text(t) => write!(f, "Text({} bytes)", t.len()),
+            Input::OutputOf(argv) => write!(f, "OutputOf({argv:?})"),
+        }
+    }
+}
+
+/// A secret a step needs. It never reaches argv: the executor writes it to a file only
+/// the operator can read (0600 in a 0700 directory), puts that file's path where the
+/// argv says [`SECRET_FILE`], and removes the file after the step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SecretNeed {
+    /// What the operator is asked for ("libvirt SSH password for logxen@10.12.64.1").
+    pub prompt: String,
+}
+
+/// The argv word the executor replaces with the secret file's path (maascli reads a
+/// parameter's value from a file with `name@=path`).
+pub const SECRET_FILE: &str = "{secret-file}";
+
+/// How a step's effect is proven: reads run fresh after the step, and a check over
+/// them; with a wait, the check is polled until it holds `passes` times in a row.
+#[derive(Clone)]
+pub struct Check {
+    /// What must hold, for the plan and the report ("capi-mgmt is gone from MAAS").
+    pub describe: String,
+    /// Reads to take fresh, with the follow-ups they need.
+    pub reads: Vec<Read>,
+    pub follow_up: Option<FollowUp>,
+    pub verify: Verify,
+    /// Poll instead of checking once (model destroying, commissioning).
+    pub wait: Option<WaitPolicy>,
+}
+
+/// Follow-up reads that need ids the first reads resolved.
+pub type FollowUp = Arc<dyn Fn(&Snapshot, &Profile) -> Vec<Read> + Send + Sync>;
+/// A post-condition over a fresh snapshot.
+pub type Verify = Arc<dyn Fn(&Snapshot, &Profile) -> Poll + Send + Sync>;
+
+impl fmt::Debug for Check {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Check")
+            .field("describe", &self.describe)
+            .field("reads", &self.reads)
+            .field("wait", &self.wait)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Check {
+    pub fn new(
+        describe: impl Into<String>,
+        reads: Vec<Read>,
+        verify: impl Fn(&Snapshot, &Profile) -> Poll + Send + Sync + 'static,
+    ) -> Check {
+        Check {
+            describe: describe.into(),
+            reads,
+            follow_up: None,
+            verify: Arc::new(verify),
+            wait: None,
+        }
+    }
+
+    pub fn with_follow_up(
+        mut self,
+        follow_up: impl Fn(&Snapshot, &Profile) -> Vec<Read> + Send + Sync + 'static,
+    ) -> Check {
+        self.follow_up = Some(Arc::new(follow_up));
+        self
+    }
+
+    pub fn polled(mut self, policy: WaitPolicy) -> Check {
+        self.wait = Some(policy);
+        self
+    }
+}
+
+/// Builds an argv from a fresh read when the step runs: for ids that do not exist
+/// when the plan is made (a machine's system_id after `machines create`, a bridge's
+/// interface id after `create-bridge`). The plan shows the template; the executor
+/// resolves it right before the step and refuses protected targets it resolves to.
+#[derive(Clone)]
+pub struct ArgvFrom {
+    /// The command as the plan shows it, with what is resolved late in angle brackets
+    /// (`maas admin tag update-nodes openstack add=<system_id of openstack0>`).
+    pub template: String,
+    pub reads: Vec<Read>,
+    pub follow_up: Option<FollowUp>,
+    pub resolve: Resolve,
+}
+
+/// Resolves a late argv and the targets it acts on, or says why it cannot.
+pub type Resolve =
+    Arc<dyn Fn(&Snapshot, &Profile) -> Result<(Vec<String>, Vec<Target>), String> + Send + Sync>;
+
+impl fmt::Debug for ArgvFrom {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ArgvFrom")
+            .field("template", &self.template)
+            .field("reads", &self.reads)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Something a step acts on, by the identity it resolved to.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Target {
+    /// A MAAS machine: hostname and the system_id it resolved to now.
+    Machine { hostname: String, system_id: String },
+    /// A libvirt domain.
+    Domain { name: String },
+    /// A libvirt network.
+    Network { name: String },
+    /// A juju model.
+    Model { name: String },
+    /// A file on the jumphost.
+    File { path: String },
+    /// Anything else MAAS holds by id (an interface, a subnet, an IP record), named
+    /// the way the operator knows it.
+    Maas { what: String, id: String },
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Target::Machine {
+                hostname,
+                system_id,
+            } => write!(f, "machine {hostname} (system_id {system_id})"),
+            Target::Domain { name } => write!(f, "domain {name}"),
+            Target::Network { name } => write!(f, "network {name}"),
+            Target::Model { name } => write!(f, "model {name}"),
+            Target::File { path } => write!(f, "file {path}"),
+            Target::Maas { what, id } => write!(f, "{what} (id {id})"),
+        }
+    }
+}
+
+/// One step of a plan.
+#[derive(Debug, Clone)]
+pub struct Step {
+    /// The command; `None` for a step that only waits for its check, or whose argv is
+    /// resolved when it runs ([`Step::argv_from`]).
+    pub argv: Option<Vec<String>>,
+    pub argv_from: Option<ArgvFrom>,
+    pub input: Option<Input>,
+    pub secret: Option<SecretNeed>,
+    pub reason: String,
+    pub destructive: bool,
+    pub targets: Vec<Target>,
+    pub check: Check,
+}
+
+impl Step {
+    pub fn run<I, S>(argv: I, reason: impl Into<String>, check: Check) -> Step
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Step {
+            argv: Some(argv.into_iter().map(Into::into).collect()),
+            argv_from: None,
+            input: None,
+            secret: None,
+            reason: reason.into(),
+            destructive: false,
+            targets: Vec::new(),
+            check,
+        }
+    }
+
+    /// A step that runs nothing and waits for its check.
+    pub fn wait(reason: impl Into<String>, check: Check) -> Step {
+        Step {
+            argv: None,
+            argv_from: None,
+            input: None,
+            secret: None,
+            reason: reason.into(),
+            destructive: false,
+            targets: Vec::new(),
+            check,
+        }
+    }
+
+    /// A step whose argv is resolved from a fresh read when it runs.
+    pub fn resolved(
+        template: impl Into<String>,
+        reads: Vec<Read>,
+        resolve: impl Fn(&Snapshot, &Profile) -> Result<(Vec<String>, Vec<Target>), String>
+        + Send
+        + Sync
+        + 'static,
+        reason: impl Into<String>,
+        check: Check,
+    ) -> Step {
+        let mut step = Step::wait(reason, check);
+        step.argv_from = Some(ArgvFrom {
+            template: template.into(),
+            reads,
+            follow_up: None,
+            resolve: Arc::new(resolve),
+        });
+        step
+    }
+
+    pub fn destructive(mut self) -> Step {
+        self.destructive = true;
+        self
+    }
+
+    pub fn targets(mut self, targets: impl IntoIterator<Item = Target>) -> Step {
+        self.targets.extend(targets);
+        self
+    }
+
+    pub fn input(mut self, input: Input) -> Step {
+        self.input = Some(input);
+        self
+    }
+
+    pub fn secret(mut self, prompt: impl Into<String>) -> Step {
+        self.secret = Some(SecretNeed {
+            prompt: prompt.into(),
+        });
+        self
+    }
+
+    /// The command as the plan prints it.
+    pub fn command(&self) -> String {
+        if let Some(from) = &self.argv_from {
+            return from.template.clone();
+        }
+        match (&self.argv, &self.input) {
+            (None, _) => "(wait)".to_string(),
+            (Some(argv), Some(Input::OutputOf(from))) => format!(
+                "{} | {}",
+                crate::runner::display_argv(from),
+                crate::runner::display_argv(argv)
+            ),
+            (Some(argv), _) => crate::runner::display_argv(argv),
+        }
+    }
+}
+
+/// A machine the plan will not touch, shown so the operator sees it was considered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Exclusion {
+    pub name: String,
+    /// What it resolved to ("system_id hbt6xc (Deployed)", "not in MAAS").
+    pub resolved: String,
+}
+
+/// An action's plan over one read of the cloud.
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    pub action: &'static str,
+    pub steps: Vec<Step>,
+    /// What each name resolved to, for the fingerprint and the operator: every id the
+    /// steps use, and every candidate the planner looked at (including ones it found
+    /// nothing to do for), so a plan that "saw nothing" differs from one that sees
+    /// targets.
+    pub resolved: BTreeMap<String, String>,
+    pub excluded: Vec<Exclusion>,
+    /// Why steps were skipped or nothing is planned ("openstack0: br-ex already
+    /// carved").
+    pub notes: Vec<String>,
+}
+
+impl Plan {
+    pub fn new(action: &'static str) -> Plan {
+        Plan {
+            action,
+            ..Plan::default()
+        }
+    }
+
+    pub fn resolve(&mut self, name: impl Into<String>, value: impl Into<String>) {
+        self.resolved.insert(name.into(), value.into());
+    }
+
+    pub fn note(&mut self, note: impl Into<String>) {
+        self.notes.push(note.into());
+    }
+
+    pub fn exclude(&mut self, name: impl Into<String>, resolved: impl Into<String>) {
+        self.excluded.push(Exclusion {
+            name: name.into(),
+            resolved: resolved.into(),
+        });
+    }
+
+    pub fn push(&mut self, step: Step) {
+        self.steps.push(step);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+
+    pub fn destructive(&self) -> bool {
+        self.steps.iter().any(|s| s.destructive)
+    }
+
+    /// A digest of what the plan resolved and would run: the action, every resolved
+    /// name and id, every exclusion, and every step's command and targets. Two reads of
+    /// an unchanged cloud give the same fingerprint; a re-minted system_id, a domain
+    /// that changed state, a target that appeared where the reviewed plan saw none, all
+    /// change it.
+    pub fn fingerprint(&self) -> String {
+        let mut hash = Sha256::new();
+        let mut field = |bytes: &[u8]| {
+            hash.update((bytes.len() as u64).to_be_bytes());
+            hash.update(bytes);
+        };
+        field(self.action.as_bytes());
+        for (name, value) in &self.resolved {
+            field(name.as_bytes());
+            field(value.as_bytes());
+        }
+        for e in &self.excluded {
+            field(e.name.as_bytes());
+            field(e.resolved.as_bytes());
+        }
+        for step in &self.steps {
+            field(step.command().as_bytes());
+            field(&[u8::from(step.destructive)]);
+            for t in &step.targets {
+                field(t.to_string().as_bytes());
+            }
+        }
+        let digest = hash.finalize();
+        digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check() -> Check {
+        Check::new("holds", vec![], |_, _| Poll::Pass("ok".into()))
+    }
+
+    #[test]
+    fn the_fingerprint_moves_with_any_resolved_id_and_with_a_target_appearing() {
+        let mut empty = Plan::new("teardown-destroy");
+        empty.resolve("model openstack", "absent");
+        let mut seen = empty.clone();
+        seen.resolve("model openstack", "present");
+        assert_ne!(empty.fingerprint(), seen.fingerprint());
+
+        let mut a = Plan::new("carve");
+        a.resolve("openstack0", "w7e3kq");
+        a.push(Step::run(
+            ["maas", "admin", "machine", "delete", "w7e3kq"],
+            "r",
+            check(),
+        ));
+        let mut b = a.clone();
+        assert_eq!(a.fingerprint(), b.fingerprint());
+        b.resolved.insert("openstack0".into(), "x8s7dd".into());
+        assert_ne!(a.fingerprint(), b.fingerprint());
+        let mut c = a.clone();
+        c.steps[0].destructive = true;
+        assert_ne!(a.fingerprint(), c.fingerprint());
+        assert_eq!(a.fingerprint().len(), 16);
+    }
+}
