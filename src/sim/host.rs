@@ -248,4 +248,4 @@ impl HostState {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

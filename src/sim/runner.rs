@@ -106,7 +106,10 @@ impl Sim {
             }),
             None => Err(RunError::NotInWorld {
                 argv: crate::runner::display_argv(argv),
-                world: format!("{} (simulated; no part models this command)", self.world.name),
+                world: format!(
+                    "{} (simulated; no part models this command)",
+                    self.world.name
+                ),
             }),
         }
     }

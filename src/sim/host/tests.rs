@@ -231,6 +231,8 @@ fn undefining_an_active_network_leaves_it_transient_until_destroyed() {
 /// Runs the real virsh on a world's test-driver node, one session of `;`-separated
 /// commands (the test driver's state lives for one process), or None when virsh is not
 /// installed.
+// A test skipped for a missing program says so on the test's stderr.
+#[allow(clippy::print_stderr)]
 fn real_virsh(node: &std::path::Path, script: &str) -> Option<std::process::Output> {
     let out = std::process::Command::new("virsh")
         .env("LC_ALL", "C")
@@ -331,6 +333,7 @@ fn a_recreated_osd_disk_is_blank_512g_root_600() {
 }
 
 #[test]
+#[allow(clippy::print_stderr)]
 fn fresh_image_matches_real_qemu_img() {
     let dir = tempfile::tempdir().unwrap();
     for size in ["512M", "100G", "512G", "1T", "4T"] {
