@@ -1,6 +1,8 @@
 //! The clap front end, in two stages: raw arguments, then a validated [`GateRun`]
 //! (profile loaded, world loaded, gates chosen) before any command runs.
 
+mod act;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,8 +34,16 @@ pub enum Command {
     /// Run a phase's gates. Exit 0 pass|proceed, 1 fail|hold, 2 precondition, 130
     /// interrupted (SIGINT or SIGTERM: running commands are killed).
     Gate(GateArgs),
-    /// Print every gate with its phase, tags and description.
-    List,
+    /// Plan a phase action (dry-run, the default) or apply a plan you reviewed. Exit 0
+    /// done, nothing to do or plan shown, 1 refused or a post-condition failed, 2
+    /// precondition or usage.
+    Act(act::ActArgs),
+    /// Print every gate with its phase, tags and description (--actions: every action
+    /// with its phase, guards and whether it is destructive).
+    List {
+        #[arg(long)]
+        actions: bool,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -283,11 +293,16 @@ fn normalize_phase(raw: &str) -> Result<String, String> {
 /// Runs the parsed arguments.
 pub async fn run(args: Args) -> Outcome {
     match args.command {
-        Command::List => Outcome {
-            stdout: report::render_list(),
+        Command::List { actions } => Outcome {
+            stdout: if actions {
+                report::action::render_list()
+            } else {
+                report::render_list()
+            },
             stderr: String::new(),
             exit_code: 0,
         },
+        Command::Act(act_args) => act::run(act_args).await,
         Command::Gate(gate_args) => {
             let run = match GateRun::from_args(&gate_args) {
                 Ok(run) => run,

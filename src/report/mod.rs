@@ -1,6 +1,8 @@
 //! Reports: the terminal text and the JSON document of a gate run. Rendering returns
 //! strings; only `main` writes them. Output is ASCII + LF.
 
+pub mod action;
+
 use std::fmt;
 
 use serde::{Serialize, Serializer};
@@ -211,7 +213,7 @@ pub fn render_list() -> String {
 }
 
 /// Output is ASCII: anything else a CLI printed is shown escaped.
-fn ascii(text: String) -> String {
+pub(crate) fn ascii(text: String) -> String {
     if text.is_ascii() {
         return text;
     }

@@ -1,0 +1,323 @@
+//! `stackgate act <action> [host]`: plan a phase action (dry-run, the default) or apply
+//! a plan the operator reviewed. Exit 0 done or nothing to do (or the plan shown), 1
+//! refused, stale or a post-condition failed, 2 precondition or usage, 130 interrupted.
+
+use std::io::{BufRead, IsTerminal, Read as _, Write};
+use std::os::fd::FromRawFd;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use crate::actions::executor::{ActionReport, Operator};
+use crate::actions::plan::SecretNeed;
+use crate::actions::wait::{Poll, Progress, SystemClock, WaitOutcome};
+use crate::actions::{self, ActionArgs, Context, ExecOptions};
+use crate::profile::Profile;
+use crate::report;
+use crate::run::RunOptions;
+use crate::runner::{CommandRunner, DEFAULT_TIMEOUT, Live, Replay};
+use crate::sim::{Sim, SimConfig};
+use crate::snapshot::DEFAULT_JOBS;
+use crate::world::{self, World};
+
+use super::{Format, Outcome};
+
+#[derive(Debug, clap::Args)]
+pub struct ActArgs {
+    /// The action (`stackgate list --actions`): teardown-destroy, lbaas-net-remove, ...
+    pub action: String,
+    /// The host, for an action that takes one (`carve openstack0`).
+    pub host: Option<String>,
+    /// Run the plan. Without it nothing but the plan's reads runs.
+    #[arg(long)]
+    pub apply: bool,
+    /// The fingerprint of the dry-run plan you reviewed; --apply refuses a plan that
+    /// differs from it.
+    #[arg(long = "plan", value_name = "FINGERPRINT")]
+    pub reviewed: Option<String>,
+    /// The model name, typed: a destructive plan runs only with it.
+    #[arg(long, value_name = "MODEL")]
+    pub confirm: Option<String>,
+    /// Act on the cloud through the real CLIs on this machine.
+    #[arg(long, conflicts_with_all = ["world", "sim"])]
+    pub live: bool,
+    /// Plan over a recorded fixture world (dry-run only: a recording cannot change).
+    #[arg(long, value_name = "DIR", conflicts_with = "sim")]
+    pub world: Option<PathBuf>,
+    /// Act on a simulated cloud loaded from a fixture world directory; without DIR,
+    /// the embedded one for the action's phase (the dirty testcloud for phase 00).
+    /// This is the default when no source is given.
+    #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "")]
+    pub sim: Option<PathBuf>,
+    /// Site profile (TOML). Default: the world's, or the embedded testcloud profile.
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Seconds one command may run before its process group is killed.
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_TIMEOUT.as_secs())]
+    pub timeout: u64,
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_JOBS)]
+    pub jobs: usize,
+    /// Read the secret a step needs (the libvirt SSH password) from this file
+    /// descriptor instead of a hidden prompt.
+    #[arg(long, value_name = "FD")]
+    pub secret_fd: Option<i32>,
+}
+
+/// The operator at this process's terminal (or none, when stdin is not one).
+struct Terminal {
+    secret_fd: Mutex<Option<i32>>,
+}
+
+impl Operator for Terminal {
+    fn confirm(&self, question: &str) -> Option<String> {
+        if !std::io::stdin().is_terminal() {
+            return None;
+        }
+        let mut err = std::io::stderr();
+        let _ = err.write_all(question.as_bytes());
+        let _ = err.flush();
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line).ok()?;
+        Some(line.trim().to_string())
+    }
+
+    fn secret(&self, need: &SecretNeed) -> Result<Vec<u8>, String> {
+        if let Some(fd) = self.secret_fd.lock().expect("fd lock").take() {
+            // SAFETY: the operator handed this descriptor to stackgate for the secret;
+            // it is read once, to its end, and closed.
+            let mut file = unsafe { std::fs::File::from_raw_fd(fd) };
+            let mut value = Vec::new();
+            file.read_to_end(&mut value)
+                .map_err(|e| format!("cannot read the secret from fd {fd}: {e}"))?;
+            while value.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+                value.pop();
+            }
+            return Ok(value);
+        }
+        if !std::io::stdin().is_terminal() {
+            return Err(format!(
+                "{} is needed and stdin is not a terminal: pass it on --secret-fd",
+                need.prompt
+            ));
+        }
+        rpassword::prompt_password(format!("{}: ", need.prompt))
+            .map(String::into_bytes)
+            .map_err(|e| format!("cannot read {} at the prompt: {e}", need.prompt))
+    }
+}
+
+/// Wait progress on stderr: a spinner line on a terminal, plain lines otherwise.
+struct StderrProgress {
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl StderrProgress {
+    fn new() -> Self {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        });
+        StderrProgress { bar }
+    }
+}
+
+impl Progress for StderrProgress {
+    fn poll(&self, what: &str, poll: u32, passes: u32, needed: u32, state: &Poll) {
+        let (label, line) = match state {
+            Poll::Pass(l) => ("holds", l),
+            Poll::Pending(l) => ("not yet", l),
+            Poll::Fail(l) => ("failed", l),
+        };
+        let text =
+            format!("waiting: {what}: poll {poll}, {passes}/{needed} in a row, {label}: {line}");
+        match &self.bar {
+            Some(bar) => bar.set_message(text),
+            None => {
+                let _ = writeln!(std::io::stderr(), "{}", report::ascii(text));
+            }
+        }
+    }
+
+    fn done(&self, what: &str, outcome: &WaitOutcome) {
+        let text = format!("waited: {what}: {}", outcome.describe());
+        match &self.bar {
+            Some(bar) => bar.println(text),
+            None => {
+                let _ = writeln!(std::io::stderr(), "{}", report::ascii(text));
+            }
+        }
+    }
+}
+
+impl Drop for StderrProgress {
+    fn drop(&mut self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// The run's UTC time as `YYYYMMDDTHHMMSSZ`.
+fn stamp() -> String {
+    humantime::format_rfc3339_seconds(SystemTime::now())
+        .to_string()
+        .replace(['-', ':'], "")
+}
+
+fn source(args: &ActArgs, phase: &str) -> Result<(Arc<dyn CommandRunner>, Profile), String> {
+    let explicit = match &args.profile {
+        Some(path) => Some(Profile::from_file(path).map_err(|e| e.to_string())?),
+        None => None,
+    };
+    if args.live {
+        let profile = explicit.unwrap_or_else(Profile::testcloud);
+        let max_output = profile
+            .runner
+            .max_output_bytes()
+            .expect("Profile::parse rejects an output bound it cannot address");
+        return Ok((Arc::new(Live::new().with_max_output(max_output)), profile));
+    }
+    if args.world.is_some() && args.apply {
+        return Err(
+            "--apply needs a cloud that can change: --live, or --sim on a world; a recorded --world is dry-run only"
+                .to_string(),
+        );
+    }
+    let world = match (&args.world, &args.sim) {
+        (Some(dir), _) => World::from_dir(dir),
+        (None, Some(dir)) if !dir.as_os_str().is_empty() => World::from_dir(dir),
+        _ => world::default_world("testcloud", &format!("sim-{phase}"))
+            .and_then(|name| World::embedded(&name)),
+    }
+    .map_err(|e| e.to_string())?;
+    let profile = match explicit {
+        Some(p) => p,
+        None => Profile::embedded(&world.profile).ok_or_else(|| {
+            format!(
+                "the world was recorded for profile {}, which is not embedded: pass --profile FILE",
+                world.profile
+            )
+        })?,
+    };
+    if args.world.is_some() {
+        return Ok((Arc::new(Replay::new(world)), profile));
+    }
+    let maas = profile
+        .maas
+        .as_ref()
+        .map_or_else(|| "admin".to_string(), |m| m.profile.clone());
+    let sim = Sim::new(world, &maas, SimConfig::default()).map_err(|e| e.to_string())?;
+    Ok((Arc::new(sim), profile))
+}
+
+/// The command line that re-runs this action with the same source.
+fn rerun(args: &ActArgs) -> String {
+    let mut words = vec!["stackgate".to_string(), "act".into(), args.action.clone()];
+    words.extend(args.host.clone());
+    if args.live {
+        words.push("--live".into());
+    }
+    if let Some(dir) = &args.sim {
+        words.push("--sim".into());
+        if !dir.as_os_str().is_empty() {
+            words.push(dir.display().to_string());
+        }
+    }
+    if let Some(p) = &args.profile {
+        words.push("--profile".into());
+        words.push(p.display().to_string());
+    }
+    crate::runner::display_argv(&words)
+}
+
+pub async fn run(args: ActArgs) -> Outcome {
+    let Some(action) = actions::by_name(&args.action) else {
+        return Outcome::usage_error(format!(
+            "no action {:?}; the actions: {}",
+            args.action,
+            actions::all()
+                .map(|a| a.name)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    };
+    match (action.takes_host, &args.host) {
+        (true, None) => {
+            return Outcome::usage_error(format!(
+                "{} needs a host: stackgate act {} <host>",
+                action.name, action.name
+            ));
+        }
+        (false, Some(h)) => {
+            return Outcome::usage_error(format!("{} takes no host (got {h})", action.name));
+        }
+        _ => {}
+    }
+    if args.timeout == 0 || args.jobs == 0 {
+        return Outcome::usage_error("--timeout and --jobs must be at least 1".to_string());
+    }
+    let (runner, profile) = match source(&args, action.phase) {
+        Ok(s) => s,
+        Err(message) => return Outcome::usage_error(message),
+    };
+    let options = ExecOptions {
+        apply: args.apply,
+        confirm: args.confirm.clone(),
+        reviewed: args.reviewed.clone(),
+        run: RunOptions {
+            timeout: Duration::from_secs(args.timeout),
+            jobs: args.jobs,
+        },
+    };
+    let action_args = ActionArgs {
+        host: args.host.clone(),
+        stamp: stamp(),
+    };
+    let clock = SystemClock::default();
+    let progress = StderrProgress::new();
+    let operator = Terminal {
+        secret_fd: Mutex::new(args.secret_fd),
+    };
+    let ctx = Context {
+        runner: runner.clone(),
+        profile: &profile,
+        clock: &clock,
+        progress: &progress,
+        operator: &operator,
+    };
+    let mut signals = match super::Signals::watch() {
+        Ok(s) => s,
+        Err(e) => return Outcome::usage_error(format!("cannot watch for SIGINT and SIGTERM: {e}")),
+    };
+    let report: Option<ActionReport> = tokio::select! {
+        report = actions::execute(action, &action_args, &options, &ctx) => Some(report),
+        signal = async {
+            let signal = signals.recv().await;
+            runner.interrupt();
+            signal
+        } => {
+            drop(progress);
+            return Outcome {
+                stdout: String::new(),
+                stderr: format!(
+                    "stackgate: {signal}: the running command's process group was killed; what ran before it stands. Run the dry-run again to see what is left.\n"
+                ),
+                exit_code: report::INTERRUPTED_EXIT,
+            };
+        }
+    };
+    drop(progress);
+    let report = report.expect("the action finished");
+    let stdout = match args.format {
+        Format::Text => report::action::render_text(&report, &rerun(&args), &profile.model),
+        Format::Json => report::action::render_json(&report),
+    };
+    Outcome {
+        stdout,
+        stderr: String::new(),
+        exit_code: report.exit_code(),
+    }
+}
