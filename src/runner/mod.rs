@@ -5,11 +5,11 @@
 //! Sim backends plug in behind the same [`CommandRunner`] trait.
 
 mod live;
-mod log;
+mod logged;
 mod replay;
 
 pub use live::{DEFAULT_MAX_OUTPUT, Live};
-pub use log::{CallLog, CallRecord};
+pub use logged::{CallLog, CallRecord};
 pub use replay::Replay;
 
 use std::fmt;
