@@ -11,7 +11,6 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
-use std::time::Instant;
 
 use cucumber::{given, then, when};
 use futures::future::BoxFuture;
@@ -19,7 +18,7 @@ use stackgate::cli::{Format, GateRun};
 use stackgate::gates::{self as catalog, GateSpec};
 use stackgate::profile::{LibvirtSite, OsdDisks, Profile};
 use stackgate::runner::{
-    CallLog, CommandOutput, CommandRunner, DEFAULT_TIMEOUT, Invocation, Live, Replay, RunError,
+    CommandOutput, CommandRunner, DEFAULT_TIMEOUT, Invocation, Live, Logged, Replay, RunError,
 };
 use stackgate::world::World;
 use tempfile::TempDir;
@@ -174,7 +173,6 @@ fn chmod(path: &Path, mode: &str) -> Result<(), String> {
 struct WorldThenLive {
     replay: Replay,
     live: Live,
-    log: CallLog,
 }
 
 impl CommandRunner for WorldThenLive {
@@ -182,29 +180,15 @@ impl CommandRunner for WorldThenLive {
         &'a self,
         invocation: &'a Invocation,
     ) -> BoxFuture<'a, Result<CommandOutput, RunError>> {
-        Box::pin(async move {
-            let started = Instant::now();
-            let result = if self.replay.world().get(invocation.argv()).is_some() {
-                self.replay.run(invocation).await
-            } else {
-                self.live.run(invocation).await
-            };
-            let (exit, error) = match &result {
-                Ok(out) => (out.exit_code, None),
-                Err(e) => (None, Some(e.to_string())),
-            };
-            self.log
-                .record(invocation.argv(), exit, started.elapsed(), error);
-            result
-        })
+        if self.replay.world().get(invocation.argv()).is_some() {
+            self.replay.run(invocation)
+        } else {
+            self.live.run(invocation)
+        }
     }
 
     fn describe(&self) -> String {
         format!("{} + live libvirt test driver", self.replay.describe())
-    }
-
-    fn log(&self) -> &CallLog {
-        &self.log
     }
 }
 
@@ -320,11 +304,10 @@ async fn run_on_test_node(
         phase: phase.to_string(),
         gates,
         profile: profile.clone(),
-        runner: Arc::new(WorldThenLive {
+        runner: Arc::new(Logged::new(WorldThenLive {
             replay: Replay::new(world),
             live: Live::new(),
-            log: CallLog::default(),
-        }),
+        })),
         timeout: DEFAULT_TIMEOUT,
         jobs: stackgate::snapshot::DEFAULT_JOBS,
         format: Format::Text,

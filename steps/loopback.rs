@@ -16,7 +16,7 @@ use cucumber::when;
 use futures::future::BoxFuture;
 use stackgate::cli::{Format, GateRun};
 use stackgate::runner::{
-    CallLog, CommandOutput, CommandRunner, DEFAULT_TIMEOUT, Invocation, Live, Replay, RunError,
+    CommandOutput, CommandRunner, DEFAULT_TIMEOUT, Invocation, Live, Logged, Replay, RunError,
 };
 use stackgate::snapshot::DEFAULT_JOBS;
 
@@ -190,7 +190,6 @@ pub struct LoopbackRunner {
     live: Live,
     unit_sockets: BTreeMap<String, PathBuf>,
     remote_socket: String,
-    log: CallLog,
 }
 
 impl LoopbackRunner {
@@ -245,7 +244,6 @@ impl CommandRunner for LoopbackRunner {
                         .into_bytes(),
                     ),
                 };
-                self.log.record(argv, Some(exit), out.duration, None);
                 return Ok(CommandOutput {
                     argv: argv.to_vec(),
                     exit_code: Some(exit),
@@ -254,17 +252,10 @@ impl CommandRunner for LoopbackRunner {
                     duration: out.duration,
                 });
             }
-            let result = match &self.replay {
+            match &self.replay {
                 Some(replay) if replay.world().get(argv).is_some() => replay.run(invocation).await,
                 _ => self.live.run(invocation).await,
-            };
-            match &result {
-                Ok(out) => self.log.record(argv, out.exit_code, out.duration, None),
-                Err(e) => self
-                    .log
-                    .record(argv, None, Duration::ZERO, Some(e.to_string())),
             }
-            result
         })
     }
 
@@ -273,10 +264,6 @@ impl CommandRunner for LoopbackRunner {
             Some(replay) => format!("loopback + {}", replay.describe()),
             None => "loopback".to_string(),
         }
-    }
-
-    fn log(&self) -> &CallLog {
-        &self.log
     }
 }
 
@@ -304,13 +291,12 @@ async fn gate_runs_on_loopback(w: &mut GateWorld, gate: Gate) -> Result<(), Stri
         live: Live::new(),
         unit_sockets: w.loopback.unit_sockets.clone(),
         remote_socket,
-        log: CallLog::default(),
     };
     let run = GateRun {
         phase: gate.0.phase.to_string(),
         gates: vec![gate.0],
         profile,
-        runner: Arc::new(runner),
+        runner: Arc::new(Logged::new(runner)),
         timeout: DEFAULT_TIMEOUT,
         format: Format::Text,
         jobs: DEFAULT_JOBS,
