@@ -2,13 +2,16 @@
 //! with a timeout, stdin closed unless a secret is fed on it, and every call is logged
 //! by the one decorator, [`Logged`], wrapped around whichever backend answers.
 //!
-//! Backends: [`Live`] spawns the real CLI; [`Replay`] serves a fixture world. Record and
+//! Backends: [`Live`] spawns the real CLI; [`Replay`] serves a fixture world;
+//! [`Layered`] serves a world's argvs and passes the rest to another backend. Record and
 //! Sim backends plug in behind the same [`CommandRunner`] trait. Backends do not log.
 
+mod layered;
 mod live;
 mod logged;
 mod replay;
 
+pub use layered::Layered;
 pub use live::{DEFAULT_MAX_OUTPUT, Live};
 pub use logged::{CallRecord, Logged};
 pub use replay::Replay;
