@@ -13,13 +13,10 @@ use std::process::Command;
 use std::sync::Arc;
 
 use cucumber::{given, then, when};
-use futures::future::BoxFuture;
 use stackgate::cli::{Format, GateRun};
 use stackgate::gates::{self as catalog, GateSpec};
 use stackgate::profile::{LibvirtSite, OsdDisks, Profile};
-use stackgate::runner::{
-    CommandOutput, CommandRunner, DEFAULT_TIMEOUT, Invocation, Live, Logged, Replay, RunError,
-};
+use stackgate::runner::{DEFAULT_TIMEOUT, Layered, Live, Logged, Replay};
 use stackgate::world::World;
 use tempfile::TempDir;
 
@@ -168,30 +165,6 @@ fn chmod(path: &Path, mode: &str) -> Result<(), String> {
     run("chmod", &[mode, &path.display().to_string()])
 }
 
-/// Serves the juju and MAAS argvs from a fixture world and runs every other argv (virsh,
-/// qemu-img, stat) on this machine.
-struct WorldThenLive {
-    replay: Replay,
-    live: Live,
-}
-
-impl CommandRunner for WorldThenLive {
-    fn run<'a>(
-        &'a self,
-        invocation: &'a Invocation,
-    ) -> BoxFuture<'a, Result<CommandOutput, RunError>> {
-        if self.replay.world().get(invocation.argv()).is_some() {
-            self.replay.run(invocation)
-        } else {
-            self.live.run(invocation)
-        }
-    }
-
-    fn describe(&self) -> String {
-        format!("{} + live libvirt test driver", self.replay.describe())
-    }
-}
-
 fn lab(w: &mut GateWorld) -> Result<&mut Lab, String> {
     w.libvirt.as_mut().ok_or_else(|| {
         "no test node: a `Given a libvirt test node ...` step must come first".into()
@@ -304,10 +277,8 @@ async fn run_on_test_node(
         phase: phase.to_string(),
         gates,
         profile: profile.clone(),
-        runner: Arc::new(Logged::new(WorldThenLive {
-            replay: Replay::new(world),
-            live: Live::new(),
-        })),
+        // The juju and MAAS argvs from the world, every other (virsh, qemu-img, stat) live.
+        runner: Arc::new(Logged::new(Layered::new(Replay::new(world), Live::new()))),
         timeout: DEFAULT_TIMEOUT,
         jobs: stackgate::snapshot::DEFAULT_JOBS,
         format: Format::Text,
