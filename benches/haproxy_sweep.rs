@@ -16,7 +16,7 @@ use futures::future::BoxFuture;
 use stackgate::cli::{Format, GateRun};
 use stackgate::gates::{self, Status};
 use stackgate::profile::Profile;
-use stackgate::runner::{CallLog, CommandOutput, CommandRunner, Invocation, Replay, RunError};
+use stackgate::runner::{CommandOutput, CommandRunner, Invocation, Logged, Replay, RunError};
 use stackgate::snapshot::DEFAULT_JOBS;
 use stackgate::sources::haproxy;
 use stackgate::world::World;
@@ -29,7 +29,6 @@ const LATENCY: Duration = Duration::from_secs(1);
 struct SlowUnits {
     replay: Replay,
     show_stat: Vec<u8>,
-    log: CallLog,
 }
 
 impl CommandRunner for SlowUnits {
@@ -54,10 +53,6 @@ impl CommandRunner for SlowUnits {
 
     fn describe(&self) -> String {
         "slow units".to_string()
-    }
-
-    fn log(&self) -> &CallLog {
-        &self.log
     }
 }
 
@@ -95,11 +90,10 @@ fn haproxy_sweep(c: &mut Criterion) {
         phase: "03".into(),
         gates: vec![gates::by_id("P03-HAPROXY").expect("P03-HAPROXY is in the catalog")],
         profile,
-        runner: Arc::new(SlowUnits {
+        runner: Arc::new(Logged::new(SlowUnits {
             replay: Replay::new(world),
             show_stat,
-            log: CallLog::default(),
-        }),
+        })),
         timeout: Duration::from_secs(30),
         format: Format::Text,
         jobs: DEFAULT_JOBS,

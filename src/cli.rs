@@ -14,7 +14,7 @@ use crate::gates::{self, GateSpec};
 use crate::profile::Profile;
 use crate::report::{self, RunReport};
 use crate::run::{self, RunOptions};
-use crate::runner::{CommandRunner, DEFAULT_TIMEOUT, Live, Replay};
+use crate::runner::{CommandRunner, DEFAULT_TIMEOUT, Live, Logged, Replay};
 use crate::snapshot::{DEFAULT_JOBS, Snapshot};
 use crate::world::{self, World};
 
@@ -106,7 +106,8 @@ pub struct GateRun {
     pub phase: String,
     pub gates: Vec<&'static GateSpec>,
     pub profile: Profile,
-    pub runner: Arc<dyn CommandRunner>,
+    /// The backend, behind the log the report's reads come from.
+    pub runner: Arc<Logged>,
     pub timeout: Duration,
     pub format: Format,
     /// Commands run at most this many at once.
@@ -161,13 +162,16 @@ impl GateRun {
         };
         // The profile comes first: a world names the profile it was recorded for, and
         // the live runner takes its output bound from the profile.
-        let (runner, profile): (Arc<dyn CommandRunner>, Profile) = if args.live {
+        let (runner, profile) = if args.live {
             let profile = explicit_profile.unwrap_or_else(Profile::testcloud);
             let max_output = profile
                 .runner
                 .max_output_bytes()
                 .expect("Profile::parse rejects an output bound it cannot address");
-            (Arc::new(Live::new().with_max_output(max_output)), profile)
+            (
+                Logged::new(Live::new().with_max_output(max_output)),
+                profile,
+            )
         } else {
             let world = match &args.world {
                 Some(dir) => World::from_dir(dir),
@@ -190,13 +194,13 @@ impl GateRun {
                     )
                 })?,
             };
-            (Arc::new(Replay::new(world)), profile)
+            (Logged::new(Replay::new(world)), profile)
         };
         Ok(GateRun {
             phase,
             gates,
             profile,
-            runner,
+            runner: Arc::new(runner),
             timeout: Duration::from_secs(args.timeout),
             format: args.format,
             jobs: args.jobs,
@@ -238,7 +242,7 @@ impl GateRun {
             self.runner.describe(),
             self.profile.name.clone(),
             signal,
-            &self.runner.log().records(),
+            &self.runner.records(),
         )
     }
 }

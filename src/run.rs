@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::gates::{GateSpec, Verdict};
 use crate::profile::Profile;
-use crate::runner::CommandRunner;
+use crate::runner::Logged;
 use crate::snapshot::{DEFAULT_JOBS, Reader, Snapshot};
 
 /// How the reads of one evaluation run.
@@ -30,11 +30,12 @@ impl Default for RunOptions {
 }
 
 /// Reads what `gates` need through `runner` (each distinct argv once, independent reads
-/// at once, no output past the profile's bound) and evaluates them in order.
+/// at once, no output past the profile's bound) and evaluates them in order. The
+/// snapshot's calls are every call `runner` has logged.
 pub async fn evaluate(
     gates: &[&'static GateSpec],
     profile: &Profile,
-    runner: Arc<dyn CommandRunner>,
+    runner: Arc<Logged>,
     options: RunOptions,
 ) -> (Snapshot, Vec<Verdict>) {
     let reader = Reader::new(runner, options.timeout)
@@ -67,7 +68,7 @@ mod tests {
         let (snapshot, verdicts) = evaluate(
             &gates,
             &profile,
-            Arc::new(Replay::new(world)),
+            Arc::new(Logged::new(Replay::new(world))),
             RunOptions::default(),
         )
         .await;

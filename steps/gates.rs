@@ -6,7 +6,7 @@ use std::sync::Arc;
 use cucumber::{then, when};
 use stackgate::cli::{Format, GateRun};
 use stackgate::gates::{self as catalog, Evidence, GateSpec, Mark, Verdict};
-use stackgate::runner::{CommandRunner, DEFAULT_TIMEOUT, Live, Replay};
+use stackgate::runner::{DEFAULT_TIMEOUT, Live, Logged, Replay};
 use stackgate::snapshot::DEFAULT_JOBS;
 
 use crate::{Expected, Gate, GateRunResult, GateWorld, MarkParam, Phase, Unit, describe};
@@ -23,20 +23,20 @@ pub(crate) async fn run_gates(
         .profile
         .clone()
         .ok_or("no site profile: a `Given the testcloud site profile` step must come first")?;
-    let runner: Arc<dyn CommandRunner> = if w.live {
-        Arc::new(Live::new())
+    let runner = if w.live {
+        Logged::new(Live::new())
     } else {
         let world = w
             .fixture
             .clone()
             .ok_or("no fixture world: a `Given the fixture world \"...\"` step must come first")?;
-        Arc::new(Replay::new(world))
+        Logged::new(Replay::new(world))
     };
     let run = GateRun {
         phase: phase.to_string(),
         gates,
         profile,
-        runner,
+        runner: Arc::new(runner),
         timeout: DEFAULT_TIMEOUT,
         format: Format::Text,
         jobs: DEFAULT_JOBS,

@@ -11,16 +11,12 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
-use std::time::Instant;
 
 use cucumber::{given, then, when};
-use futures::future::BoxFuture;
 use stackgate::cli::{Format, GateRun};
 use stackgate::gates::{self as catalog, GateSpec};
 use stackgate::profile::{LibvirtSite, OsdDisks, Profile};
-use stackgate::runner::{
-    CallLog, CommandOutput, CommandRunner, DEFAULT_TIMEOUT, Invocation, Live, Replay, RunError,
-};
+use stackgate::runner::{DEFAULT_TIMEOUT, Layered, Live, Logged, Replay};
 use stackgate::world::World;
 use tempfile::TempDir;
 
@@ -169,45 +165,6 @@ fn chmod(path: &Path, mode: &str) -> Result<(), String> {
     run("chmod", &[mode, &path.display().to_string()])
 }
 
-/// Serves the juju and MAAS argvs from a fixture world and runs every other argv (virsh,
-/// qemu-img, stat) on this machine.
-struct WorldThenLive {
-    replay: Replay,
-    live: Live,
-    log: CallLog,
-}
-
-impl CommandRunner for WorldThenLive {
-    fn run<'a>(
-        &'a self,
-        invocation: &'a Invocation,
-    ) -> BoxFuture<'a, Result<CommandOutput, RunError>> {
-        Box::pin(async move {
-            let started = Instant::now();
-            let result = if self.replay.world().get(invocation.argv()).is_some() {
-                self.replay.run(invocation).await
-            } else {
-                self.live.run(invocation).await
-            };
-            let (exit, error) = match &result {
-                Ok(out) => (out.exit_code, None),
-                Err(e) => (None, Some(e.to_string())),
-            };
-            self.log
-                .record(invocation.argv(), exit, started.elapsed(), error);
-            result
-        })
-    }
-
-    fn describe(&self) -> String {
-        format!("{} + live libvirt test driver", self.replay.describe())
-    }
-
-    fn log(&self) -> &CallLog {
-        &self.log
-    }
-}
-
 fn lab(w: &mut GateWorld) -> Result<&mut Lab, String> {
     w.libvirt.as_mut().ok_or_else(|| {
         "no test node: a `Given a libvirt test node ...` step must come first".into()
@@ -320,11 +277,8 @@ async fn run_on_test_node(
         phase: phase.to_string(),
         gates,
         profile: profile.clone(),
-        runner: Arc::new(WorldThenLive {
-            replay: Replay::new(world),
-            live: Live::new(),
-            log: CallLog::default(),
-        }),
+        // The juju and MAAS argvs from the world, every other (virsh, qemu-img, stat) live.
+        runner: Arc::new(Logged::new(Layered::new(Replay::new(world), Live::new()))),
         timeout: DEFAULT_TIMEOUT,
         jobs: stackgate::snapshot::DEFAULT_JOBS,
         format: Format::Text,

@@ -16,7 +16,8 @@ use cucumber::when;
 use futures::future::BoxFuture;
 use stackgate::cli::{Format, GateRun};
 use stackgate::runner::{
-    CallLog, CommandOutput, CommandRunner, DEFAULT_TIMEOUT, Invocation, Live, Replay, RunError,
+    CommandOutput, CommandRunner, DEFAULT_TIMEOUT, Invocation, Layered, Live, Logged, Replay,
+    RunError,
 };
 use stackgate::snapshot::DEFAULT_JOBS;
 
@@ -183,14 +184,13 @@ pub async fn wait_for_port(program: &mut Program, port: u16) -> Result<(), Strin
 /// by the local socket that stands for U's, the way the unit's filesystem would hold
 /// it; the answer is shaped as juju's plain exec output (exec.go `printExecOutput`:
 /// the remote stdout then stderr on stdout; a failed task exits 1 with "the following
-/// task failed" on stderr, common.go). Every other argv (curl, juju status) runs live
-/// or, where the scenario has a fixture world, is answered from it.
+/// task failed" on stderr, common.go). Every other argv (curl, juju status) goes to
+/// `rest`: live, or, where the scenario has a fixture world, the world first.
 pub struct LoopbackRunner {
-    replay: Option<Replay>,
     live: Live,
     unit_sockets: BTreeMap<String, PathBuf>,
     remote_socket: String,
-    log: CallLog,
+    rest: Box<dyn CommandRunner>,
 }
 
 impl LoopbackRunner {
@@ -245,7 +245,6 @@ impl CommandRunner for LoopbackRunner {
                         .into_bytes(),
                     ),
                 };
-                self.log.record(argv, Some(exit), out.duration, None);
                 return Ok(CommandOutput {
                     argv: argv.to_vec(),
                     exit_code: Some(exit),
@@ -254,29 +253,12 @@ impl CommandRunner for LoopbackRunner {
                     duration: out.duration,
                 });
             }
-            let result = match &self.replay {
-                Some(replay) if replay.world().get(argv).is_some() => replay.run(invocation).await,
-                _ => self.live.run(invocation).await,
-            };
-            match &result {
-                Ok(out) => self.log.record(argv, out.exit_code, out.duration, None),
-                Err(e) => self
-                    .log
-                    .record(argv, None, Duration::ZERO, Some(e.to_string())),
-            }
-            result
+            self.rest.run(invocation).await
         })
     }
 
     fn describe(&self) -> String {
-        match &self.replay {
-            Some(replay) => format!("loopback + {}", replay.describe()),
-            None => "loopback".to_string(),
-        }
-    }
-
-    fn log(&self) -> &CallLog {
-        &self.log
+        format!("loopback + {}", self.rest.describe())
     }
 }
 
@@ -299,18 +281,21 @@ async fn gate_runs_on_loopback(w: &mut GateWorld, gate: Gate) -> Result<(), Stri
         .as_ref()
         .map(|h| h.stats_socket.clone())
         .unwrap_or_default();
+    let rest: Box<dyn CommandRunner> = match w.fixture.clone() {
+        Some(world) => Box::new(Layered::new(Replay::new(world), Live::new())),
+        None => Box::new(Live::new()),
+    };
     let runner = LoopbackRunner {
-        replay: w.fixture.clone().map(Replay::new),
         live: Live::new(),
         unit_sockets: w.loopback.unit_sockets.clone(),
         remote_socket,
-        log: CallLog::default(),
+        rest,
     };
     let run = GateRun {
         phase: gate.0.phase.to_string(),
         gates: vec![gate.0],
         profile,
-        runner: Arc::new(runner),
+        runner: Arc::new(Logged::new(runner)),
         timeout: DEFAULT_TIMEOUT,
         format: Format::Text,
         jobs: DEFAULT_JOBS,

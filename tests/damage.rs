@@ -14,7 +14,7 @@ use serde_json::Value;
 use stackgate::cli::{Format, GateRun};
 use stackgate::gates::{self, GateSpec, Status, Verdict};
 use stackgate::profile::Profile;
-use stackgate::runner::{CommandOutput, Replay, display_argv};
+use stackgate::runner::{CommandOutput, Logged, Replay, display_argv};
 use stackgate::snapshot::Snapshot;
 use stackgate::world::{self, Recording, World};
 
@@ -324,7 +324,7 @@ impl Harness {
             phase: gates[0].phase.to_string(),
             gates: gates.to_vec(),
             profile: profile.clone(),
-            runner: Arc::new(Replay::new(world)),
+            runner: Arc::new(Logged::new(Replay::new(world))),
             timeout: Duration::from_secs(5),
             format: Format::Json,
             jobs: 8,

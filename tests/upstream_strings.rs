@@ -15,7 +15,7 @@ use std::sync::Arc;
 use serde_json::Value;
 use stackgate::gates::{self, Status};
 use stackgate::profile::Profile;
-use stackgate::runner::{DEFAULT_TIMEOUT, Replay};
+use stackgate::runner::{DEFAULT_TIMEOUT, Logged, Replay};
 use stackgate::snapshot::{Reader, Snapshot};
 use stackgate::sources::juju::{JujuStatus, status_invocation};
 use stackgate::world::World;
@@ -96,7 +96,10 @@ fn apply(doc: &mut Value, s: &Set) {
 async fn check(world_name: &str, rows: &[Row]) {
     let profile = Profile::testcloud();
     let world = World::embedded(&format!("testcloud/{world_name}")).expect("embedded world");
-    let reader = Reader::new(Arc::new(Replay::new(world.clone())), DEFAULT_TIMEOUT);
+    let reader = Reader::new(
+        Arc::new(Logged::new(Replay::new(world.clone()))),
+        DEFAULT_TIMEOUT,
+    );
     let mut failures = Vec::new();
     for row in rows {
         let mut doc = world_status(&world);

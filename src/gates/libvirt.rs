@@ -821,7 +821,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::runner::{CommandOutput, Replay};
+    use crate::runner::{CommandOutput, Logged, Replay};
     use crate::snapshot::{Reader, Value};
     use crate::sources::{disk, juju, virsh};
     use crate::world::World;
@@ -829,7 +829,10 @@ mod tests {
     /// The phase-00 exit world, read for one gate the way the binary reads it.
     async fn exit_state(gate: &GateSpec, profile: &Profile) -> Snapshot {
         let world = World::embedded("testcloud/phase00-ready-carved").unwrap();
-        let reader = Reader::new(Arc::new(Replay::new(world)), Duration::from_secs(5));
+        let reader = Reader::new(
+            Arc::new(Logged::new(Replay::new(world))),
+            Duration::from_secs(5),
+        );
         Snapshot::collect(&reader, (gate.reads)(profile)).await
     }
 

@@ -5,7 +5,7 @@
 //! kills the whole group when the timeout passes, a stream exceeds the bound, or a
 //! signal reaches stackgate.
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 use std::process::Stdio;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Instant;
@@ -16,7 +16,7 @@ use nix::unistd::{Pid, setsid};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::process::{Child, Command};
 
-use super::{CallLog, CommandOutput, CommandRunner, Invocation, RunError, display_argv};
+use super::{CommandOutput, CommandRunner, Invocation, RunError};
 
 /// What one command may print on each of stdout and stderr unless the profile says
 /// otherwise: far above any real `juju status`, far below what would exhaust the host.
@@ -25,7 +25,6 @@ pub const DEFAULT_MAX_OUTPUT: usize = 256 << 20;
 /// Runs commands on this machine.
 #[derive(Debug)]
 pub struct Live {
-    log: CallLog,
     max_output: usize,
     children: Children,
 }
@@ -39,7 +38,6 @@ impl Default for Live {
 impl Live {
     pub fn new() -> Self {
         Live {
-            log: CallLog::default(),
             max_output: DEFAULT_MAX_OUTPUT,
             children: Children::default(),
         }
@@ -126,7 +124,7 @@ impl Live {
         if registration.finish() {
             result
         } else {
-            // `interrupt` killed the group and logged the call while it ran.
+            // `interrupt` killed the group while the call ran.
             Err(RunError::Interrupted {
                 argv: invocation.display(),
             })
@@ -139,36 +137,15 @@ impl CommandRunner for Live {
         &'a self,
         invocation: &'a Invocation,
     ) -> BoxFuture<'a, Result<CommandOutput, RunError>> {
-        Box::pin(async move {
-            let started = Instant::now();
-            let result = self.spawn_and_wait(invocation).await;
-            match &result {
-                Ok(out) => self
-                    .log
-                    .record(invocation.argv(), out.exit_code, out.duration, None),
-                // Logged by `interrupt` when it ran; never logged when it never started.
-                Err(RunError::Interrupted { .. }) => {}
-                Err(e) => self.log.record(
-                    invocation.argv(),
-                    None,
-                    started.elapsed(),
-                    Some(e.to_string()),
-                ),
-            }
-            result
-        })
+        Box::pin(self.spawn_and_wait(invocation))
     }
 
     fn describe(&self) -> String {
         "live".to_string()
     }
 
-    fn log(&self) -> &CallLog {
-        &self.log
-    }
-
     fn interrupt(&self) {
-        self.children.interrupt(&self.log);
+        self.children.interrupt();
     }
 }
 
@@ -240,13 +217,8 @@ struct Children(Mutex<ChildTable>);
 struct ChildTable {
     /// Set by `interrupt`: no command starts after it.
     interrupted: bool,
-    running: BTreeMap<u32, Running>,
-}
-
-#[derive(Debug)]
-struct Running {
-    argv: Vec<String>,
-    started: Instant,
+    /// The leader pid of each group running.
+    running: BTreeSet<u32>,
 }
 
 impl Children {
@@ -277,13 +249,7 @@ impl Children {
         let pid = child
             .id()
             .expect("a child that was just spawned has not been reaped");
-        table.running.insert(
-            pid,
-            Running {
-                argv: invocation.argv().to_vec(),
-                started: Instant::now(),
-            },
-        );
+        table.running.insert(pid);
         Ok((
             child,
             Registration {
@@ -294,16 +260,13 @@ impl Children {
         ))
     }
 
-    /// Kills every registered group, logs each as interrupted, and refuses new spawns.
-    fn interrupt(&self, log: &CallLog) {
+    /// Kills every registered group and refuses new spawns. Each run it took then
+    /// ends as [`RunError::Interrupted`].
+    fn interrupt(&self) {
         let mut table = self.table();
         table.interrupted = true;
-        for (pid, running) in std::mem::take(&mut table.running) {
+        for pid in std::mem::take(&mut table.running) {
             kill_group(pid);
-            let error = RunError::Interrupted {
-                argv: display_argv(&running.argv),
-            };
-            log.record_interrupted(&running.argv, running.started.elapsed(), error.to_string());
         }
     }
 }
@@ -323,13 +286,13 @@ impl Registration<'_> {
     /// the kernel handed it out again within it. False when `interrupt` took the group.
     fn finish(mut self) -> bool {
         self.armed = false;
-        self.children.table().running.remove(&self.pid).is_some()
+        self.children.table().running.remove(&self.pid)
     }
 }
 
 impl Drop for Registration<'_> {
     fn drop(&mut self) {
-        if self.armed && self.children.table().running.remove(&self.pid).is_some() {
+        if self.armed && self.children.table().running.remove(&self.pid) {
             kill_group(self.pid);
         }
     }
@@ -342,7 +305,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::runner::SecretInput;
+    use crate::runner::{Logged, SecretInput};
 
     /// Fields of /proc/<pid>/stat after the command name: state, ppid, pgrp, session,
     /// tty_nr, ... (comm may hold spaces or parens, so split at the last ')').
@@ -391,10 +354,6 @@ mod tests {
             (out.stdout.as_slice(), out.stderr.as_slice(), out.exit_code),
             (&b"out\n"[..], &b"err\n"[..], Some(3))
         );
-        let log = live.log().records();
-        assert_eq!(log.len(), 1);
-        assert_eq!(log[0].exit_code, Some(3));
-        assert!(!log[0].interrupted);
     }
 
     #[tokio::test]
@@ -408,10 +367,10 @@ mod tests {
     async fn a_secret_goes_on_stdin_and_never_in_the_log() {
         let inv = Invocation::new(["cat"])
             .with_secret_stdin(SecretInput::new(b"s3cret-unseal-key".to_vec()));
-        let live = Live::new();
+        let live = Logged::new(Live::new());
         let out = live.run(&inv).await.unwrap();
         assert_eq!(out.stdout, b"s3cret-unseal-key");
-        assert!(!format!("{:?} {:?}", live.log().records(), inv).contains("s3cret"));
+        assert!(!format!("{:?} {:?}", live.records(), inv).contains("s3cret"));
     }
 
     #[tokio::test]
@@ -475,7 +434,7 @@ mod tests {
 
     #[tokio::test]
     async fn output_up_to_the_bound_is_kept_and_past_it_is_an_error_naming_the_stream() {
-        let live = Live::new().with_max_output(1000);
+        let live = Logged::new(Live::new().with_max_output(1000));
         let exact = Invocation::new([
             "sh",
             "-c",
@@ -503,7 +462,7 @@ mod tests {
                 "{shown}"
             );
         }
-        let log = live.log().records();
+        let log = live.records();
         assert!(
             log[1]
                 .error
@@ -541,12 +500,12 @@ mod tests {
         assert!(gone(pid).await, "the flooding grandchild {pid} survived");
     }
 
-    /// `interrupt` kills every group still running, logs each as interrupted, and no
-    /// command starts after it.
+    /// `interrupt` kills every group still running, the log lists each as interrupted,
+    /// and no command starts after it.
     #[tokio::test]
-    async fn interrupt_kills_every_running_group_and_logs_it() {
+    async fn interrupt_kills_every_running_group_and_the_log_lists_it() {
         let dir = tempfile::tempdir().unwrap();
-        let live = Arc::new(Live::new());
+        let live = Arc::new(Logged::new(Live::new()));
         let mut runs = Vec::new();
         let mut pidfiles = Vec::new();
         for i in 0..2 {
@@ -572,7 +531,7 @@ mod tests {
         for pid in pids {
             assert!(gone(pid).await, "grandchild {pid} survived the interrupt");
         }
-        let log = live.log().records();
+        let log = live.records();
         assert_eq!(log.len(), 2, "{log:?}");
         for record in &log {
             assert!(record.interrupted, "{record:?}");
@@ -581,11 +540,7 @@ mod tests {
         }
         let after = live.run(&Invocation::new(["true"])).await.unwrap_err();
         assert!(matches!(after, RunError::Interrupted { .. }), "{after}");
-        assert_eq!(
-            live.log().records().len(),
-            2,
-            "a refused start is not a read"
-        );
+        assert_eq!(live.records().len(), 2, "a refused start is not a read");
     }
 
     /// A run dropped mid-flight (its caller gave up) takes its whole group with it.

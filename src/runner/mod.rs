@@ -1,15 +1,19 @@
 //! The one choke point for external commands: an argv (never a shell string) runs
-//! with a timeout, stdin closed unless a secret is fed on it, and every call is logged.
+//! with a timeout, stdin closed unless a secret is fed on it, and every call is logged
+//! by the one decorator, [`Logged`], wrapped around whichever backend answers.
 //!
-//! Backends: [`Live`] spawns the real CLI; [`Replay`] serves a fixture world. Record and
-//! Sim backends plug in behind the same [`CommandRunner`] trait.
+//! Backends: [`Live`] spawns the real CLI; [`Replay`] serves a fixture world;
+//! [`Layered`] serves a world's argvs and passes the rest to another backend. Record and
+//! Sim backends plug in behind the same [`CommandRunner`] trait. Backends do not log.
 
+mod layered;
 mod live;
-mod log;
+mod logged;
 mod replay;
 
+pub use layered::Layered;
 pub use live::{DEFAULT_MAX_OUTPUT, Live};
-pub use log::{CallLog, CallRecord};
+pub use logged::{CallRecord, Logged};
 pub use replay::Replay;
 
 use std::fmt;
@@ -191,11 +195,26 @@ pub trait CommandRunner: Send + Sync {
     /// Where the answers come from, for reports ("live", "world testcloud/phase02-pre-vault").
     fn describe(&self) -> String;
 
-    /// The log of every call made through this runner.
-    fn log(&self) -> &CallLog;
-
-    /// A signal reached stackgate: end every command still running (logging each as
-    /// interrupted) and start no more. Backends that start no processes have nothing
-    /// to end.
+    /// A signal reached stackgate: end every command still running (each then returns
+    /// [`RunError::Interrupted`]) and start no more. Backends that start no processes
+    /// have nothing to end. [`Logged`] logs the calls this cut short.
     fn interrupt(&self) {}
+}
+
+/// A shared backend is a backend: `Logged::new(runner.clone())` keeps a handle on it.
+impl<R: CommandRunner + ?Sized> CommandRunner for Arc<R> {
+    fn run<'a>(
+        &'a self,
+        invocation: &'a Invocation,
+    ) -> BoxFuture<'a, Result<CommandOutput, RunError>> {
+        (**self).run(invocation)
+    }
+
+    fn describe(&self) -> String {
+        (**self).describe()
+    }
+
+    fn interrupt(&self) {
+        (**self).interrupt()
+    }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 
-use super::{CallLog, CommandOutput, CommandRunner, Invocation, RunError, display_argv};
+use super::{CommandOutput, CommandRunner, Invocation, RunError, display_argv};
 use crate::world::World;
 
 /// Serves one fixture world.
@@ -15,7 +15,6 @@ use crate::world::World;
 pub struct Replay {
     world: World,
     used: Mutex<BTreeSet<Vec<String>>>,
-    log: CallLog,
 }
 
 impl Replay {
@@ -23,7 +22,6 @@ impl Replay {
         Self {
             world,
             used: Mutex::new(BTreeSet::new()),
-            log: CallLog::default(),
         }
     }
 
@@ -50,20 +48,15 @@ impl CommandRunner for Replay {
         Box::pin(async move {
             let argv = invocation.argv();
             let Some(recording) = self.world.get(argv) else {
-                let err = RunError::NotInWorld {
+                return Err(RunError::NotInWorld {
                     argv: invocation.display(),
                     world: self.world.name.clone(),
-                };
-                self.log
-                    .record(argv, None, Duration::ZERO, Some(err.to_string()));
-                return Err(err);
+                });
             };
             self.used
                 .lock()
                 .expect("replay lock poisoned")
                 .insert(argv.to_vec());
-            self.log
-                .record(argv, Some(recording.exit), Duration::ZERO, None);
             Ok(CommandOutput {
                 argv: argv.to_vec(),
                 exit_code: Some(recording.exit),
@@ -76,9 +69,5 @@ impl CommandRunner for Replay {
 
     fn describe(&self) -> String {
         format!("world {}", self.world.name)
-    }
-
-    fn log(&self) -> &CallLog {
-        &self.log
     }
 }

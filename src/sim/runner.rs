@@ -9,7 +9,7 @@ use super::host::HostState;
 use super::juju::JujuState;
 use super::maas::MaasState;
 use super::{Answer, SimConfig};
-use crate::runner::{CallLog, CommandOutput, CommandRunner, Invocation, RunError};
+use crate::runner::{CommandOutput, CommandRunner, Invocation, RunError};
 use crate::world::World;
 
 /// Why a simulated cloud could not be built from a world.
@@ -33,7 +33,6 @@ pub struct Sim {
     world: World,
     config: SimConfig,
     state: Mutex<State>,
-    log: CallLog,
 }
 
 impl std::fmt::Debug for Sim {
@@ -63,7 +62,6 @@ impl Sim {
             world,
             config,
             state: Mutex::new(state),
-            log: CallLog::default(),
         })
     }
 
@@ -122,16 +120,7 @@ impl CommandRunner for Sim {
     ) -> BoxFuture<'a, Result<CommandOutput, RunError>> {
         Box::pin(async move {
             let stdin = invocation.secret_stdin().map(|s| s.expose());
-            let answer = match self.answer(invocation.argv(), stdin) {
-                Ok(a) => a,
-                Err(e) => {
-                    self.log
-                        .record(invocation.argv(), None, Duration::ZERO, Some(e.to_string()));
-                    return Err(e);
-                }
-            };
-            self.log
-                .record(invocation.argv(), Some(answer.exit), Duration::ZERO, None);
+            let answer = self.answer(invocation.argv(), stdin)?;
             Ok(CommandOutput {
                 argv: invocation.argv().to_vec(),
                 exit_code: Some(answer.exit),
@@ -144,9 +133,5 @@ impl CommandRunner for Sim {
 
     fn describe(&self) -> String {
         format!("simulated {}", self.world.name)
-    }
-
-    fn log(&self) -> &CallLog {
-        &self.log
     }
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tokio::sync::OnceCell;
 
-use crate::runner::{CallRecord, CommandOutput, CommandRunner, Invocation, RunError};
+use crate::runner::{CallRecord, CommandOutput, CommandRunner, Invocation, Logged, RunError};
 use crate::sources::SourceError;
 use crate::sources::juju::{self, JujuModels, JujuStatus, Whoami};
 use crate::sources::secret_files::{self, FileLabels, LabelKind, PathStat};
@@ -373,9 +373,10 @@ type Cell = Arc<OnceCell<Result<Arc<CommandOutput>, RunError>>>;
 /// cloud at the same moment.
 pub const DEFAULT_JOBS: usize = 32;
 
-/// Runs argvs through a runner, each distinct argv once, at most `jobs` at a time.
+/// Runs argvs through a runner, each distinct argv once, at most `jobs` at a time. The
+/// runner's log holds every call made, for the snapshot's [`Snapshot::calls`].
 pub struct Reader {
-    runner: Arc<dyn CommandRunner>,
+    runner: Arc<Logged>,
     timeout: Duration,
     cache: Mutex<HashMap<Vec<String>, Cell>>,
     jobs: Arc<tokio::sync::Semaphore>,
@@ -383,7 +384,7 @@ pub struct Reader {
 }
 
 impl Reader {
-    pub fn new(runner: Arc<dyn CommandRunner>, timeout: Duration) -> Self {
+    pub fn new(runner: Arc<Logged>, timeout: Duration) -> Self {
         Self {
             runner,
             timeout,
@@ -407,7 +408,7 @@ impl Reader {
         self
     }
 
-    pub fn runner(&self) -> &Arc<dyn CommandRunner> {
+    pub fn runner(&self) -> &Arc<Logged> {
         &self.runner
     }
 
@@ -508,7 +509,7 @@ impl Snapshot {
         for (read, parsed) in futures::future::join_all(jobs).await {
             self.values.insert(read, parsed);
         }
-        self.calls = reader.runner().log().records();
+        self.calls = reader.runner().records();
     }
 
     /// Builds a snapshot from already-parsed values (tests, benchmarks, the simulator).
@@ -614,7 +615,7 @@ impl Snapshot {
         self.values.contains_key(read)
     }
 
-    /// Every call the run made, in the order they were logged.
+    /// Every call the reader's runner made, in the order they were logged.
     pub fn calls(&self) -> &[CallRecord] {
         &self.calls
     }
@@ -627,13 +628,11 @@ mod tests {
     use futures::future::BoxFuture;
 
     use super::*;
-    use crate::runner::CallLog;
 
     /// Counts spawns and answers slowly, so concurrent askers overlap.
     #[derive(Default)]
     struct Counting {
         spawns: AtomicUsize,
-        log: CallLog,
     }
 
     impl CommandRunner for Counting {
@@ -644,8 +643,6 @@ mod tests {
             Box::pin(async move {
                 self.spawns.fetch_add(1, Ordering::SeqCst);
                 tokio::time::sleep(Duration::from_millis(50)).await;
-                self.log
-                    .record(inv.argv(), Some(0), Duration::from_millis(50), None);
                 Ok(CommandOutput {
                     argv: inv.argv().to_vec(),
                     exit_code: Some(0),
@@ -658,15 +655,15 @@ mod tests {
         fn describe(&self) -> String {
             "counting".into()
         }
-        fn log(&self) -> &CallLog {
-            &self.log
-        }
     }
 
     #[tokio::test]
     async fn each_distinct_argv_runs_once_even_when_asked_concurrently() {
         let runner = Arc::new(Counting::default());
-        let reader = Reader::new(runner.clone(), Duration::from_secs(5));
+        let reader = Reader::new(
+            Arc::new(Logged::new(runner.clone())),
+            Duration::from_secs(5),
+        );
         let asks = (0..8).map(|_| reader.output(juju::whoami_invocation()));
         let outs = futures::future::join_all(asks).await;
         assert!(outs.iter().all(Result::is_ok));
@@ -674,6 +671,12 @@ mod tests {
         let snapshot = Snapshot::collect(&reader, [Read::JujuWhoami, Read::JujuWhoami]).await;
         assert_eq!(runner.spawns.load(Ordering::SeqCst), 1);
         assert_eq!(snapshot.whoami().unwrap().user, "u");
+        let calls: Vec<_> = snapshot.calls().iter().map(|c| c.argv.as_str()).collect();
+        assert_eq!(
+            calls,
+            ["juju whoami --format=json"],
+            "one call, logged once"
+        );
     }
 
     /// Records how many calls were in flight at once.
@@ -681,7 +684,6 @@ mod tests {
     struct InFlight {
         now: AtomicUsize,
         most: AtomicUsize,
-        log: CallLog,
     }
 
     impl CommandRunner for InFlight {
@@ -706,15 +708,16 @@ mod tests {
         fn describe(&self) -> String {
             "in-flight".into()
         }
-        fn log(&self) -> &CallLog {
-            &self.log
-        }
     }
 
     #[tokio::test]
     async fn no_more_than_jobs_commands_run_at_once() {
         let runner = Arc::new(InFlight::default());
-        let reader = Reader::new(runner.clone(), Duration::from_secs(5)).with_jobs(3);
+        let reader = Reader::new(
+            Arc::new(Logged::new(runner.clone())),
+            Duration::from_secs(5),
+        )
+        .with_jobs(3);
         let reads = (0..12).map(|n| Read::HaproxyStat {
             model: "openstack".into(),
             unit: format!("keystone/{n}"),
@@ -727,7 +730,10 @@ mod tests {
     #[tokio::test]
     async fn independent_reads_run_at_the_same_time() {
         let runner = Arc::new(Counting::default());
-        let reader = Reader::new(runner.clone(), Duration::from_secs(5));
+        let reader = Reader::new(
+            Arc::new(Logged::new(runner.clone())),
+            Duration::from_secs(5),
+        );
         let started = std::time::Instant::now();
         let reads = [
             Read::JujuWhoami,
