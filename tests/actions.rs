@@ -10,6 +10,7 @@ use stackgate::actions::{self, ActionArgs, Context, ExecOptions, NoOperator, Out
 use stackgate::gates::{self, Status};
 use stackgate::profile::Profile;
 use stackgate::run::{RunOptions, evaluate};
+use stackgate::runner::Logged;
 use stackgate::sim::{Sim, SimConfig};
 use stackgate::world::World;
 
@@ -68,7 +69,7 @@ async fn act(
 ) -> actions::ActionReport {
     let clock = ManualClock::new();
     let ctx = Context {
-        runner: sim.clone(),
+        runner: Arc::new(Logged::new(sim.clone())),
         profile,
         clock: &clock,
         progress: &Silent,
@@ -100,7 +101,8 @@ async fn apply(sim: &Arc<Sim>, profile: &Profile, action: &str) -> actions::Acti
 
 async fn gate(sim: &Arc<Sim>, profile: &Profile, id: &str) -> Status {
     let gate = gates::by_id(id).unwrap();
-    let (_, verdicts) = evaluate(&[gate], profile, sim.clone(), RunOptions::default()).await;
+    let runner = Arc::new(Logged::new(sim.clone()));
+    let (_, verdicts) = evaluate(&[gate], profile, runner, RunOptions::default()).await;
     verdicts[0].status
 }
 

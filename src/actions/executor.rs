@@ -23,7 +23,7 @@ use super::{Action, ActionArgs};
 use crate::profile::Profile;
 use crate::resolve::Protected;
 use crate::run::RunOptions;
-use crate::runner::{CommandRunner, Invocation, SecretInput, display_argv};
+use crate::runner::{CommandRunner, Invocation, Logged, SecretInput, display_argv};
 use crate::snapshot::{Reader, Snapshot};
 use crate::sources::virsh::DomainXml;
 
@@ -67,7 +67,8 @@ impl Operator for NoOperator {
 
 /// Everything the executor acts through.
 pub struct Context<'a> {
-    pub runner: Arc<dyn CommandRunner>,
+    /// Every read and step goes through it, so the call log holds all of them.
+    pub runner: Arc<Logged>,
     pub profile: &'a Profile,
     pub clock: &'a dyn Clock,
     pub progress: &'a dyn Progress,

@@ -358,11 +358,16 @@ fn capture_steps(plan: &mut Plan, profile: &Profile, args: &ActionArgs) -> Resul
         ));
     }
     let dir = pattern.replace("{stamp}", &args.stamp);
+    plan.volatile.push(args.stamp.clone());
     plan.resolve("backup directory", dir.clone());
     let listed = |file: &'static str| {
         let dir = dir.clone();
         Check::new(
-            format!("{dir}/{file} exists"),
+            if file.is_empty() {
+                format!("{dir} exists")
+            } else {
+                format!("{dir}/{file} exists")
+            },
             vec![Read::DirList { path: dir.clone() }],
             move |snapshot, _| match snapshot.dir_list(&dir) {
                 Ok(entries) if file.is_empty() || entries.iter().any(|e| e == file) => {

@@ -294,6 +294,9 @@ pub struct Plan {
     /// Why steps were skipped or nothing is planned ("openstack0: br-ex already
     /// carved").
     pub notes: Vec<String>,
+    /// Words that differ between two reads of the same cloud and are no target (the
+    /// run's time stamp in the backup directory's name): the fingerprint masks them.
+    pub volatile: Vec<String>,
 }
 
 impl Plan {
@@ -338,9 +341,14 @@ impl Plan {
     /// change it.
     pub fn fingerprint(&self) -> String {
         let mut hash = Sha256::new();
+        let volatile = &self.volatile;
         let mut field = |bytes: &[u8]| {
-            hash.update((bytes.len() as u64).to_be_bytes());
-            hash.update(bytes);
+            let mut text = String::from_utf8_lossy(bytes).into_owned();
+            for word in volatile.iter().filter(|w| !w.is_empty()) {
+                text = text.replace(word.as_str(), "{volatile}");
+            }
+            hash.update((text.len() as u64).to_be_bytes());
+            hash.update(text.as_bytes());
         };
         field(self.action.as_bytes());
         for (name, value) in &self.resolved {
@@ -394,5 +402,16 @@ mod tests {
         c.steps[0].destructive = true;
         assert_ne!(a.fingerprint(), c.fingerprint());
         assert_eq!(a.fingerprint().len(), 16);
+        // The run's stamp is no target: two reads a minute apart plan the same.
+        let stamped = |stamp: &str| {
+            let mut p = Plan::new("teardown-destroy");
+            p.volatile.push(stamp.to_string());
+            p.push(Step::run(["mkdir", "--", &format!("/b/pre-{stamp}")], "r", check()));
+            p
+        };
+        assert_eq!(
+            stamped("20261202T120000Z").fingerprint(),
+            stamped("20261202T120100Z").fingerprint()
+        );
     }
 }

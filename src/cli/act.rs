@@ -15,7 +15,7 @@ use crate::actions::{self, ActionArgs, Context, ExecOptions};
 use crate::profile::Profile;
 use crate::report;
 use crate::run::RunOptions;
-use crate::runner::{CommandRunner, DEFAULT_TIMEOUT, Live, Replay};
+use crate::runner::{CommandRunner, DEFAULT_TIMEOUT, Live, Logged, Replay};
 use crate::sim::{Sim, SimConfig};
 use crate::snapshot::DEFAULT_JOBS;
 use crate::world::{self, World};
@@ -281,6 +281,7 @@ pub async fn run(args: ActArgs) -> Outcome {
     let operator = Terminal {
         secret_fd: Mutex::new(args.secret_fd),
     };
+    let runner = Arc::new(Logged::new(runner));
     let ctx = Context {
         runner: runner.clone(),
         profile: &profile,

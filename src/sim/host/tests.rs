@@ -453,7 +453,13 @@ async fn the_osd_gate_passes_on_a_simulated_wipe() {
     let run = |sim: Arc<crate::sim::Sim>| {
         let profile = profile.clone();
         async move {
-            let (_, v) = crate::run::evaluate(&[gate], &profile, sim, Default::default()).await;
+            let (_, v) = crate::run::evaluate(
+                &[gate],
+                &profile,
+                std::sync::Arc::new(crate::runner::Logged::new(sim)),
+                Default::default(),
+            )
+            .await;
             v.into_iter().next().unwrap()
         }
     };
