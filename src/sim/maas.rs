@@ -164,9 +164,8 @@ impl Call<'_> {
     fn flag(&self, key: &str) -> bool {
         // maasserver/api/utils.py get_optional_param with StringBool (formencode):
         // "true", "yes", "on", "1" are true.
-        self.param(key).is_some_and(|v| {
-            matches!(v.to_ascii_lowercase().as_str(), "true" | "yes" | "on" | "1")
-        })
+        self.param(key)
+            .is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "true" | "yes" | "on" | "1"))
     }
 }
 
@@ -350,7 +349,10 @@ impl MaasState {
         for (sid, doc) in interfaces {
             match state.machine_index(&sid) {
                 Some(i) => {
-                    let set = &state.machines.as_ref().map(|m| m[i]["interface_set"].clone());
+                    let set = &state
+                        .machines
+                        .as_ref()
+                        .map(|m| m[i]["interface_set"].clone());
                     if set.as_ref() != Some(&doc) {
                         return Err(format!(
                             "`maas {profile} interfaces read {sid}` disagrees with that machine's interface_set in `machines read`"
@@ -483,7 +485,11 @@ impl MaasState {
                 f(v);
             }
         }
-        for list in self.vlans.values_mut().chain(self.ip_addresses.values_mut()) {
+        for list in self
+            .vlans
+            .values_mut()
+            .chain(self.ip_addresses.values_mut())
+        {
             for v in list.iter_mut() {
                 f(v);
             }
@@ -612,10 +618,7 @@ impl MaasState {
             ));
         }
         let (Some(&handler), Some(&action)) = (words.get(2), words.get(3)) else {
-            return Some(usage_error(
-                &format!("maas {profile}"),
-                "too few arguments",
-            ));
+            return Some(usage_error(&format!("maas {profile}"), "too few arguments"));
         };
         let positional = match (handler, action) {
             ("interfaces", _) | ("machine", _) => 1,
@@ -693,8 +696,19 @@ impl MaasState {
             ("ipaddresses", "release") => self.ipaddresses_release(call),
             (handler, action) => {
                 let known = [
-                    "machines", "machine", "interfaces", "interface", "subnets", "subnet",
-                    "spaces", "vlans", "ipranges", "iprange", "tags", "tag", "ipaddresses",
+                    "machines",
+                    "machine",
+                    "interfaces",
+                    "interface",
+                    "subnets",
+                    "subnet",
+                    "spaces",
+                    "vlans",
+                    "ipranges",
+                    "iprange",
+                    "tags",
+                    "tag",
+                    "ipaddresses",
                 ];
                 if known.contains(&handler) {
                     usage_error(
@@ -739,9 +753,15 @@ impl MaasState {
     fn advance(&mut self, config: &SimConfig) {
         let sids: Vec<String> = self.enrolling.keys().cloned().collect();
         for sid in sids {
-            let Some(e) = self.enrolling.get_mut(&sid) else { continue };
+            let Some(e) = self.enrolling.get_mut(&sid) else {
+                continue;
+            };
             e.polls += 1;
-            while self.enrolling.get(&sid).is_some_and(|e| e.polls >= config.commission_polls) {
+            while self
+                .enrolling
+                .get(&sid)
+                .is_some_and(|e| e.polls >= config.commission_polls)
+            {
                 let Some(i) = self.machine_index(&sid) else {
                     self.enrolling.remove(&sid);
                     break;
@@ -822,14 +842,19 @@ impl MaasState {
             }
         }
         if !hostname.is_empty() && self.machine_by_hostname(&hostname).is_some() {
-            return form_error("hostname", &format!("Node with hostname \"{hostname}\" already exists"));
+            return form_error(
+                "hostname",
+                &format!("Node with hostname \"{hostname}\" already exists"),
+            );
         }
         let boot_mac = macs[0].clone();
         let template = self
             .remembered
             .get(&hostname)
             .or_else(|| {
-                self.remembered.values().find(|m| boot_mac_of(m).as_deref() == Some(&boot_mac))
+                self.remembered
+                    .values()
+                    .find(|m| boot_mac_of(m).as_deref() == Some(&boot_mac))
             })
             .or_else(|| self.hardware.get(&hostname))
             .cloned();
@@ -905,13 +930,21 @@ impl MaasState {
     /// lands on a fabric of its own (MAAS auto-creates one per unknown L2 segment; the
     /// re-enrolled raw NICs "sit on transient auto-fabrics", seed 004).
     fn commission(&mut self, sid: &str) {
-        let Some(e) = self.enrolling.get(sid).cloned() else { return };
-        let Some(i) = self.machine_index(sid) else { return };
+        let Some(e) = self.enrolling.get(sid).cloned() else {
+            return;
+        };
+        let Some(i) = self.machine_index(sid) else {
+            return;
+        };
         let template = e.template;
         let boot_mac = self
             .machines
             .as_ref()
-            .and_then(|m| m[i].get("boot_interface").and_then(|b| text(b, "mac_address")).map(str::to_string))
+            .and_then(|m| {
+                m[i].get("boot_interface")
+                    .and_then(|b| text(b, "mac_address"))
+                    .map(str::to_string)
+            })
             .or_else(|| boot_mac_of(&template));
         // The metal VLAN: the remembered boot NIC's (its bridge's) untagged dhcp_on VLAN.
         let metal = metal_link(&template);
@@ -990,7 +1023,9 @@ impl MaasState {
     }
 
     fn remove_machine(&mut self, i: usize) {
-        let Some(ms) = self.machines.as_mut() else { return };
+        let Some(ms) = self.machines.as_mut() else {
+            return;
+        };
         let doc = ms.remove(i);
         let sid = text(&doc, "system_id").unwrap_or("").to_string();
         if let Some(h) = text(&doc, "hostname") {
@@ -1012,9 +1047,26 @@ impl MaasState {
         let Some(i) = self.machine_index(sid) else {
             return not_found("Machine");
         };
-        let code = self.machines.as_ref().and_then(|m| int(&m[i], "status")).unwrap_or(-1);
+        let code = self
+            .machines
+            .as_ref()
+            .and_then(|m| int(&m[i], "status"))
+            .unwrap_or(-1);
         // maascommon/enums/node.py RELEASABLE_STATUSES (the ones the sim holds).
-        let releasable = [status::DEPLOYED, status::ALLOCATED, status::BROKEN, 9, 11, 12, 13, 14, 15, 16, 17, 18];
+        let releasable = [
+            status::DEPLOYED,
+            status::ALLOCATED,
+            status::BROKEN,
+            9,
+            11,
+            12,
+            13,
+            14,
+            15,
+            16,
+            17,
+            18,
+        ];
         if code == status::READY || code == 12 {
         } else if releasable.contains(&code) {
             self.release(i);
@@ -1063,7 +1115,12 @@ impl MaasState {
             return self.doc_read(None, "machines read");
         }
         match self.machine_index(sid) {
-            Some(i) => ok_doc(&self.machines.as_ref().map_or(Value::Null, |m| m[i]["interface_set"].clone())),
+            Some(i) => ok_doc(
+                &self
+                    .machines
+                    .as_ref()
+                    .map_or(Value::Null, |m| m[i]["interface_set"].clone()),
+            ),
             // InterfacesHandler.read: Node.objects.get_node_or_404.
             None => not_found("Node"),
         }
@@ -1089,7 +1146,8 @@ impl MaasState {
     fn interface_pos(&self, sid: &str, spec: &str) -> Option<(usize, usize)> {
         let m = self.machine_index(sid)?;
         let i = self.ifaces(m).iter().position(|x| {
-            parse_int(spec).is_some_and(|id| int(x, "id") == Some(id)) || text(x, "name") == Some(spec)
+            parse_int(spec).is_some_and(|id| int(x, "id") == Some(id))
+                || text(x, "name") == Some(spec)
         })?;
         Some((m, i))
     }
@@ -1108,7 +1166,11 @@ impl MaasState {
                     text(x, "name").unwrap_or("").to_string(),
                     x.get("parents")
                         .and_then(Value::as_array)
-                        .map(|p| p.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
+                        .map(|p| {
+                            p.iter()
+                                .filter_map(|s| s.as_str().map(str::to_string))
+                                .collect()
+                        })
                         .unwrap_or_default(),
                 )
             })
@@ -1124,13 +1186,21 @@ impl MaasState {
         }
         let mut ips: Vec<String> = Vec::new();
         for x in &set {
-            for l in x.get("links").and_then(Value::as_array).into_iter().flatten() {
+            for l in x
+                .get("links")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 if let Some(ip) = text(l, "ip_address") {
                     ips.push(ip.to_string());
                 }
             }
         }
-        let boot_id = self.machine(m).get("boot_interface").and_then(|b| int(b, "id"));
+        let boot_id = self
+            .machine(m)
+            .get("boot_interface")
+            .and_then(|b| int(b, "id"));
         let boot = set
             .iter()
             .find(|x| boot_id.is_some() && int(x, "id") == boot_id)
@@ -1145,7 +1215,11 @@ impl MaasState {
             .machine(m)
             .get("ip_addresses")
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s.as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default();
         current.retain(|ip| ips.contains(ip));
         for ip in ips {
@@ -1160,34 +1234,26 @@ impl MaasState {
     /// `InterfacesHandler.create_bridge`, `maasserver/forms/interface.py`
     /// `BridgeInterfaceForm`).
     fn create_bridge(&mut self, sid: &str, call: &Call) -> Answer {
-        let Some(m) = self.machine_index(sid) else {
-            return not_found("Machine");
-        };
-        if !INTERFACE_STATES.contains(&self.machine_status(m)) {
-            return invalid_state("create bridge");
-        }
         if call.param("parent").is_some() && call.param("parents").is_some() {
             return http_error("Cannot specify both parent and parents fields.");
         }
-        let set = self.ifaces(m);
-        let parent_spec = call.param("parent").or(call.param("parents")).unwrap_or("");
-        let Some(parent) = set
-            .iter()
-            .find(|x| parse_int(parent_spec).is_some_and(|id| int(x, "id") == Some(id)))
-            .cloned()
-        else {
-            return form_error(
-                "parent",
-                &format!("Select a valid choice. {parent_spec} is not one of the available choices."),
-            );
+        let spec = call.param("parent").or(call.param("parents")).unwrap_or("");
+        let (m, set, parent) = match self.child_parent(sid, spec, "create bridge") {
+            Ok(found) => found,
+            Err(refused) => return refused,
         };
         if text(&parent, "type") == Some("bridge") {
-            return form_error("parent", "A bridge interface can't have another bridge interface as parent.");
+            return form_error(
+                "parent",
+                "A bridge interface can't have another bridge interface as parent.",
+            );
         }
         let parent_name = text(&parent, "name").unwrap_or("").to_string();
         let busy = set.iter().any(|x| {
             matches!(text(x, "type"), Some("bond" | "bridge"))
-                && x.get("parents").and_then(Value::as_array).is_some_and(|p| p.iter().any(|n| n.as_str() == Some(parent_name.as_str())))
+                && x.get("parents")
+                    .and_then(Value::as_array)
+                    .is_some_and(|p| p.iter().any(|n| n.as_str() == Some(parent_name.as_str())))
         });
         if busy {
             return form_error(
@@ -1199,46 +1265,101 @@ impl MaasState {
         if !matches!(bridge_type, "standard" | "ovs") {
             return form_error(
                 "bridge_type",
-                &format!("'{bridge_type}' is not a valid bridge_type.  It should be one of: 'standard', 'ovs'."),
+                &format!(
+                    "'{bridge_type}' is not a valid bridge_type.  It should be one of: 'standard', 'ovs'."
+                ),
             );
         }
         let vlan = match call.param("vlan") {
             Some(v) => match parse_int(v).and_then(|id| self.vlan(id)) {
                 Some(vlan) => vlan,
-                None => return form_error("vlan", "Select a valid choice. That choice is not one of the available choices."),
+                None => {
+                    return form_error(
+                        "vlan",
+                        "Select a valid choice. That choice is not one of the available choices.",
+                    );
+                }
             },
             None => parent.get("vlan").cloned().unwrap_or(Value::Null),
         };
-        let name = call.param("name").map_or_else(|| format!("br-{parent_name}"), str::to_string);
-        if let Some(err) = name_taken(&set, &name, &self.machine(m)) {
-            return err;
-        }
-        let id = self.next_interface;
-        self.next_interface += 1;
-        let mut bridge = parent.clone();
-        raw_interface(&mut bridge, sid, id, Some(vlan));
-        bridge["name"] = json!(name);
-        bridge["type"] = json!("bridge");
-        bridge["parents"] = json!([parent_name]);
-        bridge["params"] = json!({"bridge_type": bridge_type, "bridge_stp": call.flag("bridge_stp"), "bridge_fd": call.param("bridge_fd").and_then(parse_int).unwrap_or(15)});
-        for k in ["vendor", "product", "firmware_version", "numa_node"] {
-            if bridge.get(k).is_some() {
-                bridge[k] = Value::Null;
-            }
-        }
-        self.add_child(m, set, &parent_name, bridge.clone(), id)
+        let name = call
+            .param("name")
+            .map_or_else(|| format!("br-{parent_name}"), str::to_string);
+        let params = json!({
+            "bridge_type": bridge_type,
+            "bridge_stp": call.flag("bridge_stp"),
+            "bridge_fd": call.param("bridge_fd").and_then(parse_int).unwrap_or(15),
+        });
+        self.add_child(m, set, &parent, (&name, "bridge"), vlan, params)
     }
 
-    /// Appends a child interface; its parent's links are reset (a parent of a bridge or
-    /// VLAN carries no IP: `forms/interface.py` `AcquiredBridgeInterfaceForm.save`
-    /// notes creating a child "resets the IP links on the parent").
-    fn add_child(&mut self, m: usize, mut set: Vec<Value>, parent: &str, child: Value, id: i64) -> Answer {
-        let sid = text(&self.machine(m), "system_id").unwrap_or("").to_string();
+    /// The machine, its interfaces and the parent a bridge or VLAN is created on: 404
+    /// without the machine, the state refusal, or the form's choice error.
+    fn child_parent(
+        &self,
+        sid: &str,
+        spec: &str,
+        operation: &str,
+    ) -> Result<(usize, Vec<Value>, Value), Answer> {
+        let m = self
+            .machine_index(sid)
+            .ok_or_else(|| not_found("Machine"))?;
+        if !INTERFACE_STATES.contains(&self.machine_status(m)) {
+            return Err(invalid_state(operation));
+        }
+        let set = self.ifaces(m);
+        let parent = set
+            .iter()
+            .find(|x| parse_int(spec).is_some_and(|id| int(x, "id") == Some(id)))
+            .cloned()
+            .ok_or_else(|| {
+                // ModelMultipleChoiceField's invalid_choice.
+                form_error(
+                    "parent",
+                    &format!("Select a valid choice. {spec} is not one of the available choices."),
+                )
+            })?;
+        Ok((m, set, parent))
+    }
+
+    /// Appends a child interface `(name, type)` of `parent` on `vlan`; the parent's
+    /// links are reset (a parent of a bridge or VLAN carries no IP:
+    /// `forms/interface.py` `AcquiredBridgeInterfaceForm.save` notes creating a child
+    /// "resets the IP links on the parent").
+    fn add_child(
+        &mut self,
+        m: usize,
+        mut set: Vec<Value>,
+        parent: &Value,
+        (name, kind): (&str, &str),
+        vlan: Value,
+        params: Value,
+    ) -> Answer {
+        if let Some(err) = name_taken(&set, name, &self.machine(m)) {
+            return err;
+        }
+        let sid = text(&self.machine(m), "system_id")
+            .unwrap_or("")
+            .to_string();
+        let parent_name = text(parent, "name").unwrap_or("").to_string();
+        let id = self.next_interface;
+        self.next_interface += 1;
+        let mut child = parent.clone();
+        raw_interface(&mut child, &sid, id, Some(vlan));
+        child["name"] = json!(name);
+        child["type"] = json!(kind);
+        child["parents"] = json!([parent_name]);
+        child["params"] = params;
+        for k in ["vendor", "product", "firmware_version", "numa_node"] {
+            if child.get(k).is_some() {
+                child[k] = Value::Null;
+            }
+        }
         let mut dropped = Vec::new();
         for x in set.iter_mut() {
-            if text(x, "name") == Some(parent) {
+            if text(x, "name") == Some(parent_name.as_str()) {
                 if let Some(Value::Array(ls)) = x.get_mut("links") {
-                    dropped.extend(ls.drain(..));
+                    dropped.append(ls);
                 }
             }
         }
@@ -1248,36 +1369,40 @@ impl MaasState {
         set.push(child);
         self.store_interfaces(m, set);
         let set = self.ifaces(m);
-        ok_doc(set.iter().find(|x| int(x, "id") == Some(id)).unwrap_or(&Value::Null))
+        ok_doc(
+            set.iter()
+                .find(|x| int(x, "id") == Some(id))
+                .unwrap_or(&Value::Null),
+        )
     }
 
     /// `interfaces create-vlan` (`InterfacesHandler.create_vlan`, `VLANInterfaceForm`).
     fn create_vlan(&mut self, sid: &str, call: &Call) -> Answer {
-        let Some(m) = self.machine_index(sid) else {
-            return not_found("Machine");
-        };
-        if !INTERFACE_STATES.contains(&self.machine_status(m)) {
-            return invalid_state("create VLAN");
-        }
-        let set = self.ifaces(m);
-        let parent_spec = call.param("parent").unwrap_or("");
-        let Some(parent) = set
-            .iter()
-            .find(|x| parse_int(parent_spec).is_some_and(|id| int(x, "id") == Some(id)))
-            .cloned()
-        else {
-            return form_error(
-                "parent",
-                &format!("Select a valid choice. {parent_spec} is not one of the available choices."),
-            );
+        let spec = call.param("parent").unwrap_or("");
+        let (m, set, parent) = match self.child_parent(sid, spec, "create VLAN") {
+            Ok(found) => found,
+            Err(refused) => return refused,
         };
         if text(&parent, "type") == Some("vlan") {
-            return form_error("parent", "A VLAN interface can't have another VLAN interface as parent.");
+            return form_error(
+                "parent",
+                "A VLAN interface can't have another VLAN interface as parent.",
+            );
         }
-        let Some(vlan) = call.param("vlan").and_then(parse_int).and_then(|id| self.vlan(id)) else {
+        let Some(vlan) = call
+            .param("vlan")
+            .and_then(parse_int)
+            .and_then(|id| self.vlan(id))
+        else {
             return match call.param("vlan") {
-                None => form_error("vlan", "A VLAN interface must be connected to a tagged VLAN."),
-                Some(_) => form_error("vlan", "Select a valid choice. That choice is not one of the available choices."),
+                None => form_error(
+                    "vlan",
+                    "A VLAN interface must be connected to a tagged VLAN.",
+                ),
+                Some(_) => form_error(
+                    "vlan",
+                    "Select a valid choice. That choice is not one of the available choices.",
+                ),
             };
         };
         let vid = int(&vlan, "vid").unwrap_or(0);
@@ -1293,24 +1418,10 @@ impl MaasState {
         }
         let parent_name = text(&parent, "name").unwrap_or("").to_string();
         // forms/interface.py build_vlan_interface_name: "<parent>.<vid>".
-        let name = call.param("name").map_or_else(|| format!("{parent_name}.{vid}"), str::to_string);
-        if let Some(err) = name_taken(&set, &name, &self.machine(m)) {
-            return err;
-        }
-        let id = self.next_interface;
-        self.next_interface += 1;
-        let mut child = parent.clone();
-        raw_interface(&mut child, sid, id, Some(vlan));
-        child["name"] = json!(name);
-        child["type"] = json!("vlan");
-        child["parents"] = json!([parent_name]);
-        child["params"] = json!({});
-        for k in ["vendor", "product", "firmware_version", "numa_node"] {
-            if child.get(k).is_some() {
-                child[k] = Value::Null;
-            }
-        }
-        self.add_child(m, set, &parent_name, child, id)
+        let name = call
+            .param("name")
+            .map_or_else(|| format!("{parent_name}.{vid}"), str::to_string);
+        self.add_child(m, set, &parent, (&name, "vlan"), vlan, json!({}))
     }
 
     /// `interface update` (`InterfaceHandler.update`): on a Ready machine the
@@ -1332,7 +1443,10 @@ impl MaasState {
         let msid = sid.to_string();
         if let Some(v) = call.param("vlan") {
             let Some(vlan) = parse_int(v).and_then(|id| self.vlan(id)) else {
-                return form_error("vlan", "Select a valid choice. That choice is not one of the available choices.");
+                return form_error(
+                    "vlan",
+                    "Select a valid choice. That choice is not one of the available choices.",
+                );
             };
             let vlan_uri = text(&vlan, "resource_uri").unwrap_or("").to_string();
             // Links to subnets off the new VLAN cannot stay (the subnet choice of a
@@ -1342,7 +1456,9 @@ impl MaasState {
                 x.insert("vlan".into(), vlan.clone());
                 if let Some(Value::Array(ls)) = x.get_mut("links") {
                     let (keep, drop): (Vec<Value>, Vec<Value>) = ls.drain(..).partition(|l| {
-                        l.get("subnet").and_then(|s| s.get("vlan")).and_then(|v| text(v, "resource_uri"))
+                        l.get("subnet")
+                            .and_then(|s| s.get("vlan"))
+                            .and_then(|v| text(v, "resource_uri"))
                             == Some(vlan_uri.as_str())
                     });
                     *ls = keep;
@@ -1378,7 +1494,9 @@ impl MaasState {
         if !matches!(mode.as_str(), "static" | "auto" | "dhcp" | "link_up") {
             return form_error(
                 "mode",
-                &format!("'{mode}' is not a valid mode.  It should be one of: 'AUTO', 'DHCP', 'STATIC', 'LINK_UP'."),
+                &format!(
+                    "'{mode}' is not a valid mode.  It should be one of: 'AUTO', 'DHCP', 'STATIC', 'LINK_UP'."
+                ),
             );
         }
         if mode != "static" {
@@ -1399,7 +1517,11 @@ impl MaasState {
         };
         let subnet = parse_int(subnet_spec)
             .and_then(|id| self.subnet(id))
-            .or_else(|| self.all_subnets().into_iter().find(|s| text(s, "cidr") == Some(subnet_spec)))
+            .or_else(|| {
+                self.all_subnets()
+                    .into_iter()
+                    .find(|s| text(s, "cidr") == Some(subnet_spec))
+            })
             .filter(on_vlan);
         let Some(subnet) = subnet else {
             // fields.py SpecifierOrModelChoiceField.clean.
@@ -1415,7 +1537,10 @@ impl MaasState {
             return form_error("ip_address", "Enter a valid IPv4 or IPv6 address.");
         };
         let cidr = text(&subnet, "cidr").unwrap_or("");
-        if !cidr.parse::<ipnet::Ipv4Net>().is_ok_and(|n| n.contains(&addr)) {
+        if !cidr
+            .parse::<ipnet::Ipv4Net>()
+            .is_ok_and(|n| n.contains(&addr))
+        {
             let vid = subnet.get("vlan").and_then(|v| int(v, "vid")).unwrap_or(0);
             return form_error(
                 "ip_address",
@@ -1456,18 +1581,33 @@ impl MaasState {
     /// Whether any IP record or link holds `ip` (`StaticIPAddress.objects.get_or_create`
     /// in `_link_subnet_static` finds any record of the address, whatever its type).
     fn ip_held(&self, ip: &str) -> bool {
-        let in_records = self.ip_addresses.values().flatten().any(|r| text(r, "ip") == Some(ip));
+        let in_records = self
+            .ip_addresses
+            .values()
+            .flatten()
+            .any(|r| text(r, "ip") == Some(ip));
         let in_links = self.machines.iter().flatten().any(|m| {
-            m.get("interface_set").and_then(Value::as_array).into_iter().flatten().any(|x| {
-                x.get("links").and_then(Value::as_array).into_iter().flatten().any(|l| text(l, "ip_address") == Some(ip))
-            })
+            m.get("interface_set")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .any(|x| {
+                    x.get("links")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                        .any(|l| text(l, "ip_address") == Some(ip))
+                })
         });
         in_records || in_links
     }
 
     /// Removes the IP record a link held.
     fn drop_link_record(&mut self, link: &Value, sid: &str) {
-        let (Some(ip), Some(subnet)) = (text(link, "ip_address"), link.get("subnet").and_then(|s| int(s, "id"))) else {
+        let (Some(ip), Some(subnet)) = (
+            text(link, "ip_address"),
+            link.get("subnet").and_then(|s| int(s, "id")),
+        ) else {
             return;
         };
         if let Some(records) = self.ip_addresses.get_mut(&subnet) {
@@ -1501,7 +1641,10 @@ impl MaasState {
             let choices: Vec<String> = ids.iter().map(|i| format!("'{i}'")).collect();
             return form_error(
                 "id",
-                &format!("'{want}' is not a valid id.  It should be one of: {}.", choices.join(", ")),
+                &format!(
+                    "'{want}' is not a valid id.  It should be one of: {}.",
+                    choices.join(", ")
+                ),
             );
         };
         let mut removed = None;
@@ -1531,7 +1674,11 @@ impl MaasState {
             text(r, "ip") == Some(ip) && {
                 let t = int(r, "alloc_type").unwrap_or(-1);
                 if force {
-                    if discovered { t == alloc::DISCOVERED } else { t != alloc::DISCOVERED }
+                    if discovered {
+                        t == alloc::DISCOVERED
+                    } else {
+                        t != alloc::DISCOVERED
+                    }
                 } else {
                     t == alloc::USER_RESERVED && text(r, "user") == Some("admin")
                 }
@@ -1588,8 +1735,18 @@ impl MaasState {
         }
         let mut records = Vec::new();
         for m in self.machines.iter().flatten() {
-            for x in m.get("interface_set").and_then(Value::as_array).into_iter().flatten() {
-                for l in x.get("links").and_then(Value::as_array).into_iter().flatten() {
+            for x in m
+                .get("interface_set")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                for l in x
+                    .get("links")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
                     if l.get("subnet").and_then(|s| int(s, "id")) == Some(id) {
                         if let Some(ip) = text(l, "ip_address") {
                             records.push(json!({
@@ -1622,7 +1779,13 @@ impl MaasState {
         // VLANs of that fabric nested in other documents.
         let mut found: BTreeMap<i64, Value> = BTreeMap::new();
         let mut docs = Value::Array(
-            self.subnets.iter().flatten().chain(self.spaces.iter().flatten()).chain(self.machines.iter().flatten()).cloned().collect(),
+            self.subnets
+                .iter()
+                .flatten()
+                .chain(self.spaces.iter().flatten())
+                .chain(self.machines.iter().flatten())
+                .cloned()
+                .collect(),
         );
         each_object(&mut docs, &mut |m| {
             if m.get("fabric_id").and_then(Value::as_i64) == Some(fid) {
@@ -1651,12 +1814,16 @@ impl MaasState {
                 changes.push(("gateway_ip", Value::Null));
             } else {
                 match gw.parse::<Ipv4Addr>() {
-                    Ok(a) if cidr.is_some_and(|c| c.contains(&a)) => changes.push(("gateway_ip", json!(gw))),
+                    Ok(a) if cidr.is_some_and(|c| c.contains(&a)) => {
+                        changes.push(("gateway_ip", json!(gw)))
+                    }
                     Ok(_) => {
                         // models/subnet.py Subnet.validate_gateway_ip.
                         return form_error("gateway_ip", "Gateway IP must be within CIDR range.");
                     }
-                    Err(_) => return form_error("gateway_ip", "Enter a valid IPv4 or IPv6 address."),
+                    Err(_) => {
+                        return form_error("gateway_ip", "Enter a valid IPv4 or IPv6 address.");
+                    }
                 }
             }
         }
@@ -1692,17 +1859,30 @@ impl MaasState {
             return form_error("cidr", "Required format: <network>/<prefixlen>.");
         };
         let existing = self.all_subnets();
-        if existing.iter().any(|s| text(s, "cidr").and_then(|c| c.parse::<ipnet::Ipv4Net>().ok()) == Some(net)) {
+        if existing
+            .iter()
+            .any(|s| text(s, "cidr").and_then(|c| c.parse::<ipnet::Ipv4Net>().ok()) == Some(net))
+        {
             return form_error("cidr", "Subnet with this Cidr already exists.");
         }
-        let Some(vlan) = call.param("vlan").and_then(parse_int).and_then(|id| self.vlan(id)) else {
-            return form_error("vlan", "Select a valid choice. That choice is not one of the available choices.");
+        let Some(vlan) = call
+            .param("vlan")
+            .and_then(parse_int)
+            .and_then(|id| self.vlan(id))
+        else {
+            return form_error(
+                "vlan",
+                "Select a valid choice. That choice is not one of the available choices.",
+            );
         };
         let id = self.next_subnet;
         self.next_subnet += 1;
         let space = vlan.get("space").cloned().unwrap_or(json!("undefined"));
         let gateway = call.param("gateway_ip").map_or(Value::Null, |g| json!(g));
-        let dns: Vec<&str> = call.param("dns_servers").map(|d| d.split([',', ' ']).filter(|s| !s.is_empty()).collect()).unwrap_or_default();
+        let dns: Vec<&str> = call
+            .param("dns_servers")
+            .map(|d| d.split([',', ' ']).filter(|s| !s.is_empty()).collect())
+            .unwrap_or_default();
         let fresh = json!({
             "name": call.param("name").unwrap_or(&net.to_string()),
             "description": call.param("description").unwrap_or(""),
@@ -1742,9 +1922,14 @@ impl MaasState {
         };
         let sid = int(&subnet, "id").unwrap_or(-1);
         let cidr = text(&subnet, "cidr").unwrap_or("").to_string();
-        let dhcp = subnet.get("vlan").and_then(|v| v.get("dhcp_on")).and_then(Value::as_bool) == Some(true);
+        let dhcp = subnet
+            .get("vlan")
+            .and_then(|v| v.get("dhcp_on"))
+            .and_then(Value::as_bool)
+            == Some(true);
         let dynamic = self.ipranges.iter().flatten().any(|r| {
-            text(r, "type") == Some("dynamic") && r.get("subnet").and_then(|s| int(s, "id")) == Some(sid)
+            text(r, "type") == Some("dynamic")
+                && r.get("subnet").and_then(|s| int(s, "id")) == Some(sid)
         });
         if dhcp && dynamic {
             return http_error(
@@ -1752,15 +1937,25 @@ impl MaasState {
             );
         }
         let linked = self.machines.iter().flatten().any(|m| {
-            m.get("interface_set").and_then(Value::as_array).into_iter().flatten().any(|x| {
-                x.get("links").and_then(Value::as_array).into_iter().flatten().any(|l| {
-                    l.get("subnet").and_then(|s| int(s, "id")) == Some(sid) && text(l, "ip_address").is_some()
+            m.get("interface_set")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .any(|x| {
+                    x.get("links")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                        .any(|l| {
+                            l.get("subnet").and_then(|s| int(s, "id")) == Some(sid)
+                                && text(l, "ip_address").is_some()
+                        })
                 })
-            })
         });
         let held = self.ip_addresses.get(&sid).into_iter().flatten().any(|r| {
             !matches!(int(r, "alloc_type"), Some(alloc::DISCOVERED | alloc::DHCP))
-                && r.get("node_summary").is_some_and(|n| n.get("via").is_some())
+                && r.get("node_summary")
+                    .is_some_and(|n| n.get("via").is_some())
         });
         // The query string carries force on DELETE (maascli prepare_payload).
         if (linked || held) && !call.flag("force") {
@@ -1811,19 +2006,27 @@ impl MaasState {
         let subnet = match call.param("subnet") {
             Some(s) => parse_int(s).and_then(|id| self.subnet(id)),
             None => self.all_subnets().into_iter().find(|s| {
-                text(s, "cidr").and_then(|c| c.parse::<ipnet::Ipv4Net>().ok()).is_some_and(|n| n.contains(&a))
+                text(s, "cidr")
+                    .and_then(|c| c.parse::<ipnet::Ipv4Net>().ok())
+                    .is_some_and(|n| n.contains(&a))
             }),
         };
         let Some(subnet) = subnet else {
             return form_error("subnet", "This field is required.");
         };
         if a > b {
-            return form_error("end_ip", "End IP address must not be less than Start IP address.");
+            return form_error(
+                "end_ip",
+                "End IP address must not be less than Start IP address.",
+            );
         }
         let id = self.next_iprange;
         self.next_iprange += 1;
         let template = self.ipranges.iter().flatten().next().cloned();
-        let user = template.as_ref().and_then(|t| t.get("user").cloned()).unwrap_or(Value::Null);
+        let user = template
+            .as_ref()
+            .and_then(|t| t.get("user").cloned())
+            .unwrap_or(Value::Null);
         let fresh = json!({
             "id": id, "type": kind, "start_ip": start, "end_ip": end,
             "comment": call.param("comment").unwrap_or(""), "user": user, "subnet": subnet,
@@ -1876,14 +2079,23 @@ impl MaasState {
     /// `tag update-nodes <name> add=<system_id>` (`TagHandler.update_nodes`): answers
     /// `{"added": n, "removed": m}`, counting the named nodes MAAS holds.
     fn tag_update_nodes(&mut self, name: &str, call: &Call) -> Answer {
-        if !self.tags.iter().flatten().any(|t| text(t, "name") == Some(name)) {
+        if !self
+            .tags
+            .iter()
+            .flatten()
+            .any(|t| text(t, "name") == Some(name))
+        {
             return not_found("Tag");
         }
         let (mut added, mut removed) = (0, 0);
         for sid in call.params_named("add") {
             if let Some(i) = self.machine_index(sid) {
                 added += 1;
-                let mut tags = self.machine(i).get("tag_names").cloned().unwrap_or(json!([]));
+                let mut tags = self
+                    .machine(i)
+                    .get("tag_names")
+                    .cloned()
+                    .unwrap_or(json!([]));
                 if let Value::Array(t) = &mut tags {
                     if !t.iter().any(|x| x.as_str() == Some(name)) {
                         t.push(json!(name));
@@ -1895,7 +2107,11 @@ impl MaasState {
         for sid in call.params_named("remove") {
             if let Some(i) = self.machine_index(sid) {
                 removed += 1;
-                let mut tags = self.machine(i).get("tag_names").cloned().unwrap_or(json!([]));
+                let mut tags = self
+                    .machine(i)
+                    .get("tag_names")
+                    .cloned()
+                    .unwrap_or(json!([]));
                 if let Value::Array(t) = &mut tags {
                     t.retain(|x| x.as_str() != Some(name));
                 }
@@ -1967,7 +2183,12 @@ fn physical_interfaces(machine: &Value) -> Vec<Value> {
     machine
         .get("interface_set")
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter(|i| text(i, "type") == Some("physical")).cloned().collect())
+        .map(|a| {
+            a.iter()
+                .filter(|i| text(i, "type") == Some("physical"))
+                .cloned()
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -1984,17 +2205,26 @@ fn boot_mac_of(machine: &Value) -> Option<String> {
 fn metal_link(machine: &Value) -> Option<(Value, Value, Option<String>)> {
     let set = machine.get("interface_set").and_then(Value::as_array)?;
     let boot = machine.get("boot_interface")?;
-    let vlan = boot.get("vlan").filter(|v| !v.is_null()).cloned().or_else(|| {
-        set.iter()
-            .filter_map(|i| i.get("vlan"))
-            .find(|v| v.get("dhcp_on").and_then(Value::as_bool) == Some(true))
-            .cloned()
-    })?;
+    let vlan = boot
+        .get("vlan")
+        .filter(|v| !v.is_null())
+        .cloned()
+        .or_else(|| {
+            set.iter()
+                .filter_map(|i| i.get("vlan"))
+                .find(|v| v.get("dhcp_on").and_then(Value::as_bool) == Some(true))
+                .cloned()
+        })?;
     let vlan_uri = text(&vlan, "resource_uri")?.to_string();
     let mut subnet = None;
     let mut ip = None;
     for i in set {
-        for l in i.get("links").and_then(Value::as_array).into_iter().flatten() {
+        for l in i
+            .get("links")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             let Some(s) = l.get("subnet") else { continue };
             if s.get("vlan").and_then(|v| text(v, "resource_uri")) == Some(vlan_uri.as_str()) {
                 subnet.get_or_insert_with(|| s.clone());
@@ -2023,5 +2253,8 @@ fn raw_interface(nic: &mut Value, sid: &str, id: i64, vlan: Option<Value>) {
     set("links", json!([]));
     set("params", json!({}));
     set("discovered", Value::Null);
-    set("resource_uri", json!(format!("{API}/nodes/{sid}/interfaces/{id}/")));
+    set(
+        "resource_uri",
+        json!(format!("{API}/nodes/{sid}/interfaces/{id}/")),
+    );
 }

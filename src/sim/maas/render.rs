@@ -106,7 +106,11 @@ impl Formatter for PythonFormatter {
     fn end_array<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
         self.0.end_array(w)
     }
-    fn begin_array_value<W: ?Sized + io::Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+    fn begin_array_value<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
         self.0.begin_array_value(w, first)
     }
     fn end_array_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
@@ -118,7 +122,11 @@ impl Formatter for PythonFormatter {
     fn end_object<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
         self.0.end_object(w)
     }
-    fn begin_object_key<W: ?Sized + io::Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+    fn begin_object_key<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
         self.0.begin_object_key(w, first)
     }
     fn begin_object_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
@@ -136,10 +144,18 @@ impl Formatter for PythonCompact {
     fn write_f64<W: ?Sized + io::Write>(&mut self, writer: &mut W, value: f64) -> io::Result<()> {
         writer.write_all(python_float(value).as_bytes())
     }
-    fn begin_array_value<W: ?Sized + io::Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+    fn begin_array_value<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
         if first { Ok(()) } else { w.write_all(b", ") }
     }
-    fn begin_object_key<W: ?Sized + io::Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+    fn begin_object_key<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
         if first { Ok(()) } else { w.write_all(b", ") }
     }
     fn begin_object_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
@@ -173,13 +189,16 @@ mod tests {
     #[test]
     fn layout_is_indent_4_without_trailing_newline() {
         let v: Value =
-            serde_json::from_str(r#"[{"b": 1, "a": [], "c": {}, "d": "é\n", "e": [1.0]}]"#).unwrap();
+            serde_json::from_str(r#"[{"b": 1, "a": [], "c": {}, "d": "é\n", "e": [1.0]}]"#)
+                .unwrap();
         let text = String::from_utf8(render(&v)).unwrap();
         assert_eq!(
             text,
             "[\n    {\n        \"b\": 1,\n        \"a\": [],\n        \"c\": {},\n        \"d\": \"é\\n\",\n        \"e\": [\n            1.0\n        ]\n    }\n]"
         );
-        let e: Value = serde_json::from_str(r#"{"ip_address": ["IP address is already in use."], "x": 1}"#).unwrap();
+        let e: Value =
+            serde_json::from_str(r#"{"ip_address": ["IP address is already in use."], "x": 1}"#)
+                .unwrap();
         assert_eq!(
             render_compact(&e),
             br#"{"ip_address": ["IP address is already in use."], "x": 1}"#
