@@ -538,19 +538,28 @@ impl MaasState {
         if let Some(s) = &self.subnets {
             return s.clone();
         }
+        self.nested(&|m| {
+            let uri = m.get("resource_uri").and_then(Value::as_str).unwrap_or("");
+            uri.starts_with(&format!("{API}/subnets/")) && m.contains_key("cidr")
+        })
+    }
+
+    /// The objects nested anywhere in the documents that `pick` selects, one per id,
+    /// by id.
+    fn nested(&self, pick: &dyn Fn(&Map<String, Value>) -> bool) -> Vec<Value> {
         let mut out: BTreeMap<i64, Value> = BTreeMap::new();
         let mut docs = Value::Array(
-            self.spaces
+            self.subnets
                 .iter()
                 .flatten()
+                .chain(self.spaces.iter().flatten())
                 .chain(self.ipranges.iter().flatten())
                 .chain(self.machines.iter().flatten())
                 .cloned()
                 .collect(),
         );
         each_object(&mut docs, &mut |m| {
-            let uri = m.get("resource_uri").and_then(Value::as_str).unwrap_or("");
-            if uri.starts_with(&format!("{API}/subnets/")) && m.contains_key("cidr") {
+            if pick(m) {
                 if let Some(id) = m.get("id").and_then(Value::as_i64) {
                     out.entry(id).or_insert_with(|| Value::Object(m.clone()));
                 }
@@ -1586,20 +1595,21 @@ impl MaasState {
             .values()
             .flatten()
             .any(|r| text(r, "ip") == Some(ip));
-        let in_links = self.machines.iter().flatten().any(|m| {
+        let in_links = self.any_link(&|l| text(l, "ip_address") == Some(ip));
+        in_records || in_links
+    }
+
+    /// Whether any link of any machine's interfaces satisfies `pick`.
+    fn any_link(&self, pick: &dyn Fn(&Value) -> bool) -> bool {
+        self.machines.iter().flatten().any(|m| {
             m.get("interface_set")
                 .and_then(Value::as_array)
                 .into_iter()
                 .flatten()
-                .any(|x| {
-                    x.get("links")
-                        .and_then(Value::as_array)
-                        .into_iter()
-                        .flatten()
-                        .any(|l| text(l, "ip_address") == Some(ip))
-                })
-        });
-        in_records || in_links
+                .filter_map(|x| x.get("links").and_then(Value::as_array))
+                .flatten()
+                .any(pick)
+        })
     }
 
     /// Removes the IP record a link held.
@@ -1777,27 +1787,11 @@ impl MaasState {
             return ok_doc(&Value::Array(v.clone()));
         }
         // VLANs of that fabric nested in other documents.
-        let mut found: BTreeMap<i64, Value> = BTreeMap::new();
-        let mut docs = Value::Array(
-            self.subnets
-                .iter()
-                .flatten()
-                .chain(self.spaces.iter().flatten())
-                .chain(self.machines.iter().flatten())
-                .cloned()
-                .collect(),
-        );
-        each_object(&mut docs, &mut |m| {
-            if m.get("fabric_id").and_then(Value::as_i64) == Some(fid) {
-                if let Some(id) = m.get("id").and_then(Value::as_i64) {
-                    found.entry(id).or_insert_with(|| Value::Object(m.clone()));
-                }
-            }
-        });
+        let found = self.nested(&|m| m.get("fabric_id").and_then(Value::as_i64) == Some(fid));
         if found.is_empty() {
             return not_found("Fabric");
         }
-        ok_doc(&Value::Array(found.into_values().collect()))
+        ok_doc(&Value::Array(found))
     }
 
     /// `subnet update <id>` (`SubnetHandler.update`, `maasserver/forms/subnet.py`
@@ -1936,21 +1930,9 @@ impl MaasState {
                 "Cannot delete a subnet that is actively servicing a dynamic IP range. (Delete the dynamic range or disable DHCP first.)",
             );
         }
-        let linked = self.machines.iter().flatten().any(|m| {
-            m.get("interface_set")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .any(|x| {
-                    x.get("links")
-                        .and_then(Value::as_array)
-                        .into_iter()
-                        .flatten()
-                        .any(|l| {
-                            l.get("subnet").and_then(|s| int(s, "id")) == Some(sid)
-                                && text(l, "ip_address").is_some()
-                        })
-                })
+        let linked = self.any_link(&|l| {
+            l.get("subnet").and_then(|s| int(s, "id")) == Some(sid)
+                && text(l, "ip_address").is_some()
         });
         let held = self.ip_addresses.get(&sid).into_iter().flatten().any(|r| {
             !matches!(int(r, "alloc_type"), Some(alloc::DISCOVERED | alloc::DHCP))
