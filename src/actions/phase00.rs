@@ -371,7 +371,11 @@ fn capture_steps(plan: &mut Plan, profile: &Profile, args: &ActionArgs) -> Resul
             vec![Read::DirList { path: dir.clone() }],
             move |snapshot, _| match snapshot.dir_list(&dir) {
                 Ok(entries) if file.is_empty() || entries.iter().any(|e| e == file) => {
-                    Poll::Pass(format!("{dir} holds {}", entries.join(", ")))
+                    Poll::Pass(if entries.is_empty() {
+                        format!("{dir} exists, empty")
+                    } else {
+                        format!("{dir} holds {}", entries.join(", "))
+                    })
                 }
                 Ok(entries) => Poll::Fail(format!(
                     "{dir} holds {} but not {file}",

@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::actions::executor::{ActionReport, Operator};
 use crate::actions::plan::SecretNeed;
-use crate::actions::wait::{Poll, Progress, SystemClock, WaitOutcome};
+use crate::actions::wait::{Clock, ManualClock, Poll, Progress, SystemClock, WaitOutcome};
 use crate::actions::{self, ActionArgs, Context, ExecOptions};
 use crate::profile::Profile;
 use crate::report;
@@ -276,7 +276,14 @@ pub async fn run(args: ActArgs) -> Outcome {
         host: args.host.clone(),
         stamp: stamp(),
     };
-    let clock = SystemClock::default();
+    // A simulated cloud's waits pass simulated time: a 10-minute bound takes none.
+    let system = SystemClock::default();
+    let simulated = ManualClock::new();
+    let clock: &dyn Clock = if args.live || args.world.is_some() {
+        &system
+    } else {
+        &simulated
+    };
     let progress = StderrProgress::new();
     let operator = Terminal {
         secret_fd: Mutex::new(args.secret_fd),
@@ -285,7 +292,7 @@ pub async fn run(args: ActArgs) -> Outcome {
     let ctx = Context {
         runner: runner.clone(),
         profile: &profile,
-        clock: &clock,
+        clock,
         progress: &progress,
         operator: &operator,
     };

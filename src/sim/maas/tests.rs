@@ -70,7 +70,7 @@ async fn verdicts(sim: Sim, gates: &[&str]) -> Vec<Verdict> {
         .into_iter()
         .filter(|g| gates.contains(&g.id))
         .collect();
-    let (_, v) = evaluate(&specs, &profile, Arc::new(sim), RunOptions::default()).await;
+    let (_, v) = evaluate(&specs, &profile, Arc::new(crate::runner::Logged::new(sim)), RunOptions::default()).await;
     v
 }
 
