@@ -23,7 +23,9 @@ pub(crate) async fn run_gates(
         .profile
         .clone()
         .ok_or("no site profile: a `Given the testcloud site profile` step must come first")?;
-    let runner = if w.live {
+    let runner = if let Some(sim) = &w.acting.sim {
+        Logged::new(sim.clone())
+    } else if w.live {
         Logged::new(Live::new())
     } else {
         let world = w

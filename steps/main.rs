@@ -2,6 +2,7 @@
 //! runs every feature under `features/` and exits non-zero on any failed, skipped or
 //! undefined step.
 
+mod actions;
 mod census;
 mod gates;
 mod haproxy;
@@ -40,6 +41,9 @@ pub struct GateWorld {
     pub live: bool,
     /// What the scenario started on this machine (a real OpenBao, secret files).
     pub started: vault::Started,
+    /// A simulated cloud the scenario acts on, and what the actions did: gates read it
+    /// instead of the fixture world once it is set.
+    pub acting: actions::Acting,
 }
 
 /// What one `When ... run` step produced: the report and the snapshot behind it, so a

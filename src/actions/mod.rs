@@ -49,7 +49,7 @@ impl Refusal {
 }
 
 /// A read a planner needs, or the refusal naming why it could not be read.
-pub fn need<'a, T>(read: Result<&'a T, crate::snapshot::ReadError>) -> Result<&'a T, Refusal> {
+pub fn need<T>(read: Result<&T, crate::snapshot::ReadError>) -> Result<&T, Refusal> {
     read.map_err(|e| Refusal::Precondition(e.to_string()))
 }
 

@@ -1264,22 +1264,26 @@ fn carve_follow_up(snapshot: &Snapshot, profile: &Profile, args: &ActionArgs) ->
     reads
 }
 
+/// The host a carve step acts on: MAAS CLI profile, system_id, hostname.
+struct HostRef<'a> {
+    maas: &'a str,
+    sid: &'a str,
+    name: &'a str,
+}
+
+/// Builds a late argv from the interface ids it resolved.
+type Build = Box<dyn Fn(&[i64]) -> Vec<String> + Send + Sync>;
+
 /// A step on an interface that may not exist yet: its id is read when the step runs.
 fn on_interface(
-    maas: &str,
-    system_id: &str,
+    on: &HostRef<'_>,
     names: Vec<String>,
     template: String,
     build: impl Fn(&[i64]) -> Vec<String> + Send + Sync + 'static,
     reason: String,
     check: Check,
-    hostname: &str,
 ) -> Step {
-    let (maas, sid, host) = (
-        maas.to_string(),
-        system_id.to_string(),
-        hostname.to_string(),
-    );
+    let (maas, sid, host) = (on.maas.to_string(), on.sid.to_string(), on.name.to_string());
     Step::resolved(
         template,
         vec![Read::MaasInterfaces {
@@ -1361,6 +1365,11 @@ fn plan_carve(snapshot: &Snapshot, profile: &Profile, args: &ActionArgs) -> Resu
         return Err(Refusal::Guard(why));
     }
     let sid = m.system_id.clone();
+    let on = HostRef {
+        maas,
+        sid: &sid,
+        name,
+    };
     let mut plan = Plan::new("carve");
     plan.resolve(
         format!("host {name}"),
@@ -1491,11 +1500,7 @@ fn plan_carve(snapshot: &Snapshot, profile: &Profile, args: &ActionArgs) -> Resu
                 None => Err(format!("no {if_name}")),
             }
         };
-        let (template, build, reason): (
-            String,
-            Box<dyn Fn(&[i64]) -> Vec<String> + Send + Sync>,
-            String,
-        ) = match want.kind.as_str() {
+        let (template, build, reason): (String, Build, String) = match want.kind.as_str() {
             "bridge" => {
                 let vlan = plane_of.get(&want.name).map(|(_, _, v)| v.id);
                 let bridge_type = want
@@ -1574,14 +1579,12 @@ fn plan_carve(snapshot: &Snapshot, profile: &Profile, args: &ActionArgs) -> Resu
             }
         };
         plan.push(on_interface(
-            maas,
-            &sid,
+            &on,
             vec![parent.clone()],
             template,
             build,
             reason,
             interfaces_hold(maas, &sid, format!("{} exists", want.name), exists),
-            name,
         ));
         created.insert(want.name.clone());
     }
@@ -1679,8 +1682,7 @@ fn plan_carve(snapshot: &Snapshot, profile: &Profile, args: &ActionArgs) -> Resu
         let check_ip = ip.clone();
         let check_if = link.interface.clone();
         plan.push(on_interface(
-            maas,
-            &sid,
+            &on,
             vec![link.interface.clone()],
             format!(
                 "maas {maas} interface link-subnet {sid} <id of {}> mode=STATIC subnet={} ip_address={ip}",
@@ -1711,7 +1713,6 @@ fn plan_carve(snapshot: &Snapshot, profile: &Profile, args: &ActionArgs) -> Resu
                     Err(format!("{check_if} has no STATIC {check_ip}"))
                 }
             }),
-            name,
         ));
     }
     if !plan.is_empty() {

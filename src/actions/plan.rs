@@ -406,7 +406,11 @@ mod tests {
         let stamped = |stamp: &str| {
             let mut p = Plan::new("teardown-destroy");
             p.volatile.push(stamp.to_string());
-            p.push(Step::run(["mkdir", "--", &format!("/b/pre-{stamp}")], "r", check()));
+            p.push(Step::run(
+                ["mkdir", "--", &format!("/b/pre-{stamp}")],
+                "r",
+                check(),
+            ));
             p
         };
         assert_eq!(

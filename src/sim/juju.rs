@@ -531,6 +531,10 @@ impl JujuState {
                     gone.push(i);
                 } else {
                     d.polls += 1;
+                    let age = u64::from(d.polls) * config.seconds_per_poll;
+                    if let Some(status) = &mut m.summary.status {
+                        status.since = Some(friendly_age(age));
+                    }
                 }
             }
         }
@@ -599,7 +603,9 @@ impl JujuState {
             // cmd/juju/common/format.go `FriendlyDuration`: under a minute ago.
             since: Some("just now".into()),
         });
-        model.status = None;
+        // `juju status` of a dying model still answers (the remediation reads its
+        // lingering machines from it); the simulator replays the status recorded before
+        // the destroy, machines included, until the model is gone.
         // destroy.go Run: "Destroying model" on stderr, then the wait loop's first
         // report (`formatDestroyModelInfo`).
         let mut stderr = String::from("Destroying model");
@@ -1076,3 +1082,16 @@ fn write_summary(w: &mut JsonWriter, m: &ModelSummary) {
 
 #[cfg(test)]
 mod tests;
+
+/// A destroy's age as `juju models` prints it without `--exact-time` (juju/juju
+/// cmd/juju/common/format.go `UserFriendlyDuration`): "just now" under a minute, then
+/// whole minutes, then whole hours.
+fn friendly_age(seconds: u64) -> String {
+    match seconds {
+        0..60 => "just now".to_string(),
+        60..120 => "1 minute ago".to_string(),
+        120..3600 => format!("{} minutes ago", seconds / 60),
+        3600..7200 => "1 hour ago".to_string(),
+        _ => format!("{} hours ago", seconds / 3600),
+    }
+}

@@ -75,6 +75,10 @@ pub struct SimConfig {
     /// `juju models` reads a destroyed model still shows as destroying before it is
     /// gone.
     pub destroy_polls: u32,
+    /// Simulated time one `juju models` read of a destroying model stands for (the
+    /// executor polls every 10 s): its `since` ages by this much per read, so a destroy
+    /// that never finishes is past the remediation bound after enough polls.
+    pub seconds_per_poll: u64,
     /// A destroy that never finishes (the remediation case: remove-machine --force
     /// per lingering machine, then the model goes).
     pub destroy_stuck: bool,
@@ -90,6 +94,7 @@ impl Default for SimConfig {
     fn default() -> Self {
         SimConfig {
             destroy_polls: 2,
+            seconds_per_poll: 10,
             destroy_stuck: false,
             commission_polls: 2,
             decompose_on_destroy: true,

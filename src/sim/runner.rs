@@ -65,6 +65,42 @@ impl Sim {
         })
     }
 
+    /// The system_id MAAS holds for a hostname now (a test reads ids as an old script
+    /// did, before acting on them).
+    pub fn maas_system_id(&self, hostname: &str) -> Option<String> {
+        self.lock().maas.system_id(hostname)
+    }
+
+    /// Whether an argv only reads: the CLI reads gates and plans use. Everything else
+    /// the simulator answers changes the cloud (or writes a file).
+    pub fn is_read(argv: &[String]) -> bool {
+        let words: Vec<&str> = argv
+            .iter()
+            .map(String::as_str)
+            .skip_while(|w| *w == "sudo" || *w == "-n")
+            .collect();
+        match words.as_slice() {
+            ["maas", _, "subnet", "ip-addresses", _] => true,
+            ["maas", _, "interfaces", "read", _] | ["maas", _, "vlans", "read", _] => true,
+            ["maas", _, what, "read"] => {
+                ["machines", "subnets", "spaces", "ipranges", "tags"].contains(what)
+            }
+            [
+                "juju",
+                "models" | "status" | "whoami" | "spaces" | "exec" | "config",
+                ..,
+            ] => true,
+            ["juju", "model-defaults" | "model-config", rest @ ..] => {
+                !rest.iter().any(|w| w.contains('='))
+            }
+            ["virsh", "-c", _, verb, ..] => {
+                ["list", "net-list", "domstate", "dumpxml", "net-dumpxml"].contains(verb)
+            }
+            ["qemu-img", "info", ..] | ["stat", ..] | ["cat", ..] | ["ls", ..] => true,
+            _ => false,
+        }
+    }
+
     /// Every argv the simulator answered, in order.
     pub fn history(&self) -> Vec<Vec<String>> {
         self.lock().history.clone()

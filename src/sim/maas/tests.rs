@@ -70,7 +70,13 @@ async fn verdicts(sim: Sim, gates: &[&str]) -> Vec<Verdict> {
         .into_iter()
         .filter(|g| gates.contains(&g.id))
         .collect();
-    let (_, v) = evaluate(&specs, &profile, Arc::new(crate::runner::Logged::new(sim)), RunOptions::default()).await;
+    let (_, v) = evaluate(
+        &specs,
+        &profile,
+        Arc::new(crate::runner::Logged::new(sim)),
+        RunOptions::default(),
+    )
+    .await;
     v
 }
 
@@ -699,7 +705,7 @@ async fn gates_read_the_simulated_maas() {
 
 #[tokio::test]
 async fn after_a_decompose_the_teardown_gate_sees_the_hosts_gone() {
-    let sim = Sim::new(world("phase00-dirty"), "admin", cfg()).unwrap();
+    let sim = Sim::new(world("sim-phase00-dirty"), "admin", cfg()).unwrap();
     let v = verdicts(sim, &["P00-TEARDOWN"]).await;
     let gone = |v: &Verdict| {
         v.evidence
@@ -712,7 +718,7 @@ async fn after_a_decompose_the_teardown_gate_sees_the_hosts_gone() {
     assert_eq!(gone(&v[0]), 0);
     // The destroy path's MAAS half, as the CLI does it (the juju part raises
     // ModelMachineGone for the same hosts; MaasState::apply is tested above).
-    let sim = Sim::new(world("phase00-dirty"), "admin", cfg()).unwrap();
+    let sim = Sim::new(world("sim-phase00-dirty"), "admin", cfg()).unwrap();
     let st = MaasState::load(&world("phase00-dirty"), "admin").unwrap();
     for h in [
         "openstack0",
