@@ -1712,3 +1712,87 @@ fn snapshot_gate_phase02_moment_authorize_text() {
         &text,
     );
 }
+
+#[test]
+fn list_actions_prints_every_action_with_its_phase_guards_and_destructiveness() {
+    let output = stackgate()
+        .args(["list", "--actions"])
+        .assert()
+        .code(0)
+        .get_output()
+        .clone();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    for (name, phase, kind) in [
+        ("teardown-destroy", "00", "@destructive"),
+        ("teardown-release", "00", "@destructive"),
+        ("lbaas-net-remove", "00", "@destructive"),
+        ("osd-wipe", "00", "@destructive"),
+        ("reenroll", "00", "@mutation"),
+        ("carve", "00", "@mutation"),
+        ("model-prep", "01", "@mutation"),
+    ] {
+        let line = stdout
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(name))
+            .unwrap_or_else(|| panic!("{name} not listed:\n{stdout}"));
+        assert!(
+            line.contains(&format!("phase {phase}")) && line.contains(kind),
+            "{line}"
+        );
+    }
+    assert!(
+        stdout.contains("guards: every host domain shut off"),
+        "{stdout}"
+    );
+}
+
+/// The operator flow through the binary: dry-run (exit 0, the command that applies
+/// it), apply without the fingerprint (2), with a wrong confirmation (2), with a stale
+/// fingerprint (1), then the reviewed plan confirmed (0).
+#[test]
+fn act_runs_dry_run_review_and_apply_with_its_exit_codes() {
+    let dry = stackgate()
+        .args(["act", "lbaas-net-remove", "--sim"])
+        .arg(world("phase00-lbaas-present"))
+        .assert()
+        .code(0)
+        .get_output()
+        .clone();
+    let stdout = String::from_utf8(dry.stdout).unwrap();
+    assert!(
+        stdout.contains("DRY-RUN") && stdout.contains("PLANNED: nothing was changed"),
+        "{stdout}"
+    );
+    let fingerprint = stdout
+        .split("--plan ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("the dry-run prints the command that applies it")
+        .to_string();
+    let apply = |extra: &[&str], code: i32| -> String {
+        let out = stackgate()
+            .args(["act", "lbaas-net-remove", "--sim"])
+            .arg(world("phase00-lbaas-present"))
+            .arg("--apply")
+            .args(extra)
+            .assert()
+            .code(code)
+            .get_output()
+            .clone();
+        String::from_utf8(out.stdout).unwrap() + &String::from_utf8(out.stderr).unwrap()
+    };
+    assert!(apply(&["--confirm", "openstack"], 2).contains("PRECONDITION"));
+    assert!(apply(&["--plan", &fingerprint, "--confirm", "openstak"], 2).contains("UNCONFIRMED"));
+    assert!(
+        apply(&["--plan", "0000000000000000", "--confirm", "openstack"], 1).contains("STALE-PLAN")
+    );
+    let done = apply(&["--plan", &fingerprint, "--confirm", "openstack"], 0);
+    assert!(done.contains("DONE: every step ran"), "{done}");
+    // A recording cannot change: --world is dry-run only.
+    stackgate()
+        .args(["act", "osd-wipe", "--apply", "--world"])
+        .arg(world("phase00-osd-data"))
+        .assert()
+        .code(2);
+    stackgate().args(["act", "carve"]).assert().code(2);
+}
