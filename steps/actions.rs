@@ -349,3 +349,21 @@ fn deleted_by_hand(w: &mut GateWorld, host: String) -> Result<(), String> {
         Err(format!("machine delete {sid} exited {}", answer.exit))
     }
 }
+
+/// Someone changes the simulated cloud outside stackgate (the drift a later plan sees).
+#[when(expr = "{string} is run by hand")]
+fn run_by_hand(w: &mut GateWorld, command: String) -> Result<(), String> {
+    let sim = w.acting.sim.clone().ok_or("no simulated cloud")?;
+    let argv: Vec<String> = command.split_whitespace().map(str::to_string).collect();
+    let answer = sim.answer(&argv, None).map_err(|e| e.to_string())?;
+    if answer.exit == 0 {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{command}` exited {}: {}{}",
+            answer.exit,
+            String::from_utf8_lossy(&answer.stdout),
+            String::from_utf8_lossy(&answer.stderr)
+        ))
+    }
+}

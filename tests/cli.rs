@@ -1729,6 +1729,8 @@ fn list_actions_prints_every_action_with_its_phase_guards_and_destructiveness() 
         ("osd-wipe", "00", "@destructive"),
         ("reenroll", "00", "@mutation"),
         ("carve", "00", "@mutation"),
+        ("standup", "00", "@mutation"),
+        ("recidr", "00", "@destructive"),
         ("model-prep", "01", "@mutation"),
     ] {
         let line = stdout

@@ -197,6 +197,18 @@ Feature: Phase 00 rehearsed on the simulated testcloud, between its gates
     When gate P00-CARVE runs
     Then gate P00-CARVE is PASS
 
+  @action-teardown-release
+  Scenario: Path A canary: the canary leaves the model with --keep-instance and survives Deployed with its carve
+    Given the simulated cloud "sim-phase00-canary"
+    When teardown-release is planned
+    Then the action is PLANNED
+    And the action's report says "juju remove-machine -m openstack --force --keep-instance --no-prompt 0"
+    And no mutation ran
+    When teardown-release is applied with confirmation "openstack"
+    Then the action is DONE
+    When gate P00-RELEASE-CANARY runs
+    Then gate P00-RELEASE-CANARY is PASS
+
   Scenario: the deprecated teardown (release expecting Ready) ends with the hosts gone, and the gates say so (D-055)
     Given the simulated cloud "sim-phase00-dirty"
     When the deprecated release teardown runs

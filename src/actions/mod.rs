@@ -12,6 +12,7 @@ pub mod executor;
 pub mod phase00;
 pub mod phase01;
 pub mod plan;
+mod topology;
 pub mod wait;
 
 pub use executor::{ActionReport, Context, ExecOptions, NoOperator, Operator, Outcome, execute};
@@ -87,6 +88,7 @@ pub fn all() -> impl Iterator<Item = &'static Action> {
     phase00::ACTIONS
         .iter()
         .chain(phase00::ENROLL.iter())
+        .chain(topology::ACTIONS.iter())
         .chain(phase01::ACTIONS.iter())
 }
 

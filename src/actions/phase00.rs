@@ -511,12 +511,13 @@ fn plan_teardown_release(
                 "remove-machine",
                 "-m",
                 profile.model.as_str(),
+                "--force",
                 "--keep-instance",
                 "--no-prompt",
                 id.as_str(),
             ],
             format!(
-                "Path A canary: juju forgets machine {id} ({canary}), MAAS keeps it; this validates survival, not re-acquisition (D-061)"
+                "Path A canary: juju forgets machine {id} ({canary}) and its units (--force: a machine hosting units is not removed otherwise), MAAS keeps it; this validates survival, not re-acquisition (D-061)"
             ),
             gate_holds("P00-RELEASE-CANARY", profile).polled(settle(Duration::from_secs(600))),
         )
