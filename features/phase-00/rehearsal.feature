@@ -51,6 +51,26 @@ Feature: Phase 00 rehearsed on the simulated testcloud, between its gates
     Then gate P00-EXIT is PASS
     And the run exits 0
 
+  @action-teardown-destroy @action-lbaas-net-remove @action-osd-wipe @action-reenroll @action-carve @action-model-prep @phase-01
+  Scenario: the rebuild's first two phases on one simulated cloud: phase 00 to P00-EXIT, then model-prep to P01 all PASS
+    Given the simulated cloud "sim-phase00-dirty"
+    When teardown-destroy is applied with confirmation "openstack"
+    And lbaas-net-remove is applied with confirmation "openstack"
+    And osd-wipe is applied with confirmation "openstack"
+    And reenroll is applied
+    And carve for openstack0 is applied
+    And carve for openstack1 is applied
+    And carve for openstack2 is applied
+    And carve for openstack3 is applied
+    And gate P00-EXIT runs
+    Then gate P00-EXIT is PASS
+    When gate P01-MODEL-SPACES runs
+    Then gate P01-MODEL-SPACES is PRECONDITION
+    When model-prep is applied
+    Then the action is DONE
+    When the phase 01 gates run
+    Then every gate of the run is PASS
+
   @action-teardown-destroy @action-lbaas-net-remove @action-osd-wipe @action-reenroll @action-carve
   Scenario: applied twice, each phase-00 action plans nothing the second time
     Given the simulated cloud "sim-phase00-dirty"

@@ -925,10 +925,11 @@ impl JujuState {
             c.credential.as_ref().map_or("", |cr| cr.name.as_str()),
             self.user
         );
+        let status = empty_status(&summary);
         self.models.push(Model {
             summary,
             machines: Vec::new(),
-            status: None,
+            status: Some(status),
             config: Some(config),
             spaces: Some(spaces),
             export: None,
@@ -1094,4 +1095,41 @@ fn friendly_age(seconds: u64) -> String {
         3600..7200 => "1 hour ago".to_string(),
         _ => format!("{} hours ago", seconds / 3600),
     }
+}
+
+/// `juju status -m <model> --format=json` of a model just added, before any deploy, as
+/// juju 3.6 prints it (cmd/juju/status/formatted.go `formattedStatus`: `machines` and
+/// `applications` without omitempty, `storage` and `controller` as recorded in
+/// fixtures/testcloud/phase01-model-added/juju-status.json). The times are fixed: the
+/// simulator has no wall clock.
+fn empty_status(summary: &ModelSummary) -> Vec<u8> {
+    let mut w = JsonWriter::new();
+    w.begin_object();
+    w.key("model").begin_object();
+    w.field_str("name", &summary.short_name)
+        .field_str("type", &summary.model_type)
+        .field_str("controller", &summary.controller_name)
+        .field_str("cloud", &summary.cloud);
+    if let Some(region) = &summary.region {
+        w.field_str("region", region);
+    }
+    if let Some(version) = &summary.agent_version {
+        w.field_str("version", version);
+    }
+    w.key("model-status").begin_object();
+    w.field_str("current", "available")
+        .field_str("since", "26 Jun 2026 15:52:07Z");
+    w.end_object();
+    w.field_str("sla", "unsupported");
+    w.end_object();
+    w.key("machines").begin_object().end_object();
+    w.key("applications").begin_object().end_object();
+    w.key("storage").begin_object().end_object();
+    w.key("controller").begin_object();
+    w.field_str("timestamp", "15:53:40Z");
+    w.end_object();
+    w.end_object();
+    let mut text = w.finish();
+    text.push('\n');
+    text.into_bytes()
 }

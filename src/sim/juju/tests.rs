@@ -318,6 +318,12 @@ fn model_prep_ends_in_the_recorded_model_added_world() {
         &uuid(&got),
     );
     assert_eq!(got, want);
+    // The new model's `juju status`: empty, byte for byte as the recording.
+    let status = ["juju", "status", "-m", "openstack", "--format=json"];
+    assert_eq!(
+        text(&ask(&mut j, &status, &config).stdout),
+        text(&added.get(&s(&status)).unwrap().stdout)
+    );
     // MAAS's spaces are another part's (empty until it lands): alpha alone.
     assert_eq!(
         text(&ask(&mut j, &spaces, &config).stdout),
