@@ -242,3 +242,326 @@ async fn osd_wipe_recreates_the_disks_blank_and_is_idempotent() {
     let again = act(&sim, &profile, "osd-wipe", ExecOptions::default()).await;
     assert_eq!(again.outcome, Outcome::NothingToDo, "{again:#?}");
 }
+
+// ---- The executor's guards with planners written to break them -------------------
+
+mod guards {
+    use std::os::unix::fs::PermissionsExt;
+    use std::sync::Mutex;
+
+    use futures::future::BoxFuture;
+    use stackgate::actions::executor::Operator;
+    use stackgate::actions::plan::SecretNeed;
+    use stackgate::actions::plan::{Check, Plan, Step, Target};
+    use stackgate::actions::wait::Poll;
+    use stackgate::actions::{Action, Refusal, no_follow_up};
+    use stackgate::runner::{CommandOutput, CommandRunner, Invocation, RunError};
+    use stackgate::snapshot::{Read, Snapshot};
+
+    use super::*;
+
+    const MACHINES: &[u8] =
+        include_bytes!("../fixtures/testcloud/phase00-ready-carved/maas-machines-read.json");
+    const SECRET: &str = "hunter2-typed-at-the-prompt";
+
+    /// Answers `machines read` from the fixture and every other argv with `answer`;
+    /// records each argv and, for a secret file named with `@=`, its mode and content.
+    struct Fake {
+        calls: Mutex<Vec<Vec<String>>>,
+        secret_files: Mutex<Vec<(String, u32, String)>>,
+        answer: fn(&[String]) -> (i32, &'static str, &'static str),
+    }
+
+    impl Fake {
+        fn new(answer: fn(&[String]) -> (i32, &'static str, &'static str)) -> Arc<Fake> {
+            Arc::new(Fake {
+                calls: Mutex::new(Vec::new()),
+                secret_files: Mutex::new(Vec::new()),
+                answer,
+            })
+        }
+
+        fn mutations(&self) -> Vec<String> {
+            self.calls
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|a| a.get(3).map(String::as_str) != Some("read"))
+                .map(|a| a.join(" "))
+                .collect()
+        }
+    }
+
+    impl CommandRunner for Fake {
+        fn run<'a>(
+            &'a self,
+            invocation: &'a Invocation,
+        ) -> BoxFuture<'a, Result<CommandOutput, RunError>> {
+            Box::pin(async move {
+                let argv = invocation.argv().to_vec();
+                self.calls.lock().unwrap().push(argv.clone());
+                for word in &argv {
+                    if let Some((_, path)) = word.split_once("@=") {
+                        let mode = std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+                        let dir = std::path::Path::new(path).parent().unwrap();
+                        let dir_mode = std::fs::metadata(dir).unwrap().permissions().mode() & 0o777;
+                        let text = std::fs::read_to_string(path).unwrap();
+                        self.secret_files.lock().unwrap().push((
+                            path.to_string(),
+                            mode | (dir_mode << 12),
+                            text,
+                        ));
+                    }
+                }
+                let (code, stdout, stderr) = if argv.starts_with(&[
+                    "maas".to_string(),
+                    "admin".into(),
+                    "machines".into(),
+                    "read".into(),
+                ]) {
+                    (0, std::str::from_utf8(MACHINES).unwrap(), "")
+                } else {
+                    (self.answer)(&argv)
+                };
+                Ok(CommandOutput {
+                    argv,
+                    exit_code: Some(code),
+                    stdout: stdout.as_bytes().to_vec(),
+                    stderr: stderr.as_bytes().to_vec(),
+                    duration: std::time::Duration::ZERO,
+                })
+            })
+        }
+
+        fn describe(&self) -> String {
+            "fake".into()
+        }
+    }
+
+    struct Typist;
+
+    impl Operator for Typist {
+        fn confirm(&self, _: &str) -> Option<String> {
+            None
+        }
+
+        fn secret(&self, _: &SecretNeed) -> Result<Vec<u8>, String> {
+            Ok(SECRET.as_bytes().to_vec())
+        }
+    }
+
+    fn reads(_: &Profile, _: &ActionArgs) -> Vec<Read> {
+        vec![Read::MaasMachines {
+            profile: "admin".into(),
+        }]
+    }
+
+    fn ok() -> Check {
+        Check::new("holds", vec![], |_, _| Poll::Pass("ok".into()))
+    }
+
+    fn action(plan: fn(&Snapshot, &Profile, &ActionArgs) -> Result<Plan, Refusal>) -> Action {
+        Action {
+            name: "test",
+            phase: "00",
+            description: "",
+            destructive: true,
+            guards: "",
+            takes_host: false,
+            reads,
+            follow_up: no_follow_up,
+            plan,
+        }
+    }
+
+    async fn run(fake: &Arc<Fake>, action: &Action, apply: bool) -> actions::ActionReport {
+        let profile = Profile::testcloud();
+        let clock = ManualClock::new();
+        let ctx = Context {
+            runner: Arc::new(Logged::new(fake.clone())),
+            profile: &profile,
+            clock: &clock,
+            progress: &Silent,
+            operator: &Typist,
+        };
+        let dry = actions::execute(action, &args(), &ExecOptions::default(), &ctx).await;
+        if !apply {
+            return dry;
+        }
+        let options = ExecOptions {
+            apply: true,
+            confirm: Some("openstack".into()),
+            reviewed: dry.plan.map(|p| p.fingerprint),
+            run: RunOptions::default(),
+        };
+        actions::execute(action, &args(), &options, &ctx).await
+    }
+
+    fn answer_ok(_: &[String]) -> (i32, &'static str, &'static str) {
+        (0, "", "")
+    }
+
+    fn targets_renamed_lxd(_: &Snapshot, _: &Profile, _: &ActionArgs) -> Result<Plan, Refusal> {
+        // A planner bug: lxd's system_id under a host's name.
+        let mut plan = Plan::new("test");
+        plan.push(
+            Step::run(["maas", "admin", "machine", "delete", "m3qdrk"], "r", ok())
+                .destructive()
+                .targets([Target::Machine {
+                    hostname: "openstack2".into(),
+                    system_id: "m3qdrk".into(),
+                }]),
+        );
+        Ok(plan)
+    }
+
+    #[tokio::test]
+    async fn a_step_targeting_a_protected_machine_under_another_name_is_refused() {
+        let fake = Fake::new(answer_ok);
+        let report = run(&fake, &action(targets_renamed_lxd), true).await;
+        let Outcome::Refused(why) = &report.outcome else {
+            panic!("{report:#?}")
+        };
+        assert!(why.contains("protected machine lxd"), "{why}");
+        assert_eq!(fake.mutations(), Vec::<String>::new());
+    }
+
+    fn late_resolves_to_juju(_: &Snapshot, _: &Profile, _: &ActionArgs) -> Result<Plan, Refusal> {
+        let mut plan = Plan::new("test");
+        plan.push(Step::run(["true-step"], "first", ok()));
+        plan.push(Step::resolved(
+            "maas admin machine delete <system_id of openstack0>",
+            vec![],
+            |_, _| {
+                Ok((
+                    vec![
+                        "maas".into(),
+                        "admin".into(),
+                        "machine".into(),
+                        "delete".into(),
+                        "hbt6xc".into(),
+                    ],
+                    vec![Target::Machine {
+                        hostname: "openstack0".into(),
+                        system_id: "hbt6xc".into(),
+                    }],
+                ))
+            },
+            "late",
+            ok(),
+        ));
+        plan.push(Step::run(["never-runs"], "third", ok()));
+        Ok(plan)
+    }
+
+    #[tokio::test]
+    async fn a_late_argv_resolving_to_a_protected_machine_stops_the_run_there() {
+        let fake = Fake::new(answer_ok);
+        let report = run(&fake, &action(late_resolves_to_juju), true).await;
+        let Outcome::Refused(why) = &report.outcome else {
+            panic!("{report:#?}")
+        };
+        assert!(
+            why.contains("step 2") && why.contains("protected machine juju"),
+            "{why}"
+        );
+        assert_eq!(fake.mutations(), vec!["true-step".to_string()]);
+    }
+
+    fn second_check_fails(_: &Snapshot, _: &Profile, _: &ActionArgs) -> Result<Plan, Refusal> {
+        let mut plan = Plan::new("test");
+        plan.push(Step::run(["step-one"], "first", ok()));
+        plan.push(Step::run(
+            ["step-two"],
+            "second",
+            Check::new("the thing holds", vec![], |_, _| {
+                Poll::Fail("it does not".into())
+            }),
+        ));
+        plan.push(Step::run(["step-three"], "third", ok()));
+        Ok(plan)
+    }
+
+    #[tokio::test]
+    async fn a_failed_post_condition_names_the_step_and_runs_nothing_after_it() {
+        let fake = Fake::new(answer_ok);
+        let report = run(&fake, &action(second_check_fails), true).await;
+        let Outcome::StepFailed(why) = &report.outcome else {
+            panic!("{report:#?}")
+        };
+        assert!(
+            why.starts_with("step 2 `step-two`") && why.contains("the thing holds"),
+            "{why}"
+        );
+        assert_eq!(
+            fake.mutations(),
+            vec!["step-one".to_string(), "step-two".to_string()]
+        );
+        assert_eq!(report.exit_code(), 1);
+        assert_eq!(report.steps.len(), 2);
+        assert!(report.steps[0].ok && !report.steps[1].ok);
+    }
+
+    fn with_secret(_: &Snapshot, _: &Profile, _: &ActionArgs) -> Result<Plan, Refusal> {
+        let mut plan = Plan::new("test");
+        plan.push(
+            Step::run(
+                [
+                    "maas",
+                    "admin",
+                    "machines",
+                    "create",
+                    "power_parameters_power_pass@={secret-file}",
+                ],
+                "enroll",
+                ok(),
+            )
+            .secret("libvirt SSH password"),
+        );
+        Ok(plan)
+    }
+
+    fn maas_refuses(argv: &[String]) -> (i32, &'static str, &'static str) {
+        if argv.iter().any(|w| w.contains("@=")) {
+            // MAAS echoing a value back in its error must not carry it into the report.
+            (
+                2,
+                "{\"power_parameters\": [\"bad value hunter2-typed-at-the-prompt\"]}",
+                "",
+            )
+        } else {
+            (0, "", "")
+        }
+    }
+
+    #[tokio::test]
+    async fn a_secret_reaches_the_cli_only_in_an_owner_only_file_removed_after_the_step() {
+        let fake = Fake::new(answer_ok);
+        let report = run(&fake, &action(with_secret), true).await;
+        assert_eq!(report.outcome, Outcome::Done, "{report:#?}");
+        let files = fake.secret_files.lock().unwrap().clone();
+        let [(path, modes, text)] = files.as_slice() else {
+            panic!("{files:?}")
+        };
+        assert_eq!((modes & 0o777, modes >> 12), (0o600, 0o700));
+        assert_eq!(text, SECRET);
+        assert!(
+            !std::path::Path::new(path).exists(),
+            "the secret file outlived its step"
+        );
+        let calls = format!("{:?}", fake.calls.lock().unwrap());
+        assert!(!calls.contains(SECRET));
+
+        let fake = Fake::new(maas_refuses);
+        let report = run(&fake, &action(with_secret), true).await;
+        let Outcome::StepFailed(why) = &report.outcome else {
+            panic!("{report:#?}")
+        };
+        assert!(
+            why.contains("exited 2") && why.contains("[REDACTED]"),
+            "{why}"
+        );
+        let shown = format!("{report:?}");
+        assert!(!shown.contains(SECRET), "{shown}");
+    }
+}
