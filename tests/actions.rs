@@ -269,6 +269,8 @@ mod guards {
     struct Fake {
         calls: Mutex<Vec<Vec<String>>>,
         secret_files: Mutex<Vec<(String, u32, String)>>,
+        /// `machines read` in place of the recorded one.
+        machines: Mutex<Option<String>>,
         answer: fn(&[String]) -> (i32, &'static str, &'static str),
     }
 
@@ -277,6 +279,7 @@ mod guards {
             Arc::new(Fake {
                 calls: Mutex::new(Vec::new()),
                 secret_files: Mutex::new(Vec::new()),
+                machines: Mutex::new(None),
                 answer,
             })
         }
@@ -319,14 +322,20 @@ mod guards {
                     "machines".into(),
                     "read".into(),
                 ]) {
-                    (0, std::str::from_utf8(MACHINES).unwrap(), "")
+                    let shown = self.machines.lock().unwrap().clone();
+                    (
+                        0,
+                        shown.map_or_else(|| MACHINES.to_vec(), String::into_bytes),
+                        "",
+                    )
                 } else {
-                    (self.answer)(&argv)
+                    let (code, stdout, stderr) = (self.answer)(&argv);
+                    (code, stdout.as_bytes().to_vec(), stderr)
                 };
                 Ok(CommandOutput {
                     argv,
                     exit_code: Some(code),
-                    stdout: stdout.as_bytes().to_vec(),
+                    stdout,
                     stderr: stderr.as_bytes().to_vec(),
                     duration: std::time::Duration::ZERO,
                 })
@@ -563,5 +572,135 @@ mod guards {
         );
         let shown = format!("{report:?}");
         assert!(!shown.contains(SECRET), "{shown}");
+    }
+
+    fn targets(target: fn() -> Target) -> Plan {
+        let mut plan = Plan::new("test");
+        plan.push(
+            Step::run(["mutate"], "r", ok())
+                .destructive()
+                .targets([target()]),
+        );
+        plan
+    }
+
+    fn targets_lxd_domain(_: &Snapshot, _: &Profile, _: &ActionArgs) -> Result<Plan, Refusal> {
+        Ok(targets(|| Target::Domain { name: "lxd".into() }))
+    }
+
+    #[tokio::test]
+    async fn a_protected_domain_is_refused() {
+        let fake = Fake::new(answer_ok);
+        let report = run(&fake, &action(targets_lxd_domain), true).await;
+        let Outcome::Refused(why) = &report.outcome else {
+            panic!("{report:#?}")
+        };
+        assert!(why.contains("domain lxd is protected"), "{why}");
+        assert_eq!(fake.mutations(), Vec::<String>::new());
+    }
+
+    fn targets_openstack2(_: &Snapshot, _: &Profile, _: &ActionArgs) -> Result<Plan, Refusal> {
+        Ok(targets(|| Target::Machine {
+            hostname: "openstack2".into(),
+            system_id: "c8rxma".into(),
+        }))
+    }
+
+    #[tokio::test]
+    async fn a_host_that_is_a_protected_machine_by_mac_is_refused() {
+        // The same target is fine on the recorded MAAS ...
+        let fake = Fake::new(answer_ok);
+        let report = run(&fake, &action(targets_openstack2), true).await;
+        assert_eq!(report.outcome, Outcome::Done, "{report:#?}");
+        // ... and refused where its NIC is the tailscale machine's (re-created hardware).
+        let fake = Fake::new(answer_ok);
+        *fake.machines.lock().unwrap() = Some(with_mac_of("openstack2", "tailscale"));
+        let report = run(&fake, &action(targets_openstack2), true).await;
+        let Outcome::Refused(why) = &report.outcome else {
+            panic!("{report:#?}")
+        };
+        assert!(why.contains("protected machine tailscale (MAC"), "{why}");
+        assert_eq!(fake.mutations(), Vec::<String>::new());
+    }
+
+    /// The machines read with `host`'s boot NIC given `protected`'s MAC.
+    fn with_mac_of(host: &str, protected: &str) -> String {
+        let mut machines: serde_json::Value = serde_json::from_slice(MACHINES).unwrap();
+        let list = machines.as_array_mut().unwrap();
+        let mac = list
+            .iter()
+            .find(|m| m["hostname"] == protected)
+            .unwrap()["boot_interface"]["mac_address"]
+            .clone();
+        let m = list.iter_mut().find(|m| m["hostname"] == host).unwrap();
+        m["boot_interface"]["mac_address"] = mac;
+        serde_json::to_string(&machines).unwrap()
+    }
+
+    fn fails_on_stderr(_: &[String]) -> (i32, &'static str, &'static str) {
+        (
+            1,
+            "",
+            "error: Failed to detach interface\nerror: domain is not running\n",
+        )
+    }
+
+    fn one_step(_: &Snapshot, _: &Profile, _: &ActionArgs) -> Result<Plan, Refusal> {
+        let mut plan = Plan::new("test");
+        plan.push(Step::run(["virsh", "detach-interface"], "r", ok()));
+        Ok(plan)
+    }
+
+    #[tokio::test]
+    async fn a_failed_step_shows_the_first_line_the_cli_printed_on_stderr() {
+        let fake = Fake::new(fails_on_stderr);
+        let report = run(&fake, &action(one_step), true).await;
+        let Outcome::StepFailed(why) = &report.outcome else {
+            panic!("{report:#?}")
+        };
+        assert!(
+            why.ends_with("exited 1: error: Failed to detach interface"),
+            "{why}"
+        );
+    }
+
+    #[tokio::test]
+    async fn without_a_terminal_there_is_no_confirmation_and_no_secret() {
+        assert_eq!(NoOperator.confirm("type openstack: "), None);
+        let need = SecretNeed {
+            prompt: "libvirt SSH password".into(),
+        };
+        let err = NoOperator.secret(&need).unwrap_err();
+        assert!(err.contains("libvirt SSH password"), "{err}");
+    }
+
+    #[test]
+    fn outcomes_are_labelled_as_reports_print_them() {
+        let labels: Vec<&str> = [
+            Outcome::Planned,
+            Outcome::NothingToDo,
+            Outcome::Done,
+            Outcome::Refused(String::new()),
+            Outcome::Stale(String::new()),
+            Outcome::Unconfirmed(String::new()),
+            Outcome::Precondition(String::new()),
+            Outcome::StepFailed(String::new()),
+        ]
+        .iter()
+        .map(Outcome::label)
+        .collect();
+        assert_eq!(
+            labels,
+            [
+                "PLANNED",
+                "NOTHING-TO-DO",
+                "DONE",
+                "REFUSED",
+                "STALE-PLAN",
+                "UNCONFIRMED",
+                "PRECONDITION",
+                "STEP-FAILED"
+            ]
+        );
     }
 }
