@@ -651,6 +651,23 @@ mod guards {
         Ok(plan)
     }
 
+    fn maas_fails_on_stdout(_: &[String]) -> (i32, &'static str, &'static str) {
+        (2, "IP address is already in use.", "\n")
+    }
+
+    #[tokio::test]
+    async fn a_failed_step_shows_maas_words_from_stdout_when_stderr_is_blank() {
+        let fake = Fake::new(maas_fails_on_stdout);
+        let report = run(&fake, &action(one_step), true).await;
+        let Outcome::StepFailed(why) = &report.outcome else {
+            panic!("{report:#?}")
+        };
+        assert!(
+            why.ends_with("exited 2: IP address is already in use."),
+            "{why}"
+        );
+    }
+
     #[tokio::test]
     async fn a_failed_step_shows_the_first_line_the_cli_printed_on_stderr() {
         let fake = Fake::new(fails_on_stderr);
