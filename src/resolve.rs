@@ -382,6 +382,15 @@ mod tests {
         assert_eq!(t.unresolved, names(&["openstack1"]));
         assert_eq!(t.delete[0].hostname, "capi-mgmt");
         assert_eq!(t.excluded[0].machine.as_ref().unwrap().system_id, "hbt6xc");
+        assert!(!t.excluded[0].carries_host_tag);
+        let tagged = [machine_json(
+            "juju",
+            "hbt6xc",
+            "52:54:00:00:00:01",
+            &["juju", "openstack"],
+        )];
+        let t = teardown_targets(&[], &[], "openstack", &protected, &tagged, false);
+        assert!(t.excluded[0].carries_host_tag);
         // A host list that names a protected machine refuses it, never targets it.
         let t = teardown_targets(
             &names(&["juju"]),
@@ -403,5 +412,43 @@ mod tests {
             false,
         );
         assert!(t.decompose.is_empty() && t.unresolved.is_empty());
+    }
+
+    fn summary(life: &str, current: &str, since: &str) -> ModelSummary {
+        serde_json::from_value(serde_json::json!({
+            "name": "admin/openstack", "short-name": "openstack", "life": life,
+            "status": {"current": current, "since": since}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_model_is_destroying_by_its_life_or_by_its_status() {
+        // juju shows a destroy either way: life dying, or status destroying.
+        for (life, current) in [
+            ("dying", "available"),
+            ("alive", "destroying"),
+            ("dead", ""),
+        ] {
+            let m = summary(life, current, "12 minutes ago");
+            let state = model_state(Some(&m));
+            assert_eq!(
+                state,
+                ModelState::Destroying {
+                    age: Duration::from_secs(12 * 60),
+                    since: "12 minutes ago".into(),
+                    life: life.into()
+                },
+                "{life} {current}"
+            );
+        }
+        let m = summary("alive", "available", "2026-06-09");
+        assert!(matches!(model_state(Some(&m)), ModelState::Alive { .. }));
+        assert_eq!(model_state(None), ModelState::Absent);
+        let m = summary("dying", "destroying", "at some point");
+        assert!(matches!(
+            model_state(Some(&m)),
+            ModelState::DestroyingSinceUnknown { .. }
+        ));
     }
 }
