@@ -164,14 +164,7 @@ impl GateRun {
         // the live runner takes its output bound from the profile.
         let (runner, profile) = if args.live {
             let profile = explicit_profile.unwrap_or_else(Profile::testcloud);
-            let max_output = profile
-                .runner
-                .max_output_bytes()
-                .expect("Profile::parse rejects an output bound it cannot address");
-            (
-                Logged::new(Live::new().with_max_output(max_output)),
-                profile,
-            )
+            (Logged::new(live_for(&profile)), profile)
         } else {
             let world = match &args.world {
                 Some(dir) => World::from_dir(dir),
@@ -185,15 +178,7 @@ impl GateRun {
                 .and_then(|name| World::embedded(&name)),
             }
             .map_err(|e| e.to_string())?;
-            let profile = match explicit_profile {
-                Some(p) => p,
-                None => Profile::embedded(&world.profile).ok_or_else(|| {
-                    format!(
-                        "the world was recorded for profile {}, which is not embedded: pass --profile FILE",
-                        world.profile
-                    )
-                })?,
-            };
+            let profile = profile_for(explicit_profile, &world)?;
             (Logged::new(Replay::new(world)), profile)
         };
         Ok(GateRun {
@@ -277,6 +262,28 @@ impl Signals {
             _ = self.hangup.recv() => "SIGHUP",
             _ = self.quit.recv() => "SIGQUIT",
         }
+    }
+}
+
+/// The live runner, bounded by the profile's `[runner] max_output_mib`.
+fn live_for(profile: &Profile) -> Live {
+    let max_output = profile
+        .runner
+        .max_output_bytes()
+        .expect("Profile::parse rejects an output bound it cannot address");
+    Live::new().with_max_output(max_output)
+}
+
+/// The profile given on the command line, or the embedded one the world names.
+fn profile_for(explicit: Option<Profile>, world: &World) -> Result<Profile, String> {
+    match explicit {
+        Some(p) => Ok(p),
+        None => Profile::embedded(&world.profile).ok_or_else(|| {
+            format!(
+                "the world was recorded for profile {}, which is not embedded: pass --profile FILE",
+                world.profile
+            )
+        }),
     }
 }
 

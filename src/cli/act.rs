@@ -15,7 +15,7 @@ use crate::actions::{self, ActionArgs, Context, ExecOptions};
 use crate::profile::Profile;
 use crate::report;
 use crate::run::RunOptions;
-use crate::runner::{CommandRunner, DEFAULT_TIMEOUT, Live, Logged, Replay};
+use crate::runner::{CommandRunner, DEFAULT_TIMEOUT, Logged, Replay};
 use crate::sim::{Sim, SimConfig};
 use crate::snapshot::DEFAULT_JOBS;
 use crate::world::{self, World};
@@ -174,11 +174,7 @@ fn source(args: &ActArgs, phase: &str) -> Result<(Arc<dyn CommandRunner>, Profil
     };
     if args.live {
         let profile = explicit.unwrap_or_else(Profile::testcloud);
-        let max_output = profile
-            .runner
-            .max_output_bytes()
-            .expect("Profile::parse rejects an output bound it cannot address");
-        return Ok((Arc::new(Live::new().with_max_output(max_output)), profile));
+        return Ok((Arc::new(super::live_for(&profile)), profile));
     }
     if args.world.is_some() && args.apply {
         return Err(
@@ -193,15 +189,7 @@ fn source(args: &ActArgs, phase: &str) -> Result<(Arc<dyn CommandRunner>, Profil
             .and_then(|name| World::embedded(&name)),
     }
     .map_err(|e| e.to_string())?;
-    let profile = match explicit {
-        Some(p) => p,
-        None => Profile::embedded(&world.profile).ok_or_else(|| {
-            format!(
-                "the world was recorded for profile {}, which is not embedded: pass --profile FILE",
-                world.profile
-            )
-        })?,
-    };
+    let profile = super::profile_for(explicit, &world)?;
     if args.world.is_some() {
         return Ok((Arc::new(Replay::new(world)), profile));
     }
