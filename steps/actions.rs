@@ -54,10 +54,7 @@ fn load(w: &mut GateWorld, fixture: &str, config: SimConfig) -> Result<(), Strin
     let world = World::embedded(&format!("testcloud/{fixture}")).map_err(|e| e.to_string())?;
     let profile = stackgate::profile::Profile::embedded(&world.profile)
         .ok_or_else(|| format!("profile {} is not embedded", world.profile))?;
-    let maas = profile
-        .maas
-        .as_ref()
-        .map_or_else(|| "admin".to_string(), |m| m.profile.clone());
+    let maas = profile.maas_profile();
     let sim = Sim::new(world.clone(), &maas, config).map_err(|e| e.to_string())?;
     w.profile = Some(profile);
     w.fixture = Some(world);

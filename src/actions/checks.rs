@@ -30,10 +30,7 @@ pub fn gate_holds(id: &'static str, profile: &Profile) -> Check {
 
 /// The profile's MAAS CLI profile (`admin`).
 pub fn maas_profile(profile: &Profile) -> String {
-    profile
-        .maas
-        .as_ref()
-        .map_or_else(|| "admin".to_string(), |m| m.profile.clone())
+    profile.maas_profile()
 }
 
 /// `machines read` no longer lists the hostname.

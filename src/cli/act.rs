@@ -193,10 +193,7 @@ fn source(args: &ActArgs, phase: &str) -> Result<(Arc<dyn CommandRunner>, Profil
     if args.world.is_some() {
         return Ok((Arc::new(Replay::new(world)), profile));
     }
-    let maas = profile
-        .maas
-        .as_ref()
-        .map_or_else(|| "admin".to_string(), |m| m.profile.clone());
+    let maas = profile.maas_profile();
     let sim = Sim::new(world, &maas, SimConfig::default()).map_err(|e| e.to_string())?;
     Ok((Arc::new(sim), profile))
 }

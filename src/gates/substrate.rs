@@ -25,10 +25,7 @@ pub(super) fn maas_site<'p>(
 }
 
 pub(super) fn maas_profile(profile: &Profile) -> String {
-    profile
-        .maas
-        .as_ref()
-        .map_or_else(|| "admin".to_string(), |m| m.profile.clone())
+    profile.maas_profile()
 }
 
 pub(super) fn machines_read(profile: &Profile) -> Vec<Read> {

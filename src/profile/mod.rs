@@ -621,6 +621,14 @@ pub struct Profile {
 }
 
 impl Profile {
+    /// The MAAS CLI profile every `maas` argv names (`admin` when the site has no
+    /// [maas] section).
+    pub fn maas_profile(&self) -> String {
+        self.maas
+            .as_ref()
+            .map_or_else(|| "admin".to_string(), |m| m.profile.clone())
+    }
+
     pub fn plane(&self, name: &str) -> Option<&Plane> {
         self.planes.iter().find(|p| p.name == name)
     }
