@@ -229,6 +229,16 @@ Feature: Phase 00 rehearsed on the simulated testcloud, between its gates
     When gate P00-RELEASE-CANARY runs
     Then gate P00-RELEASE-CANARY is PASS
 
+  @action-teardown-release
+  Scenario: applied twice, the Path A canary plans nothing the second time: juju no longer holds it
+    Given the simulated cloud "sim-phase00-canary"
+    When teardown-release is applied with confirmation "openstack"
+    Then the action is DONE
+    When teardown-release is planned
+    Then the action is NOTHING-TO-DO
+    And the action's report says "is no machine of model openstack: already released"
+    And the action exits 0
+
   Scenario: the deprecated teardown (release expecting Ready) ends with the hosts gone, and the gates say so (D-055)
     Given the simulated cloud "sim-phase00-dirty"
     When the deprecated release teardown runs

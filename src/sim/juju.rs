@@ -681,7 +681,14 @@ impl JujuState {
             for unit in &m.units {
                 stdout.push_str(&format!("- will remove unit {unit}\n"));
             }
-            self.models[i].status = None;
+            if let Some(status) = &self.models[i].status {
+                match status_without_machine(status, id) {
+                    Ok(next) => self.models[i].status = Some(next),
+                    // A status the simulator cannot edit is no longer answered
+                    // (`juju status` of the model is then not modelled), never stale.
+                    Err(_) => self.models[i].status = None,
+                }
+            }
             self.effects.push(if keep {
                 Effect::MachineKept {
                     hostname: m.hostname,
@@ -1095,6 +1102,45 @@ fn friendly_age(seconds: u64) -> String {
         3600..7200 => "1 hour ago".to_string(),
         _ => format!("{} hours ago", seconds / 3600),
     }
+}
+
+/// `juju status` once `remove-machine` took machine `id`: the machine is gone from
+/// `machines` (its containers, `id/lxd/N`, with it) and so is every unit it or its
+/// containers hosted, subordinates riding on their principal. An application left with
+/// no unit loses its `units` key (cmd/juju/status/formatted.go `applicationStatus`:
+/// `units,omitempty`); everything else is kept as recorded, in its order and with Go's
+/// escaping ([`write_value`]), so a status with nothing removed renders byte for byte.
+/// Application statuses juju would re-derive from the remaining units are not.
+fn status_without_machine(status: &[u8], id: &str) -> Result<Vec<u8>, String> {
+    let mut doc: serde_json::Value =
+        serde_json::from_slice(status).map_err(|e| format!("juju status: {e}"))?;
+    let on_machine = |m: &str| m == id || m.starts_with(&format!("{id}/"));
+    if let Some(machines) = doc.get_mut("machines").and_then(|m| m.as_object_mut()) {
+        machines.shift_remove(id);
+    }
+    if let Some(apps) = doc.get_mut("applications").and_then(|a| a.as_object_mut()) {
+        for app in apps.values_mut() {
+            let Some(app) = app.as_object_mut() else {
+                continue;
+            };
+            let Some(units) = app.get_mut("units").and_then(|u| u.as_object_mut()) else {
+                continue;
+            };
+            units.retain(|_, u| {
+                !u.get("machine")
+                    .and_then(|m| m.as_str())
+                    .is_some_and(on_machine)
+            });
+            if units.is_empty() {
+                app.shift_remove("units");
+            }
+        }
+    }
+    let mut w = JsonWriter::new();
+    write_value(&mut w, &doc);
+    let mut text = w.finish();
+    text.push('\n');
+    Ok(text.into_bytes())
 }
 
 /// `juju status -m <model> --format=json` of a model just added, before any deploy, as

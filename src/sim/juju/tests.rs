@@ -356,3 +356,86 @@ fn spaces_render_from_maas_subnets_with_their_provider_ids() {
         Some("2")
     );
 }
+
+/// The status edit keeps a recorded `juju status` byte for byte when the machine it
+/// removes is not there, for every recorded status.
+#[test]
+fn status_edit_keeps_every_recorded_status_byte_for_byte() {
+    let mut checked = 0;
+    for name in testcloud_worlds() {
+        let world = World::embedded(&name).unwrap();
+        for argv in world.argvs() {
+            let a: Vec<&str> = argv.iter().map(String::as_str).collect();
+            if !matches!(a.as_slice(), ["juju", "status", "-m", _, "--format=json"]) {
+                continue;
+            }
+            let rec = world.get(argv).unwrap();
+            if rec.exit != 0 || serde_json::from_slice::<serde_json::Value>(&rec.stdout).is_err() {
+                continue;
+            }
+            let same = status_without_machine(&rec.stdout, "no-such-machine").unwrap();
+            assert!(same == rec.stdout, "{name}: {}", text(&same));
+            checked += 1;
+        }
+    }
+    assert!(checked > 20, "only {checked}");
+}
+
+const REMOVE_0: &[&str] = &[
+    "juju",
+    "remove-machine",
+    "-m",
+    "openstack",
+    "--force",
+    "--keep-instance",
+    "--no-prompt",
+    "0",
+];
+
+/// After `remove-machine --keep-instance` the model's status no longer lists the
+/// machine, its containers or their units, and a second removal finds nothing.
+#[test]
+fn remove_machine_takes_the_machine_and_its_units_out_of_juju_status() {
+    let mut j = juju("testcloud/sim-phase00-dirty");
+    let config = SimConfig::default();
+    let status = &["juju", "status", "-m", "openstack", "--format=json"];
+    let before: serde_json::Value =
+        serde_json::from_slice(&ask(&mut j, status, &config).stdout).unwrap();
+    let on_0 = |doc: &serde_json::Value| -> Vec<String> {
+        let mut units = Vec::new();
+        for app in doc["applications"].as_object().unwrap().values() {
+            for (name, u) in app
+                .get("units")
+                .and_then(|u| u.as_object())
+                .into_iter()
+                .flatten()
+            {
+                let m = u["machine"].as_str().unwrap_or_default();
+                if m == "0" || m.starts_with("0/") {
+                    units.push(name.clone());
+                }
+            }
+        }
+        units
+    };
+    assert!(
+        !on_0(&before).is_empty(),
+        "machine 0 hosts units in the dirty world"
+    );
+    let a = ask(&mut j, REMOVE_0, &config);
+    assert_eq!(a.exit, 0, "{}", text(&a.stderr));
+    let after = ask(&mut j, status, &config);
+    assert_eq!(after.exit, 0, "{}", text(&after.stderr));
+    let after: serde_json::Value = serde_json::from_slice(&after.stdout).unwrap();
+    assert!(after["machines"].get("0").is_none());
+    assert!(
+        after["machines"].get("1").is_some(),
+        "the other machines stay"
+    );
+    assert_eq!(on_0(&after), Vec::<String>::new());
+    let a = ask(&mut j, REMOVE_0, &config);
+    assert_eq!(
+        text(&a.stderr),
+        "ERROR removing machine failed: machine 0 not found\n"
+    );
+}
