@@ -50,3 +50,22 @@ Feature: standup and recidr on the simulated testcloud: MAAS topology as the pro
     Given the simulated cloud "phase00-ready-carved"
     When recidr is planned
     Then the action is NOTHING-TO-DO
+
+  @action-recidr
+  Scenario: even after the teardown the D-058 re-CIDR cannot apply: the controllers and the commissioning ghosts hold metal-admin addresses
+    Seed 003 step 1 releases the hosts so that "the migrating subnets carry no live
+    interface links"; on this cloud the MAAS rack controller and the protected juju,
+    lxd and tailscale machines also sit on 10.12.8.0/22, and re-enrolment leaves each
+    host's former metal IP DISCOVERED, so MAAS would refuse the delete.
+    Given the simulated cloud "sim-phase00-dirty"
+    When teardown-destroy is applied with confirmation "openstack"
+    Then the action is DONE
+    When reenroll is applied
+    Then the action is DONE
+    Given the site profile file "d058.toml", checked against a cloud recorded for another profile
+    When recidr is planned
+    Then the action is REFUSED
+    And the action's report says "10.12.8.0/22 10.12.8.101 (alloc_type 1, maas)"
+    And the action's report says "10.12.8.0/22 10.12.8.102 (alloc_type 1, juju)"
+    And the action's report says "10.12.8.0/22 10.12.8.40 (alloc_type 6, no node)"
+    And the action exits 1
