@@ -61,6 +61,16 @@ fn args() -> ActionArgs {
     }
 }
 
+fn context<'a>(sim: &Arc<Sim>, profile: &'a Profile, clock: &'a ManualClock) -> Context<'a> {
+    Context {
+        runner: Arc::new(Logged::new(sim.clone())),
+        profile,
+        clock,
+        progress: &Silent,
+        operator: &NoOperator,
+    }
+}
+
 async fn act(
     sim: &Arc<Sim>,
     profile: &Profile,
@@ -68,35 +78,19 @@ async fn act(
     options: ExecOptions,
 ) -> actions::ActionReport {
     let clock = ManualClock::new();
-    let ctx = Context {
-        runner: Arc::new(Logged::new(sim.clone())),
-        profile,
-        clock: &clock,
-        progress: &Silent,
-        operator: &NoOperator,
-    };
     let action = actions::by_name(action).unwrap();
-    actions::execute(action, &args(), &options, &ctx).await
+    actions::execute(action, &args(), &options, &context(sim, profile, &clock)).await
 }
 
 /// Dry-run, then apply the reviewed plan with the model name typed.
 async fn apply(sim: &Arc<Sim>, profile: &Profile, action: &str) -> actions::ActionReport {
-    let dry = act(sim, profile, action, ExecOptions::default()).await;
-    let Some(plan) = dry.plan else {
-        return dry;
-    };
-    act(
-        sim,
-        profile,
-        action,
-        ExecOptions {
-            apply: true,
-            confirm: Some(profile.model.clone()),
-            reviewed: Some(plan.fingerprint),
-            run: RunOptions::default(),
-        },
-    )
-    .await
+    let clock = ManualClock::new();
+    let action = actions::by_name(action).unwrap();
+    let confirm = Some(profile.model.clone());
+    let ctx = context(sim, profile, &clock);
+    actions::plan_then_apply(action, &args(), confirm, RunOptions::default(), &ctx)
+        .await
+        .1
 }
 
 async fn gate(sim: &Arc<Sim>, profile: &Profile, id: &str) -> Status {

@@ -224,6 +224,40 @@ fn reader(ctx: &Context<'_>, options: &RunOptions) -> Reader {
         .with_max_output(ctx.profile.runner.max_output_bytes())
 }
 
+/// What an operator does by hand, as one call: the dry-run, then `--apply` with the
+/// fingerprint that dry-run showed and `confirm` as the typed model name. Returns both
+/// reports; the second is the dry-run's own when it planned nothing or was refused (an
+/// apply then has nothing reviewed to run). For the rehearsal, the scenarios and the
+/// benches: on a live cloud the operator reviews the plan between the two.
+pub async fn plan_then_apply(
+    action: &Action,
+    args: &ActionArgs,
+    confirm: Option<String>,
+    run: RunOptions,
+    ctx: &Context<'_>,
+) -> (ActionReport, ActionReport) {
+    let dry_options = ExecOptions {
+        run,
+        ..ExecOptions::default()
+    };
+    let dry = execute(action, args, &dry_options, ctx).await;
+    let Some(plan) = dry
+        .plan
+        .as_ref()
+        .filter(|_| dry.outcome == Outcome::Planned)
+    else {
+        return (dry.clone(), dry);
+    };
+    let options = ExecOptions {
+        apply: true,
+        confirm,
+        reviewed: Some(plan.fingerprint.clone()),
+        run,
+    };
+    let applied = execute(action, args, &options, ctx).await;
+    (dry, applied)
+}
+
 /// Plans `action` on a fresh read and, when `options.apply`, runs it.
 pub async fn execute(
     action: &Action,

@@ -15,7 +15,9 @@ pub mod plan;
 mod topology;
 pub mod wait;
 
-pub use executor::{ActionReport, Context, ExecOptions, NoOperator, Operator, Outcome, execute};
+pub use executor::{
+    ActionReport, Context, ExecOptions, NoOperator, Operator, Outcome, execute, plan_then_apply,
+};
 pub use plan::{Check, Input, Plan, Step, Target};
 
 use crate::profile::Profile;
