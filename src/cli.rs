@@ -2,6 +2,7 @@
 //! (profile loaded, world loaded, gates chosen) before any command runs.
 
 mod act;
+mod rehearse;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -38,6 +39,10 @@ pub enum Command {
     /// done, nothing to do or plan shown, 1 refused or a post-condition failed, 2
     /// precondition or usage.
     Act(act::ActArgs),
+    /// Rehearse the rebuild on the simulator: every phase's gates and actions in the
+    /// runbooks' order, each action dry-run then applied. Exit 0 only if every exit gate
+    /// passed, 1 otherwise.
+    Rehearse(rehearse::RehearseArgs),
     /// Print every gate with its phase, tags and description (--actions: every action
     /// with its phase, guards and whether it is destructive).
     List {
@@ -314,6 +319,7 @@ pub async fn run(args: Args) -> Outcome {
             exit_code: 0,
         },
         Command::Act(act_args) => act::run(act_args).await,
+        Command::Rehearse(rehearse_args) => rehearse::run(rehearse_args).await,
         Command::Gate(gate_args) => {
             let run = match GateRun::from_args(&gate_args) {
                 Ok(run) => run,

@@ -1798,3 +1798,66 @@ fn act_runs_dry_run_review_and_apply_with_its_exit_codes() {
         .code(2);
     stackgate().args(["act", "carve"]).assert().code(2);
 }
+
+/// `stackgate rehearse` on a fresh clone: the dirty testcloud through phase 01, every
+/// exit gate PASS, exit 0; the JSON report says so leg by leg.
+#[test]
+fn rehearse_runs_the_rebuild_on_the_simulator_to_every_exit_gate() {
+    let out = stackgate()
+        .arg("rehearse")
+        .assert()
+        .code(0)
+        .get_output()
+        .clone();
+    let text = String::from_utf8(out.stdout).unwrap();
+    for line in [
+        "require P00-ROUTE          PROCEED",
+        "look    P00-EXIT           FAIL",
+        "act     teardown-destroy   DONE",
+        "act     carve openstack3   DONE",
+        "exit    P00-EXIT           PASS",
+        "act     model-prep         DONE",
+        "exit    P01-MODEL-SPACES   PASS",
+        "result: PASS (exit 0): every exit gate passed",
+    ] {
+        assert!(text.contains(line), "no {line:?} in:\n{text}");
+    }
+    assert!(text.is_ascii(), "the report is ASCII");
+    let (code, doc) = gate_json(&["rehearse"]);
+    assert_eq!(code, 0);
+    assert_eq!(doc["passed"], true);
+    let entries = doc["legs"][0]["entries"].as_array().unwrap();
+    assert!(
+        entries
+            .iter()
+            .all(|e| e["ok"] == true && e["kind"] != "broken"),
+        "{entries:#?}"
+    );
+}
+
+/// A rehearsal that meets a refusal stops there and exits 1, naming where: the
+/// protected lxd machine carrying the host tag refuses the destroy.
+#[test]
+fn rehearse_stops_at_the_first_refusal_and_exits_1() {
+    let out = stackgate()
+        .args(["rehearse", "--world"])
+        .arg(world("sim-phase00-protected-tagged"))
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("STOPPED at gate P00-TEARDOWN-PLAN (must pass)"),
+        "no STOPPED line in:\n{text}"
+    );
+    assert!(
+        text.contains("result: FAIL (exit 1): the rehearsal stopped"),
+        "{text}"
+    );
+    assert!(!text.contains("exit    P00-EXIT           PASS"), "{text}");
+    stackgate()
+        .args(["rehearse", "--world", "/nonexistent-world-dir"])
+        .assert()
+        .code(2);
+}

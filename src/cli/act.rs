@@ -109,12 +109,12 @@ impl Operator for Terminal {
 }
 
 /// Wait progress on stderr: a spinner line on a terminal, plain lines otherwise.
-struct StderrProgress {
+pub(super) struct StderrProgress {
     bar: Option<indicatif::ProgressBar>,
 }
 
 impl StderrProgress {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = indicatif::ProgressBar::new_spinner();
             bar.enable_steady_tick(Duration::from_millis(120));
@@ -161,7 +161,7 @@ impl Drop for StderrProgress {
 }
 
 /// The run's UTC time as `YYYYMMDDTHHMMSSZ`.
-fn stamp() -> String {
+pub(super) fn stamp() -> String {
     humantime::format_rfc3339_seconds(SystemTime::now())
         .to_string()
         .replace(['-', ':'], "")

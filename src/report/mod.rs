@@ -2,6 +2,7 @@
 //! strings; only `main` writes them. Output is ASCII + LF.
 
 pub mod action;
+pub mod rehearsal;
 
 use std::fmt;
 

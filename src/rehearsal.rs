@@ -1,0 +1,403 @@
+//! The rebuild rehearsed on the simulator, gate -> action -> gate, as the runbooks
+//! sequence it (seed 002 phase 00, seed 004 phases 01-05): each action is dry-run, then
+//! applied with the fingerprint that dry-run showed and the model name typed, and each
+//! gate reads the same simulated cloud the actions changed.
+//!
+//! A rehearsal is a list of [`Leg`]s, each one simulated cloud loaded from a fixture
+//! world. Where the simulator carries the cloud from one phase into the next, one leg
+//! holds both (phase 00's teardown and re-enrolment into phase 01's model-prep). Where
+//! a runbook step is the operator's and no action models it (the phase-01 bundle
+//! deploy), the next leg starts from the world recorded after that step, and the
+//! report says so.
+//!
+//! The rehearsal passes only when every exit gate passed: a [`Stage::Require`] gate
+//! that does not pass, or an action that is neither DONE nor NOTHING-TO-DO, stops it
+//! there, as a failed gate stops the runbook.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::actions::executor::{ActionReport, Operator, Outcome};
+use crate::actions::plan::SecretNeed;
+use crate::actions::wait::{Clock, ManualClock, Progress};
+use crate::actions::{self, ActionArgs, Context};
+use crate::gates::{self, GateSpec, Status, Verdict};
+use crate::profile::Profile;
+use crate::run::{RunOptions, evaluate};
+use crate::runner::Logged;
+use crate::sim::{Sim, SimConfig};
+use crate::world::World;
+
+/// One step of a leg.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stage {
+    /// A gate read to show the state before an action (a FAIL here is the work the
+    /// action has to do): reported, never a stop.
+    Look(&'static str),
+    /// A gate that must give PASS, PROCEED or SKIP for the rehearsal to go on.
+    Require(&'static str),
+    /// A phase's exit: every gate of its first moment (phase 00: P00-EXIT alone, the
+    /// gate that stands for the phase) must pass.
+    Exit(ExitGates),
+    /// An action, with the host it takes: dry-run, then applied.
+    Act {
+        action: &'static str,
+        host: Option<&'static str>,
+    },
+}
+
+/// Which gates a [`Stage::Exit`] runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExitGates {
+    /// These gates.
+    Gates(&'static [&'static str]),
+    /// Every gate of the phase's first moment.
+    Phase(&'static str),
+}
+
+impl ExitGates {
+    fn specs(&self) -> Result<Vec<&'static GateSpec>, String> {
+        match self {
+            ExitGates::Gates(ids) => ids.iter().map(|id| gate(id)).collect(),
+            ExitGates::Phase(phase) => Ok(gates::for_phase(phase)),
+        }
+    }
+}
+
+fn gate(id: &str) -> Result<&'static GateSpec, String> {
+    gates::by_id(id).ok_or_else(|| format!("no gate {id}"))
+}
+
+/// One simulated cloud and what is rehearsed on it.
+#[derive(Debug, Clone)]
+pub struct Leg {
+    /// The phases it covers, as the report heads them ("00-01").
+    pub phases: &'static str,
+    /// The fixture world it starts from (`testcloud/sim-phase00-dirty`).
+    pub world: String,
+    /// Why it starts there: the runbook step between the previous leg and this one.
+    pub start: &'static str,
+    pub stages: Vec<Stage>,
+}
+
+/// The testcloud rebuild as far as the actions reach: phase 00 from the dirty cloud to
+/// P00-EXIT, then phase 01's model-prep to every phase-01 gate, on one simulated cloud.
+pub fn testcloud() -> Vec<Leg> {
+    use Stage::{Act, Exit, Look, Require};
+    let act = |action| Act { action, host: None };
+    let carve = |host| Act {
+        action: "carve",
+        host: Some(host),
+    };
+    vec![Leg {
+        phases: "00-01",
+        world: "testcloud/sim-phase00-dirty".into(),
+        start: "the dirty testcloud before the teardown (seed 002): the openstack model alive, every host Deployed, 8_lbaas still attached, openstack2's OSD disk written",
+        stages: vec![
+            Require("P00-ROUTE"),
+            Require("P00-TEARDOWN-PLAN"),
+            Look("P00-EXIT"),
+            act("teardown-destroy"),
+            Require("P00-TEARDOWN"),
+            act("lbaas-net-remove"),
+            Require("P00-LBAAS"),
+            act("osd-wipe"),
+            Require("P00-OSD"),
+            act("reenroll"),
+            Require("P00-REENROLL"),
+            Look("P00-CARVE"),
+            carve("openstack0"),
+            carve("openstack1"),
+            carve("openstack2"),
+            carve("openstack3"),
+            Require("P00-CARVE"),
+            act("standup"),
+            Require("P00-STANDUP"),
+            Exit(ExitGates::Gates(&["P00-EXIT"])),
+            Look("P01-MODEL-SPACES"),
+            act("model-prep"),
+            Exit(ExitGates::Phase("01")),
+        ],
+    }]
+}
+
+/// What one stage did.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Entry {
+    Gates {
+        role: &'static str,
+        verdicts: Vec<Verdict>,
+        ok: bool,
+    },
+    Action {
+        /// The action and its host (`carve openstack0`).
+        label: String,
+        dry_run: Box<ActionReport>,
+        applied: Box<ActionReport>,
+        ok: bool,
+    },
+    /// A stage that could not run (an unknown gate or action: a rehearsal bug).
+    Broken { stage: String, why: String },
+}
+
+impl Entry {
+    pub fn ok(&self) -> bool {
+        match self {
+            Entry::Gates { ok, .. } | Entry::Action { ok, .. } => *ok,
+            Entry::Broken { .. } => false,
+        }
+    }
+}
+
+/// One leg's record.
+#[derive(Debug, Clone, Serialize)]
+pub struct LegReport {
+    pub phases: &'static str,
+    pub world: String,
+    pub start: &'static str,
+    pub entries: Vec<Entry>,
+    /// Why the leg stopped before its last stage.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
+}
+
+/// The whole rehearsal.
+#[derive(Debug, Clone, Serialize)]
+pub struct RehearsalReport {
+    pub legs: Vec<LegReport>,
+    /// Every exit gate passed and nothing stopped.
+    pub passed: bool,
+    /// The simulated time the waits took (no wall time: the clock is simulated).
+    pub simulated_wait_secs: u64,
+    /// Commands the simulator answered.
+    pub commands: usize,
+}
+
+impl RehearsalReport {
+    pub fn exit_code(&self) -> i32 {
+        if self.passed { 0 } else { 1 }
+    }
+}
+
+/// The operator of a rehearsal: the model name is passed as the confirmation, and a
+/// secret a step asks for (the libvirt SSH password) is a fixed simulated value the
+/// simulator accepts, so nothing real is ever typed into a rehearsal.
+#[derive(Debug, Default)]
+pub struct SimulatedOperator;
+
+/// The value [`SimulatedOperator`] gives for every secret.
+pub const SIMULATED_SECRET: &str = "stackgate-rehearsal-simulated-secret";
+
+impl Operator for SimulatedOperator {
+    fn confirm(&self, _: &str) -> Option<String> {
+        None
+    }
+
+    fn secret(&self, _: &SecretNeed) -> Result<Vec<u8>, String> {
+        Ok(SIMULATED_SECRET.as_bytes().to_vec())
+    }
+}
+
+/// A leg's simulated cloud and its profile, from an embedded world or a directory.
+pub fn simulate(world: &str, config: SimConfig) -> Result<(Arc<Sim>, Profile), String> {
+    let world = if std::path::Path::new(world).join("world.toml").is_file() {
+        World::from_dir(std::path::Path::new(world))
+    } else {
+        World::embedded(world)
+    }
+    .map_err(|e| e.to_string())?;
+    let profile = Profile::embedded(&world.profile).ok_or_else(|| {
+        format!(
+            "world {} names profile {:?}, which is not embedded",
+            world.name, world.profile
+        )
+    })?;
+    let sim = Sim::new(world, &profile.maas_profile(), config).map_err(|e| e.to_string())?;
+    Ok((Arc::new(sim), profile))
+}
+
+/// Runs the legs in order; a leg that stops ends the rehearsal there.
+pub async fn rehearse(legs: &[Leg], progress: &dyn Progress, stamp: &str) -> RehearsalReport {
+    let clock = ManualClock::new();
+    let mut report = RehearsalReport {
+        legs: Vec::new(),
+        passed: true,
+        simulated_wait_secs: 0,
+        commands: 0,
+    };
+    for leg in legs {
+        let mut lr = LegReport {
+            phases: leg.phases,
+            world: leg.world.clone(),
+            start: leg.start,
+            entries: Vec::new(),
+            stopped: None,
+        };
+        match simulate(&leg.world, SimConfig::default()) {
+            Err(why) => lr.stopped = Some(format!("cannot simulate {}: {why}", leg.world)),
+            Ok((sim, profile)) => {
+                run_leg(leg, &sim, &profile, &clock, progress, stamp, &mut lr).await;
+                report.commands += sim.history().len();
+            }
+        }
+        let stopped = lr.stopped.is_some();
+        report.legs.push(lr);
+        if stopped {
+            report.passed = false;
+            break;
+        }
+    }
+    report.simulated_wait_secs = clock.now().as_secs();
+    report
+}
+
+async fn run_leg(
+    leg: &Leg,
+    sim: &Arc<Sim>,
+    profile: &Profile,
+    clock: &ManualClock,
+    progress: &dyn Progress,
+    stamp: &str,
+    lr: &mut LegReport,
+) {
+    let operator = SimulatedOperator;
+    for stage in &leg.stages {
+        let entry = match stage {
+            Stage::Look(id) | Stage::Require(id) => {
+                let role = if matches!(stage, Stage::Look(_)) {
+                    "look"
+                } else {
+                    "require"
+                };
+                match gate(id) {
+                    Ok(spec) => {
+                        let verdicts = run_gates(sim, profile, vec![spec]).await;
+                        let ok = role == "look" || passes(&verdicts);
+                        Entry::Gates { role, verdicts, ok }
+                    }
+                    Err(why) => Entry::Broken {
+                        stage: format!("{stage:?}"),
+                        why,
+                    },
+                }
+            }
+            Stage::Exit(which) => match which.specs() {
+                Ok(specs) => {
+                    let verdicts = run_gates(sim, profile, specs).await;
+                    let ok = passes(&verdicts);
+                    Entry::Gates {
+                        role: "exit",
+                        verdicts,
+                        ok,
+                    }
+                }
+                Err(why) => Entry::Broken {
+                    stage: format!("{stage:?}"),
+                    why,
+                },
+            },
+            Stage::Act { action, host } => match actions::by_name(action) {
+                None => Entry::Broken {
+                    stage: format!("{stage:?}"),
+                    why: format!("no action {action}"),
+                },
+                Some(a) => {
+                    let ctx = Context {
+                        runner: Arc::new(Logged::new(sim.clone())),
+                        profile,
+                        clock,
+                        progress,
+                        operator: &operator,
+                    };
+                    let args = ActionArgs {
+                        host: host.map(str::to_string),
+                        stamp: stamp.to_string(),
+                    };
+                    let (dry, applied) = actions::plan_then_apply(
+                        a,
+                        &args,
+                        Some(profile.model.clone()),
+                        RunOptions::default(),
+                        &ctx,
+                    )
+                    .await;
+                    let ok = matches!(applied.outcome, Outcome::Done | Outcome::NothingToDo);
+                    Entry::Action {
+                        label: host.map_or_else(|| action.to_string(), |h| format!("{action} {h}")),
+                        dry_run: Box::new(dry),
+                        applied: Box::new(applied),
+                        ok,
+                    }
+                }
+            },
+        };
+        let ok = entry.ok();
+        lr.entries.push(entry);
+        if !ok {
+            lr.stopped = Some(format!("at {}", describe(stage)));
+            return;
+        }
+    }
+}
+
+async fn run_gates(
+    sim: &Arc<Sim>,
+    profile: &Profile,
+    specs: Vec<&'static GateSpec>,
+) -> Vec<Verdict> {
+    let runner = Arc::new(Logged::new(sim.clone()));
+    let (_, verdicts) = evaluate(&specs, profile, runner, RunOptions::default()).await;
+    verdicts
+}
+
+fn passes(verdicts: &[Verdict]) -> bool {
+    !verdicts.is_empty()
+        && verdicts
+            .iter()
+            .all(|v| matches!(v.status, Status::Pass | Status::Proceed | Status::Skip))
+}
+
+/// A stage as the report names it.
+pub fn describe(stage: &Stage) -> String {
+    match stage {
+        Stage::Look(id) => format!("gate {id}"),
+        Stage::Require(id) => format!("gate {id} (must pass)"),
+        Stage::Exit(ExitGates::Gates(ids)) => format!("exit gate {}", ids.join(", ")),
+        Stage::Exit(ExitGates::Phase(p)) => format!("every phase-{p} gate"),
+        Stage::Act { action, host: None } => format!("action {action}"),
+        Stage::Act {
+            action,
+            host: Some(h),
+        } => format!("action {action} {h}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every stage of the testcloud rehearsal names a gate or action that exists, and
+    /// every leg ends in an exit stage.
+    #[test]
+    fn every_stage_names_a_real_gate_or_action() {
+        for leg in testcloud() {
+            for stage in &leg.stages {
+                match stage {
+                    Stage::Look(id) | Stage::Require(id) => assert!(gate(id).is_ok(), "{id}"),
+                    Stage::Exit(which) => assert!(!which.specs().unwrap().is_empty()),
+                    Stage::Act { action, host } => {
+                        let a = actions::by_name(action).unwrap_or_else(|| panic!("{action}"));
+                        assert_eq!(a.takes_host, host.is_some(), "{action}");
+                    }
+                }
+            }
+            assert!(
+                matches!(leg.stages.last(), Some(Stage::Exit(_))),
+                "{}",
+                leg.phases
+            );
+        }
+    }
+}
