@@ -8,6 +8,7 @@
 //! next. Gates never import actions; both resolve targets through [`crate::resolve`].
 
 mod checks;
+pub mod download;
 pub mod executor;
 pub mod phase00;
 pub mod phase01;
