@@ -245,8 +245,8 @@ mod guards {
 
     use futures::future::BoxFuture;
     use stackgate::actions::executor::Operator;
-    use stackgate::actions::plan::SecretNeed;
     use stackgate::actions::plan::{Check, Plan, Step, Target};
+    use stackgate::actions::plan::{Delivery, SecretNeed, SecretSource};
     use stackgate::actions::wait::Poll;
     use stackgate::actions::{Action, Refusal, no_follow_up};
     use stackgate::runner::{CommandOutput, CommandRunner, Invocation, RunError};
@@ -263,6 +263,8 @@ mod guards {
     struct Fake {
         calls: Mutex<Vec<Vec<String>>>,
         secret_files: Mutex<Vec<(String, u32, String)>>,
+        /// What each call was fed on stdin.
+        stdins: Mutex<Vec<Vec<u8>>>,
         /// `machines read` in place of the recorded one.
         machines: Mutex<Option<String>>,
         answer: fn(&[String]) -> (i32, &'static str, &'static str),
@@ -273,6 +275,7 @@ mod guards {
             Arc::new(Fake {
                 calls: Mutex::new(Vec::new()),
                 secret_files: Mutex::new(Vec::new()),
+                stdins: Mutex::new(Vec::new()),
                 machines: Mutex::new(None),
                 answer,
             })
@@ -297,18 +300,27 @@ mod guards {
             Box::pin(async move {
                 let argv = invocation.argv().to_vec();
                 self.calls.lock().unwrap().push(argv.clone());
-                for word in &argv {
-                    if let Some((_, path)) = word.split_once("@=") {
-                        let mode = std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
-                        let dir = std::path::Path::new(path).parent().unwrap();
-                        let dir_mode = std::fs::metadata(dir).unwrap().permissions().mode() & 0o777;
-                        let text = std::fs::read_to_string(path).unwrap();
-                        self.secret_files.lock().unwrap().push((
-                            path.to_string(),
-                            mode | (dir_mode << 12),
-                            text,
-                        ));
-                    }
+                if let Some(stdin) = invocation.secret_stdin() {
+                    self.stdins.lock().unwrap().push(stdin.expose().to_vec());
+                }
+                let params = argv
+                    .windows(2)
+                    .filter(|w| w[0] == "--params")
+                    .map(|w| w[1].as_str());
+                for path in argv
+                    .iter()
+                    .filter_map(|w| w.split_once("@=").map(|(_, p)| p))
+                    .chain(params)
+                {
+                    let mode = std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+                    let dir = std::path::Path::new(path).parent().unwrap();
+                    let dir_mode = std::fs::metadata(dir).unwrap().permissions().mode() & 0o777;
+                    let text = std::fs::read_to_string(path).unwrap();
+                    self.secret_files.lock().unwrap().push((
+                        path.to_string(),
+                        mode | (dir_mode << 12),
+                        text,
+                    ));
                 }
                 let (code, stdout, stderr) = if argv.starts_with(&[
                     "maas".to_string(),
@@ -566,6 +578,150 @@ mod guards {
         );
         let shown = format!("{report:?}");
         assert!(!shown.contains(SECRET), "{shown}");
+    }
+
+    const CHILD: &str = "s.child-token-captured-7d1e";
+
+    /// mint prints a token (captured); use-file gets it in a params file, templated;
+    /// use-stdin gets the operator's secret on stdin, templated; echo-back fails
+    /// quoting both values (in its error and its stdout).
+    fn token_flow(argv: &[String]) -> (i32, &'static str, &'static str) {
+        match argv[0].as_str() {
+            "mint" => (0, "s.child-token-captured-7d1e\n", ""),
+            "mint-fails" => (2, "s.child-token-captured-7d1e", ""),
+            "echo-back" => (
+                1,
+                "",
+                "rejected s.child-token-captured-7d1e and hunter2-typed-at-the-prompt\n",
+            ),
+            _ => (0, "", ""),
+        }
+    }
+
+    /// A step fed the captured child token on stdin; its CLI quotes what it got.
+    fn echo_back() -> Step {
+        Step::run(["echo-back"], "the CLI quotes what it got", ok()).secret_via(
+            SecretSource::Captured("child token".into()),
+            Delivery::Stdin,
+            None,
+        )
+    }
+
+    fn captures(_: &Snapshot, _: &Profile, _: &ActionArgs) -> Result<Plan, Refusal> {
+        let mut plan = Plan::new("test");
+        plan.push(
+            Step::run(["use-stdin", "read"], "root token on stdin", ok()).secret_via(
+                SecretSource::Operator(SecretNeed {
+                    prompt: "root token".into(),
+                }),
+                Delivery::Stdin,
+                Some("{secret}\n"),
+            ),
+        );
+        plan.push(Step::run(["mint"], "mint a child", ok()).capture("child token"));
+        plan.push(
+            Step::run(["use-file", "--params", "{secret-file}"], "authorize", ok()).secret_via(
+                SecretSource::Captured("child token".into()),
+                Delivery::File,
+                Some("token: {secret}\n"),
+            ),
+        );
+        plan.push(echo_back());
+        Ok(plan)
+    }
+
+    /// Why a run stopped at a failed step.
+    fn step_failure(report: &actions::ActionReport) -> &str {
+        match &report.outcome {
+            Outcome::StepFailed(why) => why,
+            _ => panic!("{report:#?}"),
+        }
+    }
+
+    /// A captured value and a typed one travel only in a 0600 file and on stdin, each
+    /// rendered from its template; a later failure quoting both blanks both; the plan
+    /// says where each comes from without a value.
+    #[tokio::test]
+    async fn a_captured_secret_reaches_a_later_step_only_by_file_or_stdin_and_is_blanked_everywhere()
+     {
+        let fake = Fake::new(token_flow);
+        let report = run(&fake, &action(captures), true).await;
+        let why = step_failure(&report);
+        assert!(
+            why.starts_with("step 4 `echo-back`")
+                && why.contains("rejected [REDACTED] and [REDACTED]"),
+            "{why}"
+        );
+        assert_eq!(
+            fake.stdins.lock().unwrap().clone(),
+            [
+                format!("{SECRET}\n").into_bytes(),
+                CHILD.as_bytes().to_vec()
+            ]
+        );
+        let files = fake.secret_files.lock().unwrap().clone();
+        let [(path, modes, text)] = files.as_slice() else {
+            panic!("{files:?}")
+        };
+        assert_eq!((modes & 0o777, modes >> 12), (0o600, 0o700));
+        assert_eq!(text, &format!("token: {CHILD}\n"));
+        assert!(!std::path::Path::new(path).exists());
+        let plan = report.plan.as_ref().unwrap();
+        assert_eq!(plan.steps[1].captures.as_deref(), Some("child token"));
+        let secret = plan.steps[2].secret.as_deref().unwrap();
+        assert!(
+            secret.contains("the child token an earlier step of this run captured")
+                && secret.contains("0600 file"),
+            "{secret}"
+        );
+        let shown = format!(
+            "{report:?}{}{:?}",
+            stackgate::report::action::render_json(&report),
+            fake.calls.lock().unwrap()
+        );
+        assert!(!shown.contains(CHILD) && !shown.contains(SECRET), "{shown}");
+    }
+
+    fn capture_fails(_: &Snapshot, _: &Profile, _: &ActionArgs) -> Result<Plan, Refusal> {
+        let mut plan = Plan::new("test");
+        plan.push(Step::run(["mint-fails"], "mint", ok()).capture("child token"));
+        Ok(plan)
+    }
+
+    fn capture_missing(_: &Snapshot, _: &Profile, _: &ActionArgs) -> Result<Plan, Refusal> {
+        let mut plan = Plan::new("test");
+        plan.push(echo_back());
+        Ok(plan)
+    }
+
+    fn capture_blank(_: &Snapshot, _: &Profile, _: &ActionArgs) -> Result<Plan, Refusal> {
+        let mut plan = Plan::new("test");
+        plan.push(Step::run(["prints-nothing"], "mint", ok()).capture("child token"));
+        plan.push(Step::run(["never"], "after", ok()));
+        Ok(plan)
+    }
+
+    /// A capturing step that fails never shows its stdout (the token), even with a
+    /// blank stderr; a slot nothing filled fails the step before it runs; a capture of
+    /// nothing is no value and stops the run.
+    #[tokio::test]
+    async fn a_capture_that_fails_or_is_missing_or_empty_shows_no_value_and_stops() {
+        let fails = |plan| async move {
+            let fake = Fake::new(token_flow);
+            let report = run(&fake, &action(plan), true).await;
+            (step_failure(&report).to_string(), fake.mutations())
+        };
+        let (why, _) = fails(capture_fails).await;
+        assert!(why.ends_with("exited 2: (no output)"), "{why}");
+        let (why, ran) = fails(capture_missing).await;
+        assert!(why.contains("no child token was captured"), "{why}");
+        assert!(ran.is_empty(), "{ran:?}");
+        let (why, ran) = fails(capture_blank).await;
+        assert!(
+            why.contains("cannot be the child token: it printed nothing"),
+            "{why}"
+        );
+        assert_eq!(ran, ["prints-nothing"]);
     }
 
     fn targets(target: fn() -> Target) -> Plan {

@@ -11,13 +11,16 @@
 //! 5. a destructive plan without the model name typed (`--confirm`, or at a prompt when
 //!    stdin is a terminal): exit 2.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::plan::{Check, Input, Plan, SECRET_FILE, SecretNeed, Target};
+use super::plan::{
+    Check, Delivery, Input, Plan, SECRET_FILE, SecretNeed, SecretSource, Step, Target,
+};
 use super::wait::{Clock, Poll, Progress, WaitOutcome, wait_for};
 use super::{Action, ActionArgs};
 use crate::profile::Profile;
@@ -83,8 +86,12 @@ pub struct StepView {
     pub destructive: bool,
     pub targets: Vec<String>,
     pub check: String,
+    /// Where the step's secret comes from and how it travels; never a value.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
+    /// The slot the step's stdout is captured into as a secret.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub captures: Option<String>,
 }
 
 /// The plan as the report shows it.
@@ -113,7 +120,8 @@ impl PlanView {
                     destructive: s.destructive,
                     targets: s.targets.iter().map(ToString::to_string).collect(),
                     check: s.check.describe.clone(),
-                    secret: s.secret.as_ref().map(|n| n.prompt.clone()),
+                    secret: s.secret.as_ref().map(|n| n.describe()),
+                    captures: s.capture.clone(),
                 })
                 .collect(),
         }
@@ -345,6 +353,8 @@ pub async fn execute(
         }
     }
     report.applied = true;
+    // Every secret of the run, in memory only; overwritten when the run ends.
+    let mut secrets = RunSecrets::default();
     for (index, step) in plan.steps.iter().enumerate() {
         let number = index + 1;
         let command = step.command();
@@ -381,15 +391,7 @@ pub async fn execute(
             },
         };
         if let Some(argv) = late.as_ref().or(step.argv.as_ref()) {
-            match run_step(
-                argv,
-                step.input.as_ref(),
-                step.secret.as_ref(),
-                ctx,
-                options,
-            )
-            .await
-            {
+            match run_step(argv, step, ctx, options, &mut secrets).await {
                 Ok(code) => result.exit_code = Some(code),
                 Err((code, why)) => {
                     result.exit_code = code;
@@ -488,15 +490,79 @@ impl Guard<'_> {
     }
 }
 
+/// The secrets of one run: what the operator typed and what steps captured. They live
+/// in this process's memory only, are overwritten when the run ends, and no Debug,
+/// log or report shows them.
+#[derive(Default)]
+struct RunSecrets {
+    /// Every value the run has held, in the order it got them: each is blanked from
+    /// every error excerpt of the run, not only its own step's.
+    known: Vec<SecretValue>,
+    /// Captured values by slot, as indices into `known`.
+    slots: BTreeMap<String, usize>,
+}
+
+impl std::fmt::Debug for RunSecrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "RunSecrets({} value(s), slots {:?})",
+            self.known.len(),
+            self.slots.keys().collect::<Vec<_>>()
+        )
+    }
+}
+
+impl RunSecrets {
+    fn remember(&mut self, value: Vec<u8>) -> usize {
+        self.known.push(SecretValue(value));
+        self.known.len() - 1
+    }
+
+    fn value(&self, index: usize) -> &[u8] {
+        &self.known[index].0
+    }
+
+    fn known(&self) -> Vec<&[u8]> {
+        self.known.iter().map(|v| v.0.as_slice()).collect()
+    }
+}
+
+/// A secret's bytes, overwritten when dropped.
+struct SecretValue(Vec<u8>);
+
+impl Drop for SecretValue {
+    fn drop(&mut self) {
+        self.0.fill(0);
+        std::hint::black_box(&self.0);
+    }
+}
+
+/// Why a captured stdout is no value a later step can use, without showing it.
+fn capture_problem(value: &[u8]) -> Option<String> {
+    if value.is_empty() {
+        return Some("it printed nothing".to_string());
+    }
+    let lines = value.split(|b| *b == b'\n').count();
+    if lines > 1 {
+        return Some(format!("it printed {lines} lines, not one value"));
+    }
+    // A value a YAML params file or a shell `read` carries unquoted and unescaped.
+    let ok = value
+        .iter()
+        .all(|b| b.is_ascii_graphic() && !matches!(b, b'"' | b'\'' | b'\\' | b'#' | b':'));
+    (!ok).then(|| format!("its {} bytes are not one printable word", value.len()))
+}
+
 /// Runs one step's command; Ok(exit 0) or Err((exit, why)).
 async fn run_step(
     argv: &[String],
-    input: Option<&Input>,
-    secret: Option<&SecretNeed>,
+    step: &Step,
     ctx: &Context<'_>,
     options: &ExecOptions,
+    secrets: &mut RunSecrets,
 ) -> Result<i32, (Option<i32>, String)> {
-    let stdin = match input {
+    let mut stdin = match &step.input {
         None => None,
         Some(Input::Text(text)) => Some(text.as_bytes().to_vec()),
         Some(Input::OutputOf(from)) => {
@@ -513,27 +579,68 @@ async fn run_step(
                         "`{}` exited {}: {}",
                         display_argv(from),
                         show_exit(out.exit_code),
-                        excerpt(&out.stderr, &out.stdout, None)
+                        excerpt(&out.stderr, &out.stdout, &secrets.known())
                     ),
                 ));
             }
             Some(out.stdout)
         }
     };
-    // The secret goes to a 0600 file in a 0700 directory, removed when this returns.
-    let mut secret_value = None;
+    // A file secret goes to a 0600 file in a 0700 directory, removed when this returns.
     let mut holder = None;
     let mut argv = argv.to_vec();
-    if let Some(need) = secret {
-        let value = ctx.operator.secret(need).map_err(|e| (None, e))?;
-        let (dir, path) = secret_file(&value).map_err(|e| (None, e))?;
-        for word in &mut argv {
-            if word.contains(SECRET_FILE) {
-                *word = word.replace(SECRET_FILE, &path);
+    if let Some(secret) = &step.secret {
+        let index = match &secret.source {
+            SecretSource::Operator(need) => {
+                let value = ctx.operator.secret(need).map_err(|e| (None, e))?;
+                if value.is_empty() {
+                    return Err((
+                        None,
+                        format!(
+                            "{}: the secret given is empty; the step did not run",
+                            need.prompt
+                        ),
+                    ));
+                }
+                secrets.remember(value)
+            }
+            SecretSource::Captured(slot) => *secrets.slots.get(slot).ok_or_else(|| {
+                (
+                    None,
+                    format!("no {slot} was captured earlier in this run: nothing to pass on"),
+                )
+            })?,
+        };
+        let rendered = SecretValue(secret.render(secrets.value(index)));
+        match secret.delivery {
+            Delivery::File => {
+                if !argv.iter().any(|w| w.contains(SECRET_FILE)) {
+                    return Err((
+                        None,
+                        format!(
+                            "stackgate bug: the step's argv has no {SECRET_FILE} for its secret file"
+                        ),
+                    ));
+                }
+                let (dir, path) = secret_file(&rendered.0).map_err(|e| (None, e))?;
+                for word in &mut argv {
+                    if word.contains(SECRET_FILE) {
+                        *word = word.replace(SECRET_FILE, &path);
+                    }
+                }
+                holder = Some(dir);
+            }
+            Delivery::Stdin => {
+                if stdin.is_some() {
+                    return Err((
+                        None,
+                        "stackgate bug: the step feeds both an input and a secret on stdin"
+                            .to_string(),
+                    ));
+                }
+                stdin = Some(rendered.0.clone());
             }
         }
-        holder = Some(dir);
-        secret_value = Some(value);
     }
     let mut invocation = Invocation::new(argv).with_timeout(options.run.timeout);
     if let Some(bytes) = stdin {
@@ -541,19 +648,41 @@ async fn run_step(
     }
     let result = ctx.runner.run(&invocation).await;
     drop(holder);
-    let out = result.map_err(|e| (None, e.to_string()))?;
-    if out.success() {
-        Ok(0)
+    let mut out = result.map_err(|e| (None, e.to_string()))?;
+    // A capturing step's stdout is the secret: it is never shown, even on failure.
+    let stdout = std::mem::take(&mut out.stdout);
+    let stdout = SecretValue(stdout);
+    let shown_stdout: &[u8] = if step.capture.is_some() {
+        &[]
     } else {
-        Err((
+        &stdout.0
+    };
+    if !out.success() {
+        return Err((
             out.exit_code,
             format!(
                 "exited {}: {}",
                 show_exit(out.exit_code),
-                excerpt(&out.stderr, &out.stdout, secret_value.as_deref())
+                excerpt(&out.stderr, shown_stdout, &secrets.known())
             ),
-        ))
+        ));
     }
+    if let Some(slot) = &step.capture {
+        let mut value = stdout.0.clone();
+        while value.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+            value.pop();
+        }
+        if let Some(problem) = capture_problem(&value) {
+            value.fill(0);
+            return Err((
+                out.exit_code,
+                format!("exited 0 but its output cannot be the {slot}: {problem} (not shown)"),
+            ));
+        }
+        let index = secrets.remember(value);
+        secrets.slots.insert(slot.clone(), index);
+    }
+    Ok(0)
 }
 
 fn show_exit(code: Option<i32>) -> String {
@@ -580,18 +709,19 @@ fn secret_file(value: &[u8]) -> Result<(tempfile::TempDir, String), String> {
 }
 
 /// The first line of what a failed command said (MAAS prints its error on stdout),
-/// at most 200 characters of printable ASCII, with the step's secret blanked: the
-/// operator sees MAAS's own words (seed 004: the carve once hid them in /dev/null),
-/// never a value.
-fn excerpt(stderr: &[u8], stdout: &[u8], secret: Option<&[u8]>) -> String {
+/// at most 200 characters of printable ASCII, with every secret of the run blanked:
+/// the operator sees the CLI's own words (seed 004: the carve once hid them in
+/// /dev/null), never a value.
+fn excerpt(stderr: &[u8], stdout: &[u8], secrets: &[&[u8]]) -> String {
     let source = if stderr.iter().any(|b| !b.is_ascii_whitespace()) {
         stderr
     } else {
         stdout
     };
     let mut text = String::from_utf8_lossy(source).into_owned();
-    if let Some(secret) = secret
-        .map(String::from_utf8_lossy)
+    for secret in secrets
+        .iter()
+        .map(|s| String::from_utf8_lossy(s))
         .filter(|s| !s.is_empty())
     {
         text = text.replace(secret.as_ref(), "[REDACTED]");

@@ -32,9 +32,8 @@ impl fmt::Debug for Input {
     }
 }
 
-/// A secret a step needs. It never reaches argv: the executor writes it to a file only
-/// the operator can read (0600 in a 0700 directory), puts that file's path where the
-/// argv says [`SECRET_FILE`], and removes the file after the step.
+/// What the operator is asked for when a step needs a secret. The answer never
+/// reaches argv, a log or a report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SecretNeed {
     /// What the operator is asked for ("libvirt SSH password for logxen@10.12.64.1").
@@ -42,8 +41,80 @@ pub struct SecretNeed {
 }
 
 /// The argv word the executor replaces with the secret file's path (maascli reads a
-/// parameter's value from a file with `name@=path`).
+/// parameter's value from a file with `name@=path`; `juju run --params FILE`).
 pub const SECRET_FILE: &str = "{secret-file}";
+
+/// Where a template puts the secret's value.
+pub const SECRET_VALUE: &str = "{secret}";
+
+/// Where a step's secret comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretSource {
+    /// Typed by the operator at a hidden prompt, or read from `--secret-fd` (one secret
+    /// per line, in the order the steps ask).
+    Operator(SecretNeed),
+    /// What an earlier step of the same run captured from its stdout into this slot
+    /// ([`Step::capture`]): held in memory only, for this run only.
+    Captured(String),
+}
+
+/// How a step's secret reaches its command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// In a file only the operator can read (0600 in a fresh 0700 directory), whose
+    /// path replaces [`SECRET_FILE`] in argv; removed after the step.
+    File,
+    /// On the command's stdin.
+    Stdin,
+}
+
+/// A secret a step needs, and how it gets there. It never reaches argv.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepSecret {
+    pub source: SecretSource,
+    pub delivery: Delivery,
+    /// What the command receives, with [`SECRET_VALUE`] where the value goes
+    /// (`token: {secret}` for a juju params file; `{secret}` plus a newline for a shell's
+    /// `read`). `None`: the value alone.
+    pub template: Option<String>,
+}
+
+impl StepSecret {
+    /// How the plan names it, without any value.
+    pub fn describe(&self) -> String {
+        let from = match &self.source {
+            SecretSource::Operator(need) => format!(
+                "{} (typed at a hidden prompt or read from --secret-fd)",
+                need.prompt
+            ),
+            SecretSource::Captured(slot) => {
+                format!("the {slot} an earlier step of this run captured (held in memory only)")
+            }
+        };
+        let to = match self.delivery {
+            Delivery::File => "passed in a 0600 file removed after the step",
+            Delivery::Stdin => "passed on stdin",
+        };
+        format!("{from}; {to}, never on argv")
+    }
+
+    /// What the command receives: the template with the value in it.
+    pub fn render(&self, value: &[u8]) -> Vec<u8> {
+        let Some(template) = &self.template else {
+            return value.to_vec();
+        };
+        let mut out = Vec::with_capacity(template.len() + value.len());
+        let mut parts = template.split(SECRET_VALUE);
+        if let Some(first) = parts.next() {
+            out.extend_from_slice(first.as_bytes());
+        }
+        for part in parts {
+            out.extend_from_slice(value);
+            out.extend_from_slice(part.as_bytes());
+        }
+        out
+    }
+}
 
 /// How a step's effect is proven: reads run fresh after the step, and a check over
 /// them; with a wait, the check is polled until it holds `passes` times in a row.
@@ -173,7 +244,10 @@ pub struct Step {
     pub argv: Option<Vec<String>>,
     pub argv_from: Option<ArgvFrom>,
     pub input: Option<Input>,
-    pub secret: Option<SecretNeed>,
+    pub secret: Option<StepSecret>,
+    /// The slot this step's stdout is captured into as a secret (a minted token): that
+    /// stdout is never logged, reported, excerpted or kept in a snapshot.
+    pub capture: Option<String>,
     pub reason: String,
     pub destructive: bool,
     pub targets: Vec<Target>,
@@ -191,6 +265,7 @@ impl Step {
             argv_from: None,
             input: None,
             secret: None,
+            capture: None,
             reason: reason.into(),
             destructive: false,
             targets: Vec::new(),
@@ -205,6 +280,7 @@ impl Step {
             argv_from: None,
             input: None,
             secret: None,
+            capture: None,
             reason: reason.into(),
             destructive: false,
             targets: Vec::new(),
@@ -248,10 +324,35 @@ impl Step {
         self
     }
 
-    pub fn secret(mut self, prompt: impl Into<String>) -> Step {
-        self.secret = Some(SecretNeed {
-            prompt: prompt.into(),
+    /// The operator's secret, in a 0600 file named where argv says [`SECRET_FILE`].
+    pub fn secret(self, prompt: impl Into<String>) -> Step {
+        self.secret_via(
+            SecretSource::Operator(SecretNeed {
+                prompt: prompt.into(),
+            }),
+            Delivery::File,
+            None,
+        )
+    }
+
+    /// A secret from `source`, delivered as `delivery`, rendered from `template`.
+    pub fn secret_via(
+        mut self,
+        source: SecretSource,
+        delivery: Delivery,
+        template: Option<&str>,
+    ) -> Step {
+        self.secret = Some(StepSecret {
+            source,
+            delivery,
+            template: template.map(str::to_string),
         });
+        self
+    }
+
+    /// Capture this step's stdout as a secret into `slot`, for a later step.
+    pub fn capture(mut self, slot: impl Into<String>) -> Step {
+        self.capture = Some(slot.into());
         self
     }
 
@@ -362,6 +463,14 @@ impl Plan {
         for step in &self.steps {
             field(step.command().as_bytes());
             field(&[u8::from(step.destructive)]);
+            // How a secret travels is part of what was reviewed; its value never is.
+            if let Some(secret) = &step.secret {
+                field(secret.describe().as_bytes());
+                field(secret.template.as_deref().unwrap_or_default().as_bytes());
+            }
+            if let Some(slot) = &step.capture {
+                field(format!("captures {slot}").as_bytes());
+            }
             for t in &step.targets {
                 field(t.to_string().as_bytes());
             }

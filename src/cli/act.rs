@@ -59,15 +59,41 @@ pub struct ActArgs {
     pub timeout: u64,
     #[arg(long, value_name = "N", default_value_t = DEFAULT_JOBS)]
     pub jobs: usize,
-    /// Read the secret a step needs (the libvirt SSH password) from this file
-    /// descriptor instead of a hidden prompt.
+    /// Read the secrets the steps need (the libvirt SSH password, vault's unseal keys,
+    /// its root token) from this file descriptor instead of hidden prompts: one secret
+    /// per line, in the order the steps ask for them.
     #[arg(long, value_name = "FD")]
     pub secret_fd: Option<i32>,
 }
 
 /// The operator at this process's terminal (or none, when stdin is not one).
 struct Terminal {
-    secret_fd: Mutex<Option<i32>>,
+    secret_fd: Mutex<SecretFd>,
+}
+
+/// `--secret-fd`: not given, given and not yet read, or read into its lines.
+enum SecretFd {
+    None,
+    Unread(i32),
+    Lines {
+        fd: i32,
+        lines: std::collections::VecDeque<Vec<u8>>,
+        served: usize,
+    },
+}
+
+/// A descriptor's text as one secret per line: `\r\n` or `\n` ends a line, and the
+/// empty lines after the last secret are no secrets.
+fn secret_lines(mut text: Vec<u8>) -> std::collections::VecDeque<Vec<u8>> {
+    let mut lines: std::collections::VecDeque<Vec<u8>> = text
+        .split(|b| *b == b'\n')
+        .map(|line| line.strip_suffix(b"\r").unwrap_or(line).to_vec())
+        .collect();
+    text.fill(0);
+    while lines.back().is_some_and(Vec::is_empty) {
+        lines.pop_back();
+    }
+    lines
 }
 
 impl Operator for Terminal {
@@ -84,18 +110,31 @@ impl Operator for Terminal {
     }
 
     fn secret(&self, need: &SecretNeed) -> Result<Vec<u8>, String> {
-        if let Some(fd) = self.secret_fd.lock().expect("fd lock").take() {
-            // SAFETY: the operator handed this descriptor to stackgate for the secret;
+        let mut fd_state = self.secret_fd.lock().expect("fd lock");
+        if let SecretFd::Unread(fd) = *fd_state {
+            // SAFETY: the operator handed this descriptor to stackgate for the secrets;
             // it is read once, to its end, and closed.
             let mut file = unsafe { std::fs::File::from_raw_fd(fd) };
-            let mut value = Vec::new();
-            file.read_to_end(&mut value)
-                .map_err(|e| format!("cannot read the secret from fd {fd}: {e}"))?;
-            while value.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
-                value.pop();
-            }
+            let mut text = Vec::new();
+            file.read_to_end(&mut text)
+                .map_err(|e| format!("cannot read the secrets from fd {fd}: {e}"))?;
+            *fd_state = SecretFd::Lines {
+                fd,
+                lines: secret_lines(text),
+                served: 0,
+            };
+        }
+        if let SecretFd::Lines { fd, lines, served } = &mut *fd_state {
+            let Some(value) = lines.pop_front() else {
+                return Err(format!(
+                    "{} is needed and fd {fd} held only {served} secret line(s): one secret per line, in the order the steps ask",
+                    need.prompt
+                ));
+            };
+            *served += 1;
             return Ok(value);
         }
+        drop(fd_state);
         if !std::io::stdin().is_terminal() {
             return Err(format!(
                 "{} is needed and stdin is not a terminal: pass it on --secret-fd",
@@ -271,7 +310,7 @@ pub async fn run(args: ActArgs) -> Outcome {
     };
     let progress = StderrProgress::new();
     let operator = Terminal {
-        secret_fd: Mutex::new(args.secret_fd),
+        secret_fd: Mutex::new(args.secret_fd.map_or(SecretFd::None, SecretFd::Unread)),
     };
     let runner = Arc::new(Logged::new(runner));
     let ctx = Context {
@@ -312,5 +351,28 @@ pub async fn run(args: ActArgs) -> Outcome {
         stdout,
         stderr: String::new(),
         exit_code: report.exit_code(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::secret_lines;
+
+    #[test]
+    fn a_secret_fd_holds_one_secret_per_line_and_no_trailing_blank_ones() {
+        let lines: Vec<Vec<u8>> = secret_lines(b"key-one\r\nkey two\n\nkey-four\n\n".to_vec())
+            .into_iter()
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                b"key-one".to_vec(),
+                b"key two".to_vec(),
+                Vec::new(),
+                b"key-four".to_vec()
+            ]
+        );
+        assert!(secret_lines(b"only\n".to_vec()).len() == 1);
+        assert!(secret_lines(Vec::new()).is_empty());
     }
 }

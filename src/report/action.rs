@@ -42,8 +42,11 @@ pub fn render_text(report: &ActionReport, rerun: &str, model: &str) -> String {
                     out.push_str(&format!("      acts on: {}\n", s.targets.join(", ")));
                 }
                 if let Some(secret) = &s.secret {
+                    out.push_str(&format!("      secret: {secret}\n"));
+                }
+                if let Some(slot) = &s.captures {
                     out.push_str(&format!(
-                        "      secret: {secret} (typed at a hidden prompt or read from --secret-fd; passed in a 0600 file, never on argv)\n"
+                        "      captures: its stdout as the {slot}, in memory only (never shown, logged or reported)\n"
                     ));
                 }
                 out.push_str(&format!("      proves: {}\n", s.check));
