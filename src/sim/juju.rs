@@ -1002,6 +1002,49 @@ impl JujuState {
         json_answer(w)
     }
 
+    /// Applies what another part did to a model ([`Effect::RecordedStatus`]): its
+    /// `juju status` becomes the one `world` recorded, when that recording holds the same
+    /// machines on the same hosts (a transition between moments of one cloud, never to
+    /// another cloud's status). Returns why not otherwise.
+    pub fn apply(&mut self, effect: &Effect) -> Result<(), String> {
+        let Effect::RecordedStatus { model, world } = effect else {
+            return Ok(());
+        };
+        let i = self
+            .find(model)
+            .ok_or_else(|| format!("no model {model}"))?;
+        let argv: Vec<String> = ["juju", "status", "-m", model, "--format=json"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let next = World::embedded(world)
+            .map_err(|e| e.to_string())?
+            .get(&argv)
+            .map(|r| r.stdout.clone())
+            .ok_or_else(|| format!("{world} recorded no `juju status -m {model}`"))?;
+        let hosts = |bytes: &[u8]| {
+            serde_json::from_slice::<StatusMachines>(bytes).map(|s| {
+                s.machines
+                    .into_iter()
+                    .map(|(id, m)| (id, m.hostname))
+                    .collect::<Vec<_>>()
+            })
+        };
+        let now = self.models[i]
+            .status
+            .as_deref()
+            .ok_or_else(|| format!("model {model} has no status to move on from"))?;
+        match (hosts(now), hosts(&next)) {
+            (Ok(a), Ok(b)) if a == b => {
+                self.models[i].status = Some(next);
+                Ok(())
+            }
+            _ => Err(format!(
+                "{world}'s juju status holds other machines than model {model}'s"
+            )),
+        }
+    }
+
     /// What juju's MAAS provider did to MAAS machines since the last call.
     pub fn drain_effects(&mut self) -> Vec<Effect> {
         std::mem::take(&mut self.effects)

@@ -1113,7 +1113,9 @@ impl MaasState {
                     }
                 }
             }
-            Effect::MachineKept { .. } | Effect::WroteFile { .. } => {}
+            Effect::MachineKept { .. }
+            | Effect::WroteFile { .. }
+            | Effect::RecordedStatus { .. } => {}
         }
     }
 

@@ -21,6 +21,7 @@ pub mod juju;
 pub mod maas;
 mod runner;
 pub mod status;
+pub mod vault;
 
 pub use runner::{Sim, SimError};
 pub use status::{CloudShape, VaultState};
@@ -67,6 +68,9 @@ pub enum Effect {
     MachineKept { hostname: String },
     /// A juju command wrote a file on the jumphost (`export-bundle --filename`).
     WroteFile { path: String, contents: Vec<u8> },
+    /// The model's `juju status` is now the one this world recorded: the vault moved
+    /// to the moment that world holds ([`vault`]).
+    RecordedStatus { model: String, world: &'static str },
 }
 
 /// How the simulated systems behave where the change log recorded a choice.

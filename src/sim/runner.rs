@@ -8,6 +8,7 @@ use futures::future::BoxFuture;
 use super::host::HostState;
 use super::juju::JujuState;
 use super::maas::MaasState;
+use super::vault::VaultState;
 use super::{Answer, SimConfig};
 use crate::runner::{CommandOutput, CommandRunner, Invocation, RunError};
 use crate::world::World;
@@ -24,6 +25,8 @@ struct State {
     maas: MaasState,
     host: HostState,
     juju: JujuState,
+    /// The vault unit, in a world that recorded its `vault status` (phase 02 on).
+    vault: Option<VaultState>,
     /// Every command answered, in order: what a test asserts the executor ran.
     history: Vec<Vec<String>>,
 }
@@ -56,6 +59,7 @@ impl Sim {
             maas: MaasState::load(&world, maas_profile).map_err(fail)?,
             host: HostState::load(&world).map_err(fail)?,
             juju: JujuState::load(&world).map_err(fail)?,
+            vault: VaultState::load(&world).map_err(fail)?,
             history: Vec::new(),
         };
         Ok(Sim {
@@ -63,6 +67,13 @@ impl Sim {
             config,
             state: Mutex::new(state),
         })
+    }
+
+    /// The shares and root token of a vault init this simulation ran: what the operator
+    /// copies off the host (the rehearsal types them back at the unseal and authorize
+    /// prompts).
+    pub fn vault_capture(&self) -> Option<(Vec<String>, String)> {
+        self.lock().vault.as_ref().and_then(VaultState::capture)
     }
 
     /// The system_id MAAS holds for a hostname now (a test reads ids as an old script
@@ -80,6 +91,8 @@ impl Sim {
             .skip_while(|w| *w == "sudo" || *w == "-n")
             .collect();
         match words.as_slice() {
+            // A script on a unit (`operator init`) changes it; the other exec forms read.
+            ["juju", "exec", .., "--", "sh", "-c", _] => false,
             ["maas", _, "subnet", "ip-addresses", _] => true,
             ["maas", _, "interfaces", "read", _] | ["maas", _, "vlans", "read", _] => true,
             ["maas", _, what, "read"] => {
@@ -115,7 +128,9 @@ impl Sim {
         let mut state = self.lock();
         state.history.push(argv.to_vec());
         let config = &self.config;
+        let on_vault = state.vault.as_mut().and_then(|v| v.answer(argv, stdin));
         let answer = match argv.first().map(String::as_str) {
+            _ if on_vault.is_some() => on_vault,
             Some("maas") => state.maas.answer(argv, stdin, config),
             Some("juju") => {
                 let State { juju, maas, .. } = &mut *state;
@@ -123,6 +138,16 @@ impl Sim {
             }
             _ => state.host.answer(argv, stdin, config),
         };
+        // What the vault's moment does to the model's status.
+        let moved = state.vault.as_mut().map(VaultState::drain_effects);
+        for effect in moved.into_iter().flatten() {
+            if let Err(why) = state.juju.apply(&effect) {
+                return Err(RunError::NotInWorld {
+                    argv: crate::runner::display_argv(argv),
+                    world: format!("{} (simulated: {why})", self.world.name),
+                });
+            }
+        }
         // What a juju command did to the machines MAAS holds.
         let effects = state.juju.drain_effects();
         for effect in &effects {
