@@ -79,6 +79,38 @@ fn simulated_stuck(w: &mut GateWorld, fixture: Fixture) -> Result<(), String> {
     )
 }
 
+/// The simulated jumphost runs virsh on libvirt's test driver and qemu-img, qemu-io and
+/// rm on real qcow2 files in the simulator's tempdir (`SimConfig::real_programs`): the
+/// scenario is tagged `@needs-virsh @needs-qemu-img @needs-qemu-io`.
+#[given(expr = "the simulated cloud {fixture} with real virsh, qemu-img and qemu-io")]
+fn simulated_real(w: &mut GateWorld, fixture: Fixture) -> Result<(), String> {
+    load(
+        w,
+        &fixture.0,
+        SimConfig {
+            real_programs: true,
+            ..SimConfig::default()
+        },
+    )
+}
+
+#[then("the simulated jumphost ran the real programs")]
+fn ran_real(w: &mut GateWorld) -> Result<(), String> {
+    let sim = w.acting.sim.as_ref().ok_or("no simulated cloud")?;
+    if !sim.runs_real_programs() {
+        return Err("the simulated cloud models virsh and qemu-img instead of running them".into());
+    }
+    let ran = |program: &str| {
+        sim.history()
+            .iter()
+            .any(|argv| argv.iter().any(|w| w == program))
+    };
+    match ["virsh", "qemu-img"].into_iter().find(|p| !ran(p)) {
+        Some(p) => Err(format!("the scenario never ran {p}: it proves nothing")),
+        None => Ok(()),
+    }
+}
+
 async fn act(
     w: &mut GateWorld,
     name: &str,

@@ -51,6 +51,38 @@ Feature: Phase 00 rehearsed on the simulated testcloud, between its gates
     Then gate P00-EXIT is PASS
     And the run exits 0
 
+  @action-teardown-destroy @action-lbaas-net-remove @action-osd-wipe @action-reenroll @action-carve @needs-virsh @needs-qemu-img @needs-qemu-io
+  Scenario: from the dirty cloud to P00-EXIT PASS with real virsh on libvirt's test driver and real qcow2 images
+    Given the simulated cloud "sim-phase00-dirty" with real virsh, qemu-img and qemu-io
+    When gate P00-LBAAS runs
+    Then gate P00-LBAAS is FAIL
+    When gate P00-OSD runs
+    Then gate P00-OSD is FAIL
+    When teardown-destroy is applied with confirmation "openstack"
+    Then the action is DONE
+    When lbaas-net-remove is applied with confirmation "openstack"
+    Then the action is DONE
+    When gate P00-LBAAS runs
+    Then gate P00-LBAAS is PASS
+    When osd-wipe is applied with confirmation "openstack"
+    Then the action is DONE
+    When gate P00-OSD runs
+    Then gate P00-OSD is PASS
+    When lbaas-net-remove is planned
+    Then the action is NOTHING-TO-DO
+    When osd-wipe is planned
+    Then the action is NOTHING-TO-DO
+    When reenroll is applied
+    Then the action is DONE
+    When carve for openstack0 is applied
+    And carve for openstack1 is applied
+    And carve for openstack2 is applied
+    And carve for openstack3 is applied
+    And gate P00-EXIT runs
+    Then gate P00-EXIT is PASS
+    And the run exits 0
+    And the simulated jumphost ran the real programs
+
   @action-teardown-destroy @action-lbaas-net-remove @action-osd-wipe @action-reenroll @action-carve @action-model-prep @phase-01
   Scenario: the rebuild's first two phases on one simulated cloud: phase 00 to P00-EXIT, then model-prep to P01 all PASS
     Given the simulated cloud "sim-phase00-dirty"

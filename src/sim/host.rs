@@ -5,27 +5,37 @@
 //! answer is rendered from that state, so a world answered with nothing changed prints
 //! its recordings byte for byte (`tests::every_recorded_host_argv_renders_its_recording`).
 //!
+//! With [`SimConfig::real_programs`] the host is loaded by [`HostState::load_real`] and
+//! the forms the table's last column calls real run the real program ([`real`]: virsh
+//! on libvirt's test driver with a node document rendered from this state, qemu-img
+//! and rm on real qcow2 files in a tempdir), as the test runner (a `sudo -n` is not
+//! run), each cross-checked with the model's own answer on the exit status; the other
+//! forms are modelled in both modes.
+//!
 //! The argvs, each optionally under `sudo -n` (then the caller is root; without it the
 //! operator, [`HostState::operator`]):
 //!
-//! | program | forms |
-//! |---|---|
-//! | `virsh -c <uri>` | `list --all`, `net-list --all`, `domstate <dom>`, `dumpxml <dom>`, `net-dumpxml <net>`, `detach-interface <dom> <type> --mac <mac> [--config] [--live] [--persistent]`, `net-destroy <net>`, `net-undefine <net>` ([`virsh`]) |
-//! | `qemu-img` | `info --output=json <path>`, `create -f qcow2 <path> <size>` |
-//! | `stat` | `-c <format> <path>` with `%U %G %a %f %n %%` |
-//! | `rm` | `-f -- <path>` (the wipe's removal: `--` so a path cannot read as an option) |
-//! | `chown` | `<owner>:<group> <path>` (also after `--`) |
-//! | `chmod` | `<octal> <path>` (also after `--`) |
-//! | `cat` | `-- <path>` |
-//! | `ls` | `-A -- <path>` |
-//! | `mkdir` | `-p [-m <octal>] -- <dir>` |
-//! | `tee` | `-- <path>`, the content on stdin |
+//! | program | forms | real mode |
+//! |---|---|---|
+//! | `virsh -c <uri>` | `list --all`, `net-list --all`, `domstate <dom>`, `dumpxml <dom>`, `net-dumpxml <net>`, `net-destroy <net>`, `net-undefine <net>` ([`virsh`]) | real (`-c test:///<node.xml>`), but `dumpxml`/`net-dumpxml` of what the world recorded no definition of |
+//! | `virsh -c <uri>` | `detach-interface <dom> <type> --mac <mac> [--config] [--live] [--persistent]` | modelled: the test driver has no device detach |
+//! | `qemu-img` | `info --output=json <path>`, `create -f qcow2 <path> <size>` | real, but `info` of a running domain's image (the modelled lock error) |
+//! | `stat` | `-c <format> <path>` with `%U %G %a %f %n %%` | modelled |
+//! | `rm` | `-f -- <path>` (the wipe's removal: `--` so a path cannot read as an option) | real for an image, also modelled |
+//! | `chown` | `<owner>:<group> <path>` (also after `--`) | modelled |
+//! | `chmod` | `<octal> <path>` (also after `--`) | modelled |
+//! | `cat` | `-- <path>` | modelled |
+//! | `ls` | `-A -- <path>` | modelled |
+//! | `mkdir` | `-p [-m <octal>] -- <dir>` | modelled |
+//! | `tee` | `-- <path>`, the content on stdin | modelled |
 //!
 //! Any other form of these programs is answered with an error naming it as not
 //! modelled (exit 1), never with a recording; other programs are not this part's
-//! (`None`). One libvirt host is modelled, whatever `-c` URI names it.
+//! (`None`). One libvirt host is modelled, whatever `-c` URI names it; the real mode
+//! replaces that URI with the test driver's (the history keeps the caller's argv).
 
 mod fs;
+mod real;
 mod virsh;
 
 pub use fs::{ImageInfo, Meta, Node};
@@ -43,6 +53,8 @@ const PROGRAMS: &[&str] = &[
 pub struct HostState {
     libvirt: virsh::Libvirt,
     files: fs::Files,
+    /// The real-program mode's tempdir, removed with the host ([`HostState::load_real`]).
+    real: Option<real::Real>,
     /// The operator's login, owner of what a command without `sudo` creates (the
     /// runbook's user; `ubuntu` unless [`HostState::set_operator`] says otherwise).
     operator: String,
@@ -152,9 +164,24 @@ impl HostState {
         Ok(HostState {
             libvirt,
             files,
+            real: None,
             operator: "ubuntu".into(),
             umask: 0o022,
         })
+    }
+
+    /// [`HostState::load`], then the real-program mode: a tempdir with a real qcow2 file
+    /// for every image the world holds, and virsh, qemu-img, qemu-io checked to start
+    /// (an error naming the missing one and its package otherwise).
+    pub fn load_real(world: &World) -> Result<Self, String> {
+        let mut host = HostState::load(world)?;
+        host.real = Some(real::Real::new(&host.files)?);
+        Ok(host)
+    }
+
+    /// Whether the host runs the real programs ([`HostState::load_real`]).
+    pub fn is_real(&self) -> bool {
+        self.real.is_some()
     }
 
     /// The login that owns what the operator's own commands create.
@@ -202,20 +229,31 @@ impl HostState {
             return None;
         }
         if let Some(args) = virsh::virsh_args(argv) {
-            return Some(self.libvirt.answer(args));
+            return Some(match &self.real {
+                Some(real) => real.virsh(&mut self.libvirt, args),
+                None => self.libvirt.answer(args),
+            });
         }
         let a: Vec<&str> = rest.iter().map(String::as_str).collect();
         let who = self.caller(root);
         let umask = self.umask;
         let answer = match a.as_slice() {
             ["qemu-img", "info", "--output=json", path] => {
-                self.files.qemu_img_info(path, self.image_locked(path))
+                let locked = self.image_locked(path);
+                match &self.real {
+                    Some(real) => real.qemu_img_info(&self.files, path, locked),
+                    None => self.files.qemu_img_info(path, locked),
+                }
             }
-            ["qemu-img", "create", "-f", "qcow2", path, size] => {
-                self.files.qemu_img_create(path, size, &who, umask)
-            }
+            ["qemu-img", "create", "-f", "qcow2", path, size] => match &self.real {
+                Some(real) => real.qemu_img_create(&mut self.files, path, size, &who, umask),
+                None => self.files.qemu_img_create(path, size, &who, umask),
+            },
             ["stat", "-c", format, path] => self.files.stat(format, path),
-            ["rm", "-f", "--", path] => self.files.rm_f(path),
+            ["rm", "-f", "--", path] => match &self.real {
+                Some(real) => real.rm_f(&mut self.files, path),
+                None => self.files.rm_f(path),
+            },
             ["chown", spec, path] | ["chown", spec, "--", path] | ["chown", "--", spec, path] => {
                 self.files.chown(spec, path, root)
             }

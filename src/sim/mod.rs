@@ -92,6 +92,12 @@ pub struct SimConfig {
     /// destroy-model on this virsh-pod MAAS deletes the machine objects (D-055/D-061)
     /// instead of releasing them.
     pub decompose_on_destroy: bool,
+    /// The jumphost runs the real programs where this machine has them
+    /// (`host::real`): virsh on libvirt's test driver, qemu-img and qemu-io on real
+    /// qcow2 files in a tempdir the simulator removes when it drops. Off by default:
+    /// the modelled answers are byte for byte the recordings. [`Sim::new`] fails, naming
+    /// the program and its package, where virsh, qemu-img or qemu-io is missing.
+    pub real_programs: bool,
 }
 
 impl Default for SimConfig {
@@ -102,6 +108,7 @@ impl Default for SimConfig {
             destroy_stuck: false,
             commission_polls: 2,
             decompose_on_destroy: true,
+            real_programs: false,
         }
     }
 }

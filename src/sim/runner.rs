@@ -57,7 +57,12 @@ impl Sim {
         };
         let state = State {
             maas: MaasState::load(&world, maas_profile).map_err(fail)?,
-            host: HostState::load(&world).map_err(fail)?,
+            host: if config.real_programs {
+                HostState::load_real(&world)
+            } else {
+                HostState::load(&world)
+            }
+            .map_err(fail)?,
             juju: JujuState::load(&world).map_err(fail)?,
             vault: VaultState::load(&world).map_err(fail)?,
             history: Vec::new(),
@@ -80,6 +85,11 @@ impl Sim {
     /// did, before acting on them).
     pub fn maas_system_id(&self, hostname: &str) -> Option<String> {
         self.lock().maas.system_id(hostname)
+    }
+
+    /// Whether the jumphost runs the real programs ([`SimConfig::real_programs`]).
+    pub fn runs_real_programs(&self) -> bool {
+        self.lock().host.is_real()
     }
 
     /// Whether an argv only reads: the CLI reads gates and plans use. Everything else

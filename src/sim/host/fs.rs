@@ -7,6 +7,10 @@
 //! `chmod`, `rm`, `mkdir`) (coreutils src/system.h); the reason is `strerror(errno)`
 //! (ENOENT "No such file or directory", EISDIR "Is a directory", EEXIST "File exists",
 //! EPERM "Operation not permitted").
+//!
+//! In the real-program mode (`super::real`) `qemu-img info`, `qemu-img create` and `rm`
+//! of an image also run for real on a qcow2 file in a tempdir; owners and modes stay
+//! this model's.
 
 use std::collections::BTreeMap;
 

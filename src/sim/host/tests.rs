@@ -442,14 +442,13 @@ fn files_cat_ls_mkdir_tee_and_written_files() {
     assert_eq!(text(&a.stderr), format!("cat: {dir}: Is a directory\n"));
 }
 
-/// P00-OSD on `phase00-osd-data` (openstack2's disk holds 48 MiB) fails; after the
-/// seed-002 step-4 wipe of that disk, run through the simulator, it passes.
-#[tokio::test]
-async fn the_osd_gate_passes_on_a_simulated_wipe() {
-    let world = World::embedded("testcloud/phase00-osd-data").unwrap();
+/// P00-OSD on `world` fails; after the seed-002 step-4 wipe of `path` (rm, qemu-img
+/// create 512G, chown, chmod), run through the simulator, it passes.
+async fn the_osd_gate_passes_after_a_wipe(world: &str, path: &str, config: SimConfig) {
+    let world = World::embedded(world).unwrap();
     let profile = crate::profile::Profile::embedded(&world.profile).unwrap();
     let gate = crate::gates::by_id("P00-OSD").unwrap();
-    let sim = Arc::new(crate::sim::Sim::new(world, "admin", SimConfig::default()).unwrap());
+    let sim = Arc::new(crate::sim::Sim::new(world, "admin", config).unwrap());
     let run = |sim: Arc<crate::sim::Sim>| {
         let profile = profile.clone();
         async move {
@@ -464,12 +463,11 @@ async fn the_osd_gate_passes_on_a_simulated_wipe() {
         }
     };
     assert_eq!(run(sim.clone()).await.status, crate::gates::Status::Fail);
-    let f = "/var/lib/libvirt/images/openstack2-1.qcow2";
     for argv in [
-        &["rm", "-f", "--", f][..],
-        &["qemu-img", "create", "-f", "qcow2", f, "512G"],
-        &["chown", "root:root", f],
-        &["chmod", "600", f],
+        &["rm", "-f", "--", path][..],
+        &["qemu-img", "create", "-f", "qcow2", path, "512G"],
+        &["chown", "root:root", path],
+        &["chmod", "600", path],
     ] {
         let a = sim
             .answer(&s(&[&["sudo", "-n"][..], argv].concat()), None)
@@ -480,6 +478,17 @@ async fn the_osd_gate_passes_on_a_simulated_wipe() {
     assert_eq!(v.status, crate::gates::Status::Pass, "{v:#?}");
 }
 
+/// On `phase00-osd-data` openstack2's disk holds 48 MiB.
+#[tokio::test]
+async fn the_osd_gate_passes_on_a_simulated_wipe() {
+    the_osd_gate_passes_after_a_wipe(
+        "testcloud/phase00-osd-data",
+        "/var/lib/libvirt/images/openstack2-1.qcow2",
+        SimConfig::default(),
+    )
+    .await;
+}
+
 #[test]
 fn a_qemu_img_size_reads_qemus_suffixes() {
     assert_eq!(fs::parse_size("512G"), Some(512 << 30));
@@ -487,4 +496,243 @@ fn a_qemu_img_size_reads_qemus_suffixes() {
     assert_eq!(fs::parse_size("2k"), Some(2048));
     assert_eq!(fs::parse_size("G"), None);
     let _ = OSD;
+}
+
+/// Whether virsh, qemu-img and qemu-io start here; a test without them says it skipped
+/// on stderr.
+#[allow(clippy::print_stderr)]
+fn real_programs_installed() -> bool {
+    for (program, _) in real::PROGRAMS {
+        if std::process::Command::new(program)
+            .arg("--version")
+            .output()
+            .is_err()
+        {
+            eprintln!("skipped: {program} is not installed");
+            return false;
+        }
+    }
+    true
+}
+
+/// A world's jumphost with real programs, or None where they are not installed.
+fn real_host(world: &str) -> Option<HostState> {
+    real_programs_installed()
+        .then(|| HostState::load_real(&World::embedded(world).unwrap()).unwrap())
+}
+
+const DIRTY: &str = "testcloud/sim-phase00-dirty";
+const DIRTY_OSD: &str = "/var/lib/libvirt/images/openstack2-1.qcow2";
+
+fn sudo(args: &[&str]) -> Vec<String> {
+    s(&[&["sudo", "-n"][..], args].concat())
+}
+
+fn json(a: &Answer) -> serde_json::Value {
+    serde_json::from_slice(&a.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&a.stdout)))
+}
+
+/// The dirty OSD disk is a real qcow2 holding data; after the wipe's `rm` and
+/// `qemu-img create ... 512G` the real qemu-img reads a blank image, and every path it
+/// prints is the jumphost's, not the tempdir's.
+#[test]
+fn real_qemu_img_reads_the_dirty_disk_then_the_recreated_blank_one() {
+    let Some(mut h) = real_host(DIRTY) else {
+        return;
+    };
+    let mapped = h.real.as_ref().unwrap().mapped(DIRTY_OSD).unwrap();
+    let tmp = mapped.parent().unwrap().display().to_string();
+    assert!(mapped.is_file(), "{}", mapped.display());
+    let info = sudo(&["qemu-img", "info", "--output=json", DIRTY_OSD]);
+    let a = ask(&mut h, &info);
+    assert_eq!(a.exit, 0, "{}", text(&a.stderr));
+    assert!(!text(&a.stdout).contains(&tmp), "{}", text(&a.stdout));
+    let v = json(&a);
+    assert_eq!(v["filename"], DIRTY_OSD);
+    assert_eq!(v["virtual-size"], 512u64 << 30);
+    let actual = v["actual-size"].as_u64().unwrap();
+    assert!(actual > 48 << 20, "data written: actual-size {actual}");
+    // The real file's allocation is what qemu-img read (st_blocks * 512).
+    use std::os::unix::fs::MetadataExt as _;
+    assert_eq!(std::fs::metadata(&mapped).unwrap().blocks() * 512, actual);
+    // A blank disk of the same world is blank for real.
+    let other = "/var/lib/libvirt/images/openstack0-1.qcow2";
+    let v = json(&ask(
+        &mut h,
+        &sudo(&["qemu-img", "info", "--output=json", other]),
+    ));
+    assert!(v["actual-size"].as_u64().unwrap() <= 256 << 10, "{v}");
+
+    assert_eq!(ask(&mut h, &sudo(&["rm", "-f", "--", DIRTY_OSD])).exit, 0);
+    assert!(!mapped.exists(), "rm removed the real file");
+    let a = ask(&mut h, &info);
+    assert_eq!(
+        (a.exit, text(&a.stderr)),
+        (
+            1,
+            "qemu-img: Could not open '/var/lib/libvirt/images/openstack2-1.qcow2': Could not open '/var/lib/libvirt/images/openstack2-1.qcow2': No such file or directory\n"
+        )
+    );
+    let a = ask(
+        &mut h,
+        &sudo(&["qemu-img", "create", "-f", "qcow2", DIRTY_OSD, "512G"]),
+    );
+    assert_eq!(
+        text(&a.stdout),
+        format!(
+            "Formatting '{DIRTY_OSD}', fmt=qcow2 cluster_size=65536 extended_l2=off compression_type=zlib size=549755813888 lazy_refcounts=off refcount_bits=16\n"
+        )
+    );
+    assert!(mapped.is_file());
+    let v = json(&ask(&mut h, &info));
+    assert_eq!(v["filename"], DIRTY_OSD);
+    assert_eq!(v["virtual-size"], 512u64 << 30);
+    assert!(v["actual-size"].as_u64().unwrap() <= 256 << 10, "{v}");
+    // Owner and mode stay the sim's: the runner need not be root.
+    ask(&mut h, &sudo(&["chmod", "600", DIRTY_OSD]));
+    assert_eq!(
+        text(&ask(&mut h, &sudo(&["stat", "-c", "%U:%G %a", DIRTY_OSD])).stdout),
+        "root:root 600\n"
+    );
+}
+
+#[test]
+fn real_qemu_img_keeps_the_modelled_lock_of_a_running_domain() {
+    let Some(mut h) = real_host("testcloud/phase00-domain-running") else {
+        return;
+    };
+    let path = "/var/lib/libvirt/images/openstack1-1.qcow2";
+    let a = ask(&mut h, &sudo(&["qemu-img", "info", "--output=json", path]));
+    assert!(text(&a.stderr).contains("Failed to get shared \"write\" lock"));
+}
+
+/// virsh answers come from the test driver: it names an interface the node document
+/// gave no target (test_driver.c `testDomainGenerateIfnames`), which the model would not
+/// print; net-destroy and net-undefine run on it and the model follows.
+#[test]
+fn real_virsh_reads_and_removes_the_network_on_the_test_driver() {
+    let Some(mut h) = real_host(DIRTY) else {
+        return;
+    };
+    let recorded = World::embedded(DIRTY).unwrap();
+    for argv in [virsh(&["list", "--all"]), virsh(&["net-list", "--all"])] {
+        let a = ask(&mut h, &argv);
+        assert_eq!(
+            text(&a.stdout),
+            text(&recorded.get(&argv).unwrap().stdout),
+            "{argv:?}"
+        );
+    }
+    let dump = virsh(&["dumpxml", "openstack0"]);
+    let i = h
+        .libvirt
+        .domains
+        .iter()
+        .position(|d| d.name == "openstack0")
+        .unwrap();
+    let xml = h.libvirt.domains[i].xml.take().unwrap();
+    h.libvirt.domains[i].xml = Some(xml.replace("      <target dev='testnet5'/>\n", ""));
+    let modelled = h.libvirt.clone().answer(&dump[5..]);
+    assert!(!text(&modelled.stdout).contains("testnet5"));
+    let a = ask(&mut h, &dump);
+    assert_eq!(a.exit, 0, "{}", text(&a.stderr));
+    assert!(
+        text(&a.stdout).contains("<target dev='testnet5'/>"),
+        "{}",
+        text(&a.stdout)
+    );
+
+    let a = ask(&mut h, &virsh(&["net-destroy", "8_lbaas"]));
+    assert_eq!(
+        (a.exit, text(&a.stdout)),
+        (0, "Network 8_lbaas destroyed\n\n")
+    );
+    // Destroyed but defined: the test driver is brought there in the same process.
+    let l = ask(&mut h, &virsh(&["net-list", "--all"]));
+    let list = format!("{}{}", text(&l.stdout), text(&l.stderr));
+    assert!(
+        list.contains(" 8_lbaas         inactive   no          yes\n"),
+        "{list}"
+    );
+    let a = ask(&mut h, &virsh(&["net-dumpxml", "8_lbaas"]));
+    assert!(text(&a.stdout).contains("<name>8_lbaas</name>"));
+    // The test driver destroys an inactive network again; qemu's refuses: reported.
+    let a = ask(&mut h, &virsh(&["net-destroy", "8_lbaas"]));
+    assert_eq!(a.exit, 1);
+    assert!(
+        text(&a.stderr).contains("the real program exited 0 but the model 1"),
+        "{}",
+        text(&a.stderr)
+    );
+    let a = ask(&mut h, &virsh(&["net-undefine", "8_lbaas"]));
+    assert_eq!(
+        (a.exit, text(&a.stdout)),
+        (0, "Network 8_lbaas has been undefined\n\n")
+    );
+    let a = ask(&mut h, &virsh(&["net-list", "--all"]));
+    assert!(!text(&a.stdout).contains("8_lbaas"), "{}", text(&a.stdout));
+    assert!(h.libvirt.network("8_lbaas").is_none(), "the model followed");
+    let a = ask(&mut h, &virsh(&["net-dumpxml", "8_lbaas"]));
+    assert_eq!(
+        text(&a.stderr),
+        "error: failed to get network '8_lbaas'\nerror: Network not found: no network with matching name '8_lbaas'\n"
+    );
+}
+
+#[test]
+fn real_virsh_refusing_to_undefine_an_active_network_is_a_named_disagreement() {
+    let Some(mut h) = real_host(DIRTY) else {
+        return;
+    };
+    let a = ask(&mut h, &virsh(&["net-undefine", "8_lbaas"]));
+    assert_eq!(a.exit, 1);
+    assert!(
+        text(&a.stderr).contains("is still running"),
+        "{}",
+        text(&a.stderr)
+    );
+    let list = ask(&mut h, &virsh(&["net-list", "--all"]));
+    assert!(
+        text(&list.stdout).contains(" 8_lbaas         active   no          yes\n"),
+        "the model's change was undone: {}",
+        text(&list.stdout)
+    );
+}
+
+#[test]
+fn real_virsh_holds_transient_and_autostarted_networks() {
+    let Some(mut h) = real_host(DIRTY) else {
+        return;
+    };
+    let n = h.libvirt.network("8_lbaas").unwrap();
+    h.libvirt.networks[n].persistent = false;
+    let m = h.libvirt.network("2_metal").unwrap();
+    h.libvirt.networks[m].autostart = true;
+    let list = text(&ask(&mut h, &virsh(&["net-list", "--all"])).stdout).to_string();
+    assert!(
+        list.contains(" 8_lbaas         active   no          no\n"),
+        "{list}"
+    );
+    assert!(
+        list.contains(" 2_metal         active   yes         yes\n"),
+        "{list}"
+    );
+    assert!(
+        list.starts_with(" Name "),
+        "the preparation is not shown: {list}"
+    );
+}
+
+/// The wipe on the simulated cloud with real programs: P00-OSD fails on the real
+/// qemu-img reading the dirty disk and passes on the recreated one.
+#[tokio::test]
+async fn the_osd_gate_passes_on_a_real_wipe() {
+    if !real_programs_installed() {
+        return;
+    }
+    let config = SimConfig {
+        real_programs: true,
+        ..SimConfig::default()
+    };
+    the_osd_gate_passes_after_a_wipe(DIRTY, DIRTY_OSD, config).await;
 }

@@ -18,6 +18,10 @@
 //!
 //! Messages are libvirt 9.0's, checked against the real virsh on the test driver where
 //! that driver implements the call (`tests` below run it when virsh is installed).
+//! In the real-program mode (`super::real`) the read forms, `net-destroy` and
+//! `net-undefine` are answered by the real virsh on a test-driver node rendered from
+//! this state, and this model's answer is their cross-check; `detach-interface` is this
+//! model's in both modes.
 
 use std::collections::BTreeMap;
 
@@ -197,11 +201,11 @@ impl Libvirt {
         Ok(lv)
     }
 
-    fn domain(&self, name: &str) -> Option<usize> {
+    pub(crate) fn domain(&self, name: &str) -> Option<usize> {
         self.domains.iter().position(|d| d.name == name)
     }
 
-    fn network(&self, name: &str) -> Option<usize> {
+    pub(crate) fn network(&self, name: &str) -> Option<usize> {
         self.networks.iter().position(|n| n.name == name)
     }
 
