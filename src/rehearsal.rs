@@ -37,6 +37,8 @@ pub enum Stage {
     Look(&'static str),
     /// A gate that must give PASS, PROCEED or SKIP for the rehearsal to go on.
     Require(&'static str),
+    /// Gates that must all pass for it to go on (phase 02's pre-flight before the init).
+    RequireAll(ExitGates),
     /// A phase's exit: every gate of its first moment (phase 00: P00-EXIT alone, the
     /// gate that stands for the phase) must pass.
     Exit(ExitGates),
@@ -54,6 +56,8 @@ pub enum ExitGates {
     Gates(&'static [&'static str]),
     /// Every gate of the phase's first moment.
     Phase(&'static str),
+    /// Every gate of a later moment of a phase (phase 02 `authorize`).
+    Moment(&'static str, &'static str),
 }
 
 impl ExitGates {
@@ -61,6 +65,17 @@ impl ExitGates {
         match self {
             ExitGates::Gates(ids) => ids.iter().map(|id| gate(id)).collect(),
             ExitGates::Phase(phase) => Ok(gates::for_phase(phase)),
+            ExitGates::Moment(phase, moment) => Ok(gates::for_moment(phase, moment)),
+        }
+    }
+}
+
+impl ExitGates {
+    fn describe(&self) -> String {
+        match self {
+            ExitGates::Gates(ids) => format!("gate {}", ids.join(", ")),
+            ExitGates::Phase(p) => format!("every phase-{p} gate"),
+            ExitGates::Moment(p, m) => format!("every phase-{p} {m} gate"),
         }
     }
 }
@@ -181,21 +196,56 @@ impl RehearsalReport {
     }
 }
 
-/// The operator of a rehearsal: the model name is passed as the confirmation, and a
-/// secret a step asks for (the libvirt SSH password) is a fixed simulated value the
-/// simulator accepts, so nothing real is ever typed into a rehearsal.
-#[derive(Debug, Default)]
-pub struct SimulatedOperator;
+/// The operator of a rehearsal: the model name is passed as the confirmation; the
+/// vault's unseal shares and root token are the ones the simulated init wrote, copied
+/// off the simulated host as the runbook's operator copies them (in order, one share
+/// per prompt); any other secret (the libvirt SSH password) is a fixed simulated value
+/// the simulator accepts. Nothing real is ever typed into a rehearsal.
+#[derive(Debug)]
+pub struct SimulatedOperator {
+    sim: Arc<Sim>,
+    shares_given: std::sync::Mutex<usize>,
+}
 
-/// The value [`SimulatedOperator`] gives for every secret.
+/// The value [`SimulatedOperator`] gives for a secret the simulator does not check.
 pub const SIMULATED_SECRET: &str = "stackgate-rehearsal-simulated-secret";
+
+impl SimulatedOperator {
+    pub fn new(sim: Arc<Sim>) -> Self {
+        SimulatedOperator {
+            sim,
+            shares_given: std::sync::Mutex::new(0),
+        }
+    }
+}
 
 impl Operator for SimulatedOperator {
     fn confirm(&self, _: &str) -> Option<String> {
         None
     }
 
-    fn secret(&self, _: &SecretNeed) -> Result<Vec<u8>, String> {
+    fn secret(&self, need: &SecretNeed) -> Result<Vec<u8>, String> {
+        let vault = || {
+            self.sim.vault_capture().ok_or_else(|| {
+                format!(
+                    "{}: no vault init ran in this simulation, so there is nothing to copy off the host",
+                    need.prompt
+                )
+            })
+        };
+        if need.prompt.contains("unseal key") {
+            let (shares, _) = vault()?;
+            let mut given = self.shares_given.lock().expect("share count");
+            let share = shares
+                .get(*given % shares.len().max(1))
+                .cloned()
+                .ok_or("the simulated init holds no shares")?;
+            *given += 1;
+            return Ok(share.into_bytes());
+        }
+        if need.prompt.contains("root token") {
+            return Ok(vault()?.1.into_bytes());
+        }
         Ok(SIMULATED_SECRET.as_bytes().to_vec())
     }
 }
@@ -262,7 +312,7 @@ async fn run_leg(
     stamp: &str,
     lr: &mut LegReport,
 ) {
-    let operator = SimulatedOperator;
+    let operator = SimulatedOperator::new(sim.clone());
     for stage in &leg.stages {
         let entry = match stage {
             Stage::Look(id) | Stage::Require(id) => {
@@ -283,15 +333,16 @@ async fn run_leg(
                     },
                 }
             }
-            Stage::Exit(which) => match which.specs() {
+            Stage::Exit(which) | Stage::RequireAll(which) => match which.specs() {
                 Ok(specs) => {
                     let verdicts = run_gates(sim, profile, specs).await;
                     let ok = passes(&verdicts);
-                    Entry::Gates {
-                        role: "exit",
-                        verdicts,
-                        ok,
-                    }
+                    let role = if matches!(stage, Stage::Exit(_)) {
+                        "exit"
+                    } else {
+                        "require"
+                    };
+                    Entry::Gates { role, verdicts, ok }
                 }
                 Err(why) => Entry::Broken {
                     stage: format!("{stage:?}"),
@@ -364,8 +415,8 @@ pub fn describe(stage: &Stage) -> String {
     match stage {
         Stage::Look(id) => format!("gate {id}"),
         Stage::Require(id) => format!("gate {id} (must pass)"),
-        Stage::Exit(ExitGates::Gates(ids)) => format!("exit gate {}", ids.join(", ")),
-        Stage::Exit(ExitGates::Phase(p)) => format!("every phase-{p} gate"),
+        Stage::Exit(which) => format!("exit: {}", which.describe()),
+        Stage::RequireAll(which) => format!("{} (must pass)", which.describe()),
         Stage::Act { action, host: None } => format!("action {action}"),
         Stage::Act {
             action,
@@ -386,7 +437,9 @@ mod tests {
             for stage in &leg.stages {
                 match stage {
                     Stage::Look(id) | Stage::Require(id) => assert!(gate(id).is_ok(), "{id}"),
-                    Stage::Exit(which) => assert!(!which.specs().unwrap().is_empty()),
+                    Stage::Exit(which) | Stage::RequireAll(which) => {
+                        assert!(!which.specs().unwrap().is_empty(), "{which:?}")
+                    }
                     Stage::Act { action, host } => {
                         let a = actions::by_name(action).unwrap_or_else(|| panic!("{action}"));
                         assert_eq!(a.takes_host, host.is_some(), "{action}");
