@@ -8,6 +8,8 @@
 //! - [`host`]: the jumphost: libvirt domains and networks (virsh), disk images
 //!   (qemu-img, stat, rm, chown, chmod) and plain files (cat, ls);
 //! - [`juju`]: models, their machines, model defaults and config, spaces;
+//! - [`openstack`]: the openstack client: networks, subnets, security groups, images,
+//!   the service catalog;
 //! - [`status`]: `juju status` for a healthy cloud of any size (benches, properties).
 //!
 //! Each part answers the argvs it owns and returns `None` for the rest; the runner
@@ -19,6 +21,8 @@ pub mod host;
 pub mod json;
 pub mod juju;
 pub mod maas;
+pub mod octavia;
+pub mod openstack;
 mod runner;
 pub mod status;
 
@@ -88,6 +92,9 @@ pub struct SimConfig {
     /// destroy-model on this virsh-pod MAAS deletes the machine objects (D-055/D-061)
     /// instead of releasing them.
     pub decompose_on_destroy: bool,
+    /// Reads of a unit's o-hm0 after configure-resources that still find no device
+    /// (the port's bring-up); `u32::MAX`: it never comes up.
+    pub o_hm0_bringup_reads: u32,
 }
 
 impl Default for SimConfig {
@@ -98,6 +105,7 @@ impl Default for SimConfig {
             destroy_stuck: false,
             commission_polls: 2,
             decompose_on_destroy: true,
+            o_hm0_bringup_reads: 2,
         }
     }
 }

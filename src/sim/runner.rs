@@ -8,6 +8,8 @@ use futures::future::BoxFuture;
 use super::host::HostState;
 use super::juju::JujuState;
 use super::maas::MaasState;
+use super::octavia::OctaviaState;
+use super::openstack::OpenstackState;
 use super::{Answer, SimConfig};
 use crate::runner::{CommandOutput, CommandRunner, Invocation, RunError};
 use crate::world::World;
@@ -24,6 +26,8 @@ struct State {
     maas: MaasState,
     host: HostState,
     juju: JujuState,
+    openstack: OpenstackState,
+    octavia: OctaviaState,
     /// Every command answered, in order: what a test asserts the executor ran.
     history: Vec<Vec<String>>,
 }
@@ -56,6 +60,8 @@ impl Sim {
             maas: MaasState::load(&world, maas_profile).map_err(fail)?,
             host: HostState::load(&world).map_err(fail)?,
             juju: JujuState::load(&world).map_err(fail)?,
+            openstack: OpenstackState::load(&world).map_err(fail)?,
+            octavia: OctaviaState::load(&world),
             history: Vec::new(),
         };
         Ok(Sim {
@@ -97,6 +103,7 @@ impl Sim {
                 ["list", "net-list", "domstate", "dumpxml", "net-dumpxml"].contains(verb)
             }
             ["qemu-img", "info", ..] | ["stat", ..] | ["cat", ..] | ["ls", ..] => true,
+            ["openstack", rest @ ..] => rest.iter().any(|w| *w == "show" || *w == "list"),
             _ => false,
         }
     }
@@ -117,9 +124,19 @@ impl Sim {
         let config = &self.config;
         let answer = match argv.first().map(String::as_str) {
             Some("maas") => state.maas.answer(argv, stdin, config),
+            Some("openstack") => state.openstack.answer(argv, stdin),
             Some("juju") => {
-                let State { juju, maas, .. } = &mut *state;
-                juju.answer(argv, stdin, config, maas)
+                let State {
+                    juju,
+                    maas,
+                    openstack,
+                    octavia,
+                    ..
+                } = &mut *state;
+                // A charm action's effect on the model, then juju itself.
+                octavia
+                    .answer(argv, openstack, config)
+                    .or_else(|| juju.answer(argv, stdin, config, maas))
             }
             _ => state.host.answer(argv, stdin, config),
         };
