@@ -82,6 +82,11 @@ fn plan_configure_resources(
             )));
         }
     }
+    // The runner kills a command at `act --timeout` (120 s by default): juju's own
+    // bound must fit inside it on a live cloud.
+    plan.note(format!(
+        "juju waits up to {JUJU_WAIT} for the task: on a live cloud run act with --timeout 1260 (or more) so the runner does not kill juju run first"
+    ));
     let mut check = gate_holds("P05-POST", profile).polled(bring_up());
     check.describe = format!(
         "P05-POST holds: {} active, the lb-mgmt resources present, {} up with its ULA on every unit (its bring-up, ovs-vsctl's \"no row {}\" until the port exists, waited out)",
