@@ -48,6 +48,8 @@ pub struct Acting {
     pub rendered: Vec<String>,
     /// What each `machine release` of the deprecated teardown answered.
     pub released: Vec<stackgate::sim::Answer>,
+    /// What the last command attempted by hand answered.
+    pub by_hand: Option<stackgate::sim::Answer>,
 }
 
 fn load(w: &mut GateWorld, fixture: &str, config: SimConfig) -> Result<(), String> {
@@ -394,5 +396,43 @@ fn run_by_hand(w: &mut GateWorld, command: String) -> Result<(), String> {
             String::from_utf8_lossy(&answer.stdout),
             String::from_utf8_lossy(&answer.stderr)
         ))
+    }
+}
+
+#[given(expr = "the simulated cloud {fixture} whose o-hm0 never comes up")]
+fn simulated_o_hm0_down(w: &mut GateWorld, fixture: Fixture) -> Result<(), String> {
+    load(
+        w,
+        &fixture.0,
+        SimConfig {
+            o_hm0_bringup_reads: u32::MAX,
+            ..SimConfig::default()
+        },
+    )
+}
+
+/// Someone tries a command by hand that may be refused; what it answered is kept.
+#[when(expr = "{string} is attempted by hand")]
+fn attempted_by_hand(w: &mut GateWorld, command: String) -> Result<(), String> {
+    let sim = w.acting.sim.clone().ok_or("no simulated cloud")?;
+    let argv: Vec<String> = command.split_whitespace().map(str::to_string).collect();
+    w.acting.by_hand = Some(sim.answer(&argv, None).map_err(|e| e.to_string())?);
+    Ok(())
+}
+
+/// What the last command attempted by hand answered: a refusal saying `text`.
+#[then(expr = "the command attempted by hand was refused saying {string}")]
+fn by_hand_said(w: &mut GateWorld, text: String) -> Result<(), String> {
+    let said = w
+        .acting
+        .by_hand
+        .as_ref()
+        .ok_or("no command was run by hand")?;
+    let all =
+        String::from_utf8_lossy(&said.stdout).to_string() + &String::from_utf8_lossy(&said.stderr);
+    if said.exit != 0 && all.contains(&text) {
+        Ok(())
+    } else {
+        Err(format!("it exited {} saying {all:?}", said.exit))
     }
 }

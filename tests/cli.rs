@@ -1732,6 +1732,8 @@ fn list_actions_prints_every_action_with_its_phase_guards_and_destructiveness() 
         ("standup", "00", "@mutation"),
         ("recidr", "00", "@destructive"),
         ("model-prep", "01", "@mutation"),
+        ("network-create", "04", "@mutation"),
+        ("octavia-configure-resources", "05", "@mutation"),
     ] {
         let line = stdout
             .lines()

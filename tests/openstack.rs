@@ -108,6 +108,13 @@ const WORLDS: &[(&str, &str, i32, &str)] = &[
         1,
         "P04-PRE=PROCEED P04-POST=FAIL",
     ),
+    // The phase-04 gates do not read the admin-openrc file (network-create does).
+    (
+        "04",
+        "phase04-openrc-absent",
+        1,
+        "P04-PRE=PROCEED P04-POST=FAIL",
+    ),
     (
         "04",
         "phase04-osc3-display-strings",

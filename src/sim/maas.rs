@@ -36,7 +36,7 @@ use std::net::Ipv4Addr;
 
 use serde_json::{Map, Value, json};
 
-pub use render::{python_float, render, render_compact};
+pub use render::{python_float, render, render_compact, render_indented};
 
 use super::{Answer, Effect, SimConfig};
 use crate::world::World;

@@ -8,6 +8,8 @@
 //! - [`host`]: the jumphost: libvirt domains and networks (virsh), disk images
 //!   (qemu-img, stat, rm, chown, chmod) and plain files (cat, ls);
 //! - [`juju`]: models, their machines, model defaults and config, spaces;
+//! - [`openstack`]: the openstack client: networks, subnets, security groups, images,
+//!   the service catalog;
 //! - [`status`]: `juju status` for a healthy cloud of any size (benches, properties).
 //!
 //! Each part answers the argvs it owns and returns `None` for the rest; the runner
@@ -19,6 +21,8 @@ pub mod host;
 pub mod json;
 pub mod juju;
 pub mod maas;
+pub mod octavia;
+pub mod openstack;
 mod runner;
 pub mod status;
 pub mod vault;
@@ -98,6 +102,9 @@ pub struct SimConfig {
     /// the modelled answers are byte for byte the recordings. [`Sim::new`] fails, naming
     /// the program and its package, where virsh, qemu-img or qemu-io is missing.
     pub real_programs: bool,
+    /// Reads of a unit's o-hm0 after configure-resources that still find no device
+    /// (the port's bring-up); `u32::MAX`: it never comes up.
+    pub o_hm0_bringup_reads: u32,
 }
 
 impl Default for SimConfig {
@@ -109,6 +116,7 @@ impl Default for SimConfig {
             commission_polls: 2,
             decompose_on_destroy: true,
             real_programs: false,
+            o_hm0_bringup_reads: 2,
         }
     }
 }

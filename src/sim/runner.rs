@@ -8,6 +8,8 @@ use futures::future::BoxFuture;
 use super::host::HostState;
 use super::juju::JujuState;
 use super::maas::MaasState;
+use super::octavia::OctaviaState;
+use super::openstack::OpenstackState;
 use super::vault::VaultState;
 use super::{Answer, SimConfig};
 use crate::runner::{CommandOutput, CommandRunner, Invocation, RunError};
@@ -27,6 +29,8 @@ struct State {
     juju: JujuState,
     /// The vault unit, in a world that recorded its `vault status` (phase 02 on).
     vault: Option<VaultState>,
+    openstack: OpenstackState,
+    octavia: OctaviaState,
     /// Every command answered, in order: what a test asserts the executor ran.
     history: Vec<Vec<String>>,
 }
@@ -65,6 +69,8 @@ impl Sim {
             .map_err(fail)?,
             juju: JujuState::load(&world).map_err(fail)?,
             vault: VaultState::load(&world).map_err(fail)?,
+            openstack: OpenstackState::load(&world).map_err(fail)?,
+            octavia: OctaviaState::load(&world),
             history: Vec::new(),
         };
         Ok(Sim {
@@ -120,6 +126,7 @@ impl Sim {
                 ["list", "net-list", "domstate", "dumpxml", "net-dumpxml"].contains(verb)
             }
             ["qemu-img", "info", ..] | ["stat", ..] | ["cat", ..] | ["ls", ..] => true,
+            ["openstack", rest @ ..] => rest.iter().any(|w| *w == "show" || *w == "list"),
             _ => false,
         }
     }
@@ -142,9 +149,19 @@ impl Sim {
         let answer = match argv.first().map(String::as_str) {
             _ if on_vault.is_some() => on_vault,
             Some("maas") => state.maas.answer(argv, stdin, config),
+            Some("openstack") => state.openstack.answer(argv, stdin),
             Some("juju") => {
-                let State { juju, maas, .. } = &mut *state;
-                juju.answer(argv, stdin, config, maas)
+                let State {
+                    juju,
+                    maas,
+                    openstack,
+                    octavia,
+                    ..
+                } = &mut *state;
+                // A charm action's effect on the model, then juju itself.
+                octavia
+                    .answer(argv, openstack, config)
+                    .or_else(|| juju.answer(argv, stdin, config, maas))
             }
             _ => state.host.answer(argv, stdin, config),
         };

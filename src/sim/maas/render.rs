@@ -21,10 +21,16 @@ use serde_json::ser::{Formatter, PrettyFormatter};
 
 /// A document as maascli prints it (no trailing newline).
 pub fn render(value: &Value) -> Vec<u8> {
+    render_indented(value, b"    ")
+}
+
+/// `json.dumps(value, indent=<indent>)` with `ensure_ascii=False` (no trailing
+/// newline): Piston's four spaces, or cliff's two (python-openstackclient `-f json`).
+pub fn render_indented(value: &Value, indent: &'static [u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(4096);
     let mut ser = serde_json::Serializer::with_formatter(
         &mut out,
-        PythonFormatter(PrettyFormatter::with_indent(b"    ")),
+        PythonFormatter(PrettyFormatter::with_indent(indent)),
     );
     // Writing into a Vec cannot fail, and a Value always serialises.
     if value.serialize(&mut ser).is_err() {
