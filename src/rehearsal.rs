@@ -96,8 +96,17 @@ pub struct Leg {
     pub stages: Vec<Stage>,
 }
 
+/// The runbook steps the rehearsal does not yet rehearse, as its report lists them.
+pub const NOT_REHEARSED: &[&str] = &[
+    "phase 01: the bundle deploy is the operator's `juju deploy` (no action); phase 02 starts from the cloud recorded after it",
+    "phase 03: admin-openrc is not an action yet; phase 03's gates run on the cloud recorded after it",
+    "phase 05: amphora-pipeline is not an action yet, so P05-AMPHORA stays CONTROL-PLANE-DONE (PROCEED: run the amphora pipeline), not PASS",
+];
+
 /// The testcloud rebuild as far as the actions reach: phase 00 from the dirty cloud to
-/// P00-EXIT, then phase 01's model-prep to every phase-01 gate, on one simulated cloud.
+/// P00-EXIT, then phase 01's model-prep to every phase-01 gate, on one simulated cloud;
+/// phase 03's gates on the settled cloud; phase 04's network-create to P04-POST; phase
+/// 05's configure-resources to P05-POST.
 pub fn testcloud() -> Vec<Leg> {
     use Stage::{Act, Exit, Look, Require};
     let act = |action| Act { action, host: None };
@@ -105,36 +114,67 @@ pub fn testcloud() -> Vec<Leg> {
         action: "carve",
         host: Some(host),
     };
-    vec![Leg {
-        phases: "00-01",
-        world: "testcloud/sim-phase00-dirty".into(),
-        start: "the dirty testcloud before the teardown (seed 002): the openstack model alive, every host Deployed, 8_lbaas still attached, openstack2's OSD disk written",
-        stages: vec![
-            Require("P00-ROUTE"),
-            Require("P00-TEARDOWN-PLAN"),
-            Look("P00-EXIT"),
-            act("teardown-destroy"),
-            Require("P00-TEARDOWN"),
-            act("lbaas-net-remove"),
-            Require("P00-LBAAS"),
-            act("osd-wipe"),
-            Require("P00-OSD"),
-            act("reenroll"),
-            Require("P00-REENROLL"),
-            Look("P00-CARVE"),
-            carve("openstack0"),
-            carve("openstack1"),
-            carve("openstack2"),
-            carve("openstack3"),
-            Require("P00-CARVE"),
-            act("standup"),
-            Require("P00-STANDUP"),
-            Exit(ExitGates::Gates(&["P00-EXIT"])),
-            Look("P01-MODEL-SPACES"),
-            act("model-prep"),
-            Exit(ExitGates::Phase("01")),
-        ],
-    }]
+    vec![
+        Leg {
+            phases: "00-01",
+            world: "testcloud/sim-phase00-dirty".into(),
+            start: "the dirty testcloud before the teardown (seed 002): the openstack model alive, every host Deployed, 8_lbaas still attached, openstack2's OSD disk written",
+            stages: vec![
+                Require("P00-ROUTE"),
+                Require("P00-TEARDOWN-PLAN"),
+                Look("P00-EXIT"),
+                act("teardown-destroy"),
+                Require("P00-TEARDOWN"),
+                act("lbaas-net-remove"),
+                Require("P00-LBAAS"),
+                act("osd-wipe"),
+                Require("P00-OSD"),
+                act("reenroll"),
+                Require("P00-REENROLL"),
+                Look("P00-CARVE"),
+                carve("openstack0"),
+                carve("openstack1"),
+                carve("openstack2"),
+                carve("openstack3"),
+                Require("P00-CARVE"),
+                act("standup"),
+                Require("P00-STANDUP"),
+                Exit(ExitGates::Gates(&["P00-EXIT"])),
+                Look("P01-MODEL-SPACES"),
+                act("model-prep"),
+                Exit(ExitGates::Phase("01")),
+            ],
+        },
+        Leg {
+            phases: "03",
+            world: "testcloud/phase03-settled".into(),
+            start: "the cloud recorded after phase 02 and the admin-openrc of step 3.2 (seed 004): every unit settled after the vault cert cascade",
+            stages: vec![Exit(ExitGates::Phase("03"))],
+        },
+        Leg {
+            phases: "04",
+            world: "testcloud/phase04-before-create".into(),
+            start: "the cloud recorded before the provider network (seed 004 phase 04): admin-openrc sourced, no provider-ext yet",
+            stages: vec![
+                Require("P04-PRE"),
+                Look("P04-POST"),
+                act("network-create"),
+                Exit(ExitGates::Gates(&["P04-POST"])),
+            ],
+        },
+        Leg {
+            phases: "05",
+            world: "testcloud/phase05-entry".into(),
+            start: "the cloud recorded at phase 05's entry (seed 004): octavia blocked awaiting configure-resources, no lb-mgmt resources",
+            stages: vec![
+                Require("P05-CONFIG"),
+                Require("P05-PRE"),
+                act("octavia-configure-resources"),
+                Exit(ExitGates::Gates(&["P05-POST"])),
+                Look("P05-AMPHORA"),
+            ],
+        },
+    ]
 }
 
 /// What one stage did.
@@ -336,7 +376,11 @@ async fn run_leg(
             Stage::Exit(which) | Stage::RequireAll(which) => match which.specs() {
                 Ok(specs) => {
                     let verdicts = run_gates(sim, profile, specs).await;
-                    let ok = passes(&verdicts);
+                    let ok = if matches!(stage, Stage::Exit(_)) {
+                        exits(&verdicts)
+                    } else {
+                        passes(&verdicts)
+                    };
                     let role = if matches!(stage, Stage::Exit(_)) {
                         "exit"
                     } else {
@@ -403,6 +447,15 @@ async fn run_gates(
     verdicts
 }
 
+/// An exit gate passes on PASS (or SKIP, a gate that does not apply to the site): a
+/// PROCEED is a go-ahead for an action, not a phase done.
+fn exits(verdicts: &[Verdict]) -> bool {
+    !verdicts.is_empty()
+        && verdicts
+            .iter()
+            .all(|v| matches!(v.status, Status::Pass | Status::Skip))
+}
+
 fn passes(verdicts: &[Verdict]) -> bool {
     !verdicts.is_empty()
         && verdicts
@@ -430,7 +483,7 @@ mod tests {
     use super::*;
 
     /// Every stage of the testcloud rehearsal names a gate or action that exists, and
-    /// every leg ends in an exit stage.
+    /// every leg has an exit stage.
     #[test]
     fn every_stage_names_a_real_gate_or_action() {
         for leg in testcloud() {
@@ -447,7 +500,7 @@ mod tests {
                 }
             }
             assert!(
-                matches!(leg.stages.last(), Some(Stage::Exit(_))),
+                leg.stages.iter().any(|s| matches!(s, Stage::Exit(_))),
                 "{}",
                 leg.phases
             );

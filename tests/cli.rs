@@ -1813,13 +1813,20 @@ fn rehearse_runs_the_rebuild_on_the_simulator_to_every_exit_gate() {
         .clone();
     let text = String::from_utf8(out.stdout).unwrap();
     for line in [
-        "require P00-ROUTE          PROCEED",
-        "look    P00-EXIT           FAIL",
-        "act     teardown-destroy   DONE",
-        "act     carve openstack3   DONE",
-        "exit    P00-EXIT           PASS",
-        "act     model-prep         DONE",
-        "exit    P01-MODEL-SPACES   PASS",
+        "require P00-ROUTE                    PROCEED",
+        "look    P00-EXIT                     FAIL",
+        "act     teardown-destroy             DONE",
+        "act     carve openstack3             DONE",
+        "exit    P00-EXIT                     PASS",
+        "act     model-prep                   DONE",
+        "exit    P01-MODEL-SPACES             PASS",
+        "exit    P03-OPENRC                   PASS",
+        "act     network-create               DONE",
+        "exit    P04-POST                     PASS",
+        "act     octavia-configure-resources  DONE",
+        "exit    P05-POST                     PASS",
+        "look    P05-AMPHORA                  PROCEED",
+        "not rehearsed yet:",
         "result: PASS (exit 0): every exit gate passed",
     ] {
         assert!(text.contains(line), "no {line:?} in:\n{text}");
@@ -1828,13 +1835,18 @@ fn rehearse_runs_the_rebuild_on_the_simulator_to_every_exit_gate() {
     let (code, doc) = gate_json(&["rehearse"]);
     assert_eq!(code, 0);
     assert_eq!(doc["passed"], true);
-    let entries = doc["legs"][0]["entries"].as_array().unwrap();
-    assert!(
-        entries
-            .iter()
-            .all(|e| e["ok"] == true && e["kind"] != "broken"),
-        "{entries:#?}"
-    );
+    let legs = doc["legs"].as_array().unwrap();
+    assert!(legs.len() >= 4, "{legs:#?}");
+    for leg in legs {
+        assert!(leg.get("stopped").is_none(), "{leg:#?}");
+        let entries = leg["entries"].as_array().unwrap();
+        assert!(
+            entries
+                .iter()
+                .all(|e| e["ok"] == true && e["kind"] != "broken"),
+            "{entries:#?}"
+        );
+    }
 }
 
 /// A rehearsal that meets a refusal stops there and exits 1, naming where: the
@@ -1857,7 +1869,7 @@ fn rehearse_stops_at_the_first_refusal_and_exits_1() {
         text.contains("result: FAIL (exit 1): the rehearsal stopped"),
         "{text}"
     );
-    assert!(!text.contains("exit    P00-EXIT           PASS"), "{text}");
+    assert!(!text.contains("exit    P00-EXIT"), "{text}");
     stackgate()
         .args(["rehearse", "--world", "/nonexistent-world-dir"])
         .assert()

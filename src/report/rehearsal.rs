@@ -10,8 +10,15 @@ pub fn render_text(report: &RehearsalReport) -> String {
     );
     for leg in &report.legs {
         out.push_str(&format!(
-            "\n== phases {} on simulated {}\n   starts from: {}\n",
-            leg.phases, leg.world, leg.start
+            "\n== {} {} on simulated {}\n   starts from: {}\n",
+            if leg.phases.contains('-') {
+                "phases"
+            } else {
+                "phase"
+            },
+            leg.phases,
+            leg.world,
+            leg.start
         ));
         for entry in &leg.entries {
             match entry {
@@ -22,7 +29,7 @@ pub fn render_text(report: &RehearsalReport) -> String {
                             .as_deref()
                             .map_or(String::new(), |o| format!(" [{o}]"));
                         out.push_str(&format!(
-                            "  {role:<7} {:<18} {:<13} {}{outcome}\n",
+                            "  {role:<7} {:<28} {:<13} {}{outcome}\n",
                             v.id,
                             v.status.label(),
                             v.summary
@@ -37,7 +44,7 @@ pub fn render_text(report: &RehearsalReport) -> String {
                 } => {
                     let planned = dry_run.plan.as_ref().map_or(0, |p| p.steps.len());
                     out.push_str(&format!(
-                        "  act     {label:<18} {:<13} {planned} step(s) planned, {} ran\n",
+                        "  act     {label:<28} {:<13} {planned} step(s) planned, {} ran\n",
                         applied.outcome.label(),
                         applied.steps.len()
                     ));
@@ -62,6 +69,10 @@ pub fn render_text(report: &RehearsalReport) -> String {
         if let Some(stopped) = &leg.stopped {
             out.push_str(&format!("  STOPPED {stopped}\n"));
         }
+    }
+    out.push_str("\nnot rehearsed yet:\n");
+    for gap in crate::rehearsal::NOT_REHEARSED {
+        out.push_str(&format!("  - {gap}\n"));
     }
     out.push_str(&format!(
         "\nresult: {} (exit {}): {}; {} commands answered by the simulator, {} s of simulated waiting\n",
