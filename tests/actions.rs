@@ -267,6 +267,8 @@ mod guards {
         stdins: Mutex<Vec<Vec<u8>>>,
         /// `machines read` in place of the recorded one.
         machines: Mutex<Option<String>>,
+        /// The bound each call ran under.
+        timeouts: Mutex<Vec<std::time::Duration>>,
         answer: fn(&[String]) -> (i32, &'static str, &'static str),
     }
 
@@ -277,6 +279,7 @@ mod guards {
                 secret_files: Mutex::new(Vec::new()),
                 stdins: Mutex::new(Vec::new()),
                 machines: Mutex::new(None),
+                timeouts: Mutex::new(Vec::new()),
                 answer,
             })
         }
@@ -300,6 +303,7 @@ mod guards {
             Box::pin(async move {
                 let argv = invocation.argv().to_vec();
                 self.calls.lock().unwrap().push(argv.clone());
+                self.timeouts.lock().unwrap().push(invocation.timeout());
                 if let Some(stdin) = invocation.secret_stdin() {
                     self.stdins.lock().unwrap().push(stdin.expose().to_vec());
                 }
@@ -495,6 +499,47 @@ mod guards {
         ));
         plan.push(Step::run(["step-three"], "third", ok()));
         Ok(plan)
+    }
+
+    fn bounded_by_juju(_: &Snapshot, _: &Profile, _: &ActionArgs) -> Result<Plan, Refusal> {
+        let mut plan = Plan::new("test");
+        plan.push(
+            Step::run(
+                ["juju", "run", "--wait=20m", "x/leader", "a"],
+                "bounded",
+                ok(),
+            )
+            .timeout(std::time::Duration::from_secs(1260)),
+        );
+        plan.push(
+            Step::run(["juju", "run", "--wait=1s", "x/leader", "b"], "short", ok())
+                .timeout(std::time::Duration::from_secs(1)),
+        );
+        plan.push(Step::run(["true"], "unbounded", ok()));
+        Ok(plan)
+    }
+
+    /// A step that bounds itself (juju's --wait) runs under the longer of its bound and
+    /// the run's --timeout, never killed before its own wait ends; a shorter one keeps
+    /// the run's.
+    #[tokio::test]
+    async fn a_step_with_its_own_bound_is_not_killed_before_it() {
+        let fake = Fake::new(answer_ok);
+        let report = run(&fake, &action(bounded_by_juju), true).await;
+        assert_eq!(report.outcome, actions::Outcome::Done, "{report:#?}");
+        let calls = fake.calls.lock().unwrap().clone();
+        let timeouts = fake.timeouts.lock().unwrap().clone();
+        let of = |word: &str| {
+            calls
+                .iter()
+                .zip(&timeouts)
+                .find(|(c, _)| c.last().map(String::as_str) == Some(word))
+                .map(|(_, t)| t.as_secs())
+        };
+        let default = RunOptions::default().timeout.as_secs();
+        assert_eq!(of("a"), Some(1260));
+        assert_eq!(of("b"), Some(default));
+        assert_eq!(of("true"), Some(default));
     }
 
     #[tokio::test]

@@ -642,7 +642,10 @@ async fn run_step(
             }
         }
     }
-    let mut invocation = Invocation::new(argv).with_timeout(options.run.timeout);
+    let timeout = step
+        .timeout
+        .map_or(options.run.timeout, |t| t.max(options.run.timeout));
+    let mut invocation = Invocation::new(argv).with_timeout(timeout);
     if let Some(bytes) = stdin {
         invocation = invocation.with_secret_stdin(SecretInput::new(bytes));
     }

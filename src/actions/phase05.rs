@@ -30,6 +30,8 @@ use crate::snapshot::Snapshot;
 
 /// juju's wait for the action's task, as seed 004 ran it.
 const JUJU_WAIT: &str = "20m";
+/// The runner's bound on that `juju run`: juju's own 20 minutes and a minute to report.
+const JUJU_RUN_TIMEOUT: Duration = Duration::from_secs(21 * 60);
 
 /// P05-POST after the action: the o-hm0 bring-up is waited out within this bound.
 fn bring_up() -> WaitPolicy {
@@ -82,11 +84,6 @@ fn plan_configure_resources(
             )));
         }
     }
-    // The runner kills a command at `act --timeout` (120 s by default): juju's own
-    // bound must fit inside it on a live cloud.
-    plan.note(format!(
-        "juju waits up to {JUJU_WAIT} for the task: on a live cloud run act with --timeout 1260 (or more) so the runner does not kill juju run first"
-    ));
     let mut check = gate_holds("P05-POST", profile).polled(bring_up());
     check.describe = format!(
         "P05-POST holds: {} active, the lb-mgmt resources present, {} up with its ULA on every unit (its bring-up, ovs-vsctl's \"no row {}\" until the port exists, waited out)",
@@ -111,7 +108,8 @@ fn plan_configure_resources(
         )
         .targets([Target::Model {
             name: profile.model.clone(),
-        }]),
+        }])
+        .timeout(JUJU_RUN_TIMEOUT),
     );
     Ok(plan)
 }

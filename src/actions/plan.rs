@@ -248,6 +248,9 @@ pub struct Step {
     /// The slot this step's stdout is captured into as a secret (a minted token): that
     /// stdout is never logged, reported, excerpted or kept in a snapshot.
     pub capture: Option<String>,
+    /// How long the command may run when that is longer than the run's `--timeout`
+    /// (a `juju run --wait=20m` that juju itself bounds).
+    pub timeout: Option<std::time::Duration>,
     pub reason: String,
     pub destructive: bool,
     pub targets: Vec<Target>,
@@ -266,6 +269,7 @@ impl Step {
             input: None,
             secret: None,
             capture: None,
+            timeout: None,
             reason: reason.into(),
             destructive: false,
             targets: Vec::new(),
@@ -281,6 +285,7 @@ impl Step {
             input: None,
             secret: None,
             capture: None,
+            timeout: None,
             reason: reason.into(),
             destructive: false,
             targets: Vec::new(),
@@ -347,6 +352,14 @@ impl Step {
             delivery,
             template: template.map(str::to_string),
         });
+        self
+    }
+
+    /// Let the command run this long even when the run's `--timeout` is shorter: the
+    /// command bounds itself (juju's `--wait`), and killing it first would leave the
+    /// task running unobserved.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Step {
+        self.timeout = Some(timeout);
         self
     }
 
