@@ -11,6 +11,7 @@ mod checks;
 pub mod executor;
 pub mod phase00;
 pub mod phase01;
+pub mod phase02;
 pub mod plan;
 mod topology;
 pub mod wait;
@@ -90,6 +91,7 @@ pub fn all() -> impl Iterator<Item = &'static Action> {
         .chain(phase00::ENROLL.iter())
         .chain(topology::ACTIONS.iter())
         .chain(phase01::ACTIONS.iter())
+        .chain(phase02::ACTIONS.iter())
 }
 
 pub fn by_name(name: &str) -> Option<&'static Action> {
