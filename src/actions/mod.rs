@@ -12,6 +12,7 @@ pub mod download;
 pub mod executor;
 pub mod phase00;
 pub mod phase01;
+pub mod phase02;
 pub mod phase04;
 pub mod phase05;
 pub mod plan;
@@ -95,6 +96,7 @@ pub fn all() -> impl Iterator<Item = &'static Action> {
         .chain(phase00::ENROLL.iter())
         .chain(topology::ACTIONS.iter())
         .chain(phase01::ACTIONS.iter())
+        .chain(phase02::ACTIONS.iter())
         .chain(phase04::ACTIONS.iter())
         .chain(phase05::ACTIONS.iter())
 }

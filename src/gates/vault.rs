@@ -57,7 +57,7 @@ pub(super) static GATES: [GateSpec; 4] = [
 ];
 
 /// The host the vault CLI and the init capture are on.
-pub(super) fn vault_host(profile: &Profile, server: &VaultServer) -> ExecHost {
+pub fn vault_host(profile: &Profile, server: &VaultServer) -> ExecHost {
     match server.run_on {
         RunOn::Local => ExecHost::Local,
         RunOn::Unit => ExecHost::Unit {

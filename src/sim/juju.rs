@@ -30,6 +30,19 @@
 //! - `juju spaces -m <model> --format=json`, `juju reload-spaces -m <model>`
 //!   (cmd/juju/space/list.go, reload.go).
 //!
+//! - `juju run -m <model> [--wait=<d>] [--params <file>] <app>/leader|<unit>
+//!   authorize-charm | generate-root-ca` on the vault charm (openstack/charm-vault
+//!   `src/actions.yaml`: `authorize-charm` requires the string `token`; both run on the
+//!   leader, `src/actions/actions.py`): the params file must exist and hold a non-empty
+//!   `token`, which the simulator checks and forgets. authorize-charm turns the model's
+//!   `juju status` into the recording of `phase02-missing-ca` (vault/0 blocked "Missing
+//!   CA cert"), generate-root-ca after it into that of `phase02-authorized` (vault ready,
+//!   the certificate consumers active): transitions between recorded worlds of the same
+//!   machines, so what `juju status` prints is still what juju printed. The answer is
+//!   exit 0 with nothing on stdout (the actions' results, such as generate-root-ca's
+//!   `output`, the CA certificate, are not modelled); an action the charm would fail
+//!   (generate-root-ca before authorize-charm) exits 1 with a simulator error.
+//!
 //! Any other `juju` argv is answered with an error naming it as not modelled, exit 1.
 //!
 //! A model that exists (and is not the controller's) must have its `juju status`
@@ -202,9 +215,18 @@ struct StatusUnit {
 /// controller before seed 004's fix (default-space `metal`, the dead pre-D-052 name).
 pub const DEFAULTS_FALLBACK_WORLD: &str = "testcloud/phase01-dead-default-space";
 
+/// The recorded worlds the vault charm's actions lead to, in order.
+pub const VAULT_AUTHORIZED_WORLDS: [&str; 2] = [
+    "testcloud/phase02-missing-ca",
+    "testcloud/phase02-authorized",
+];
+
 /// The controller as the simulator holds it.
 #[derive(Debug, Default)]
 pub struct JujuState {
+    /// How far the vault charm's actions went: 0 none, 1 authorize-charm, 2
+    /// generate-root-ca after it.
+    vault_actions: usize,
     models: Vec<Model>,
     current_model: Option<String>,
     defaults: BTreeMap<String, DefaultValues>,
@@ -481,6 +503,7 @@ impl JujuState {
                 },
             },
             ["export-bundle", rest @ ..] => self.export_bundle(argv, rest),
+            ["run", rest @ ..] => self.run_action(argv, rest),
             ["model-defaults", "--format=json"] => self.render_defaults(),
             ["model-defaults", kv] if kv.contains('=') => self.set_default(kv),
             ["add-model", name, rest @ ..] => self.add_model(argv, name, rest, maas),
@@ -1045,9 +1068,102 @@ impl JujuState {
         }
     }
 
+    /// `juju run` of the vault charm's authorize-charm or generate-root-ca.
+    fn run_action(&mut self, argv: &[String], rest: &[&str]) -> Answer {
+        let (mut model, mut params, mut words) = (None, None, Vec::new());
+        let mut it = rest.iter();
+        while let Some(w) = it.next() {
+            match *w {
+                "-m" | "--model" => model = it.next().copied(),
+                "--params" => params = it.next().copied(),
+                w if w.starts_with("--wait=") => {}
+                w => words.push(w),
+            }
+        }
+        let (Some(model), [receiver, action]) = (model, words.as_slice()) else {
+            return unmodelled(argv);
+        };
+        let Some(i) = self.find(model) else {
+            return self.model_not_found(model);
+        };
+        let Some(status) = self.models[i].status.clone() else {
+            return unmodelled(argv);
+        };
+        let Ok(parsed) = serde_json::from_slice::<StatusMachines>(&status) else {
+            return unmodelled(argv);
+        };
+        let app = receiver.split_once('/').map_or(*receiver, |(a, _)| a);
+        let is_vault = parsed
+            .applications
+            .get(app)
+            .and_then(|a| a.charm.as_deref())
+            .is_some_and(|c| c == "vault");
+        if !is_vault {
+            return unmodelled(argv);
+        }
+        let step = match *action {
+            "authorize-charm" => {
+                if let Err(why) = params_token(params) {
+                    return juju_error(&format!(
+                        "stackgate simulator: authorize-charm refused: {why}"
+                    ));
+                }
+                1
+            }
+            "generate-root-ca" if self.vault_actions >= 1 => 2,
+            "generate-root-ca" => {
+                return juju_error(
+                    "stackgate simulator: generate-root-ca on vault before authorize-charm fails (the charm has no access to vault)",
+                );
+            }
+            _ => return unmodelled(argv),
+        };
+        if step <= self.vault_actions {
+            return juju_error(&format!(
+                "stackgate simulator: {action} a second time is not modelled"
+            ));
+        }
+        let world = VAULT_AUTHORIZED_WORLDS[step - 1];
+        let recorded = World::embedded(world).ok().and_then(|w| {
+            w.get(&["juju", "status", "-m", model, "--format=json"].map(String::from))
+                .map(|r| r.stdout.clone())
+        });
+        let Some(recorded) = recorded else {
+            return unmodelled(argv);
+        };
+        // A transition between recordings of the same machines only.
+        let same = serde_json::from_slice::<StatusMachines>(&recorded).is_ok_and(|next| {
+            next.machines.keys().eq(parsed.machines.keys())
+                && next
+                    .machines
+                    .values()
+                    .map(|m| &m.hostname)
+                    .eq(parsed.machines.values().map(|m| &m.hostname))
+        });
+        if !same {
+            return unmodelled(argv);
+        }
+        self.models[i].status = Some(recorded);
+        self.vault_actions = step;
+        Answer::ok("")
+    }
+
     /// What juju's MAAS provider did to MAAS machines since the last call.
     pub fn drain_effects(&mut self) -> Vec<Effect> {
         std::mem::take(&mut self.effects)
+    }
+}
+
+/// Why a `--params` file is no authorize-charm parameter set, if it is not: it must be
+/// a YAML map (juju run.go `enqueueActions`) with a non-empty string `token`.
+fn params_token(path: Option<&str>) -> Result<(), String> {
+    let path = path.ok_or("no --params file: token is required")?;
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    let doc: serde_json::Value =
+        yaml_serde::from_slice(&bytes).map_err(|_| format!("{path} is not YAML"))?;
+    match doc.get("token") {
+        Some(serde_json::Value::String(t)) if !t.is_empty() => Ok(()),
+        _ => Err(format!("{path} holds no token")),
     }
 }
 

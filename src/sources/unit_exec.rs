@@ -73,6 +73,43 @@ impl ExecHost {
         }
     }
 
+    /// `sh -c SCRIPT` on this host with no stdin: through `juju exec` on a unit (the
+    /// script is one word holding whitespace, so juju double-quotes it; it must hold no
+    /// backquote, which stays special inside double quotes).
+    pub fn shell(&self, script: &str) -> Vec<String> {
+        assert!(
+            !script.contains('`'),
+            "a backquote would reach the unit's shell unquoted through juju exec"
+        );
+        self.invocation(&["sh".to_string(), "-c".to_string(), script.to_string()])
+            .argv()
+            .to_vec()
+    }
+
+    /// `sh -c SCRIPT` on this host, fed stdin (a key, a token). `juju exec` forwards no
+    /// stdin (its command runs as a task of the unit agent), so on a unit this goes
+    /// through `juju ssh -m M --pty=false U 'sh -c ...'`: juju 3.x cmd/juju/ssh
+    /// `sshMachine.ssh` sets the OpenSSH client's Stdin, Stdout and Stderr to its own
+    /// (ssh_machine.go), `--pty=false` keeps the remote side from allocating a terminal
+    /// that would echo what is fed (ssh.go: a pty is otherwise allocated when stdin is a
+    /// terminal), and the words after the unit go to the remote login shell joined by
+    /// spaces, so the script travels as one single-quoted word. The remote exit status
+    /// is ssh's, and the remote stdout is the command's own (no JSON wrapper).
+    pub fn shell_with_stdin(&self, script: &str) -> Vec<String> {
+        match self {
+            ExecHost::Local => vec!["sh".to_string(), "-c".to_string(), script.to_string()],
+            ExecHost::Unit { model, unit } => vec![
+                "juju".to_string(),
+                "ssh".to_string(),
+                "-m".to_string(),
+                model.clone(),
+                "--pty=false".to_string(),
+                unit.clone(),
+                format!("sh -c {}", shell_word(script)),
+            ],
+        }
+    }
+
     /// What the wrapped command printed on this host: the output itself when local, the
     /// task result unwrapped from juju's JSON when on a unit (named by the argv that ran).
     pub fn unwrap(&self, output: &CommandOutput) -> Result<CommandOutput, SourceError> {
@@ -88,6 +125,20 @@ impl ExecHost {
             ExecHost::Local => "this machine".to_string(),
             ExecHost::Unit { unit, .. } => unit.clone(),
         }
+    }
+}
+
+/// One word for a POSIX shell: as it is when it holds only characters no shell treats
+/// specially, else single-quoted (a `'` inside becomes `'\''`).
+pub fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
     }
 }
 
@@ -295,8 +346,36 @@ mod tests {
             .join(" ")
     }
 
-    /// Every argv a unit-hosted read runs survives juju's quoting and the unit's shell
-    /// word for word (checked with a real `sh`).
+    /// The words a real `sh` makes of `line`.
+    fn shell_words(line: &str) -> Vec<String> {
+        let script = format!("for w in {line}; do printf '%s\\0' \"$w\"; done");
+        let out = std::process::Command::new("sh")
+            .args(["-c", &script])
+            .output()
+            .expect("sh runs");
+        out.stdout
+            .split(|b| *b == 0)
+            .filter(|w| !w.is_empty())
+            .map(|w| String::from_utf8(w.to_vec()).unwrap())
+            .collect()
+    }
+
+    /// The phase-02 action scripts, on the testcloud profile and on one whose paths
+    /// hold a space and a quote.
+    fn action_scripts() -> Vec<String> {
+        let mut odd = crate::profile::Profile::testcloud().vault.server.unwrap();
+        odd.init_dir = "/home/ubuntu/it's init".into();
+        odd.init_file = "/home/ubuntu/it's init/init $1.txt".into();
+        let plain = crate::profile::Profile::testcloud().vault.server.unwrap();
+        use crate::actions::phase02::{init_script, mint_script, unseal_script};
+        [&plain, &odd]
+            .into_iter()
+            .flat_map(|s| [init_script(s), unseal_script(s), mint_script(s)])
+            .collect()
+    }
+
+    /// Every argv a unit-hosted read or action step runs survives juju's quoting and
+    /// the unit's shell word for word (checked with a real `sh`).
     #[test]
     fn every_unit_read_survives_juju_quoting_through_a_real_shell() {
         for read in crate::sources::secret_files::unit_hosted_examples()
@@ -305,25 +384,36 @@ mod tests {
                 "vault",
                 "http://127.0.0.1:8200",
             )])
+            .chain(
+                action_scripts()
+                    .into_iter()
+                    .map(|script| vec!["sh".to_string(), "-c".to_string(), script]),
+            )
         {
             // The wrapper accepts it (no panic) ...
             let _ = unit().invocation(&read);
             // ... and the shell hands the command exactly these words.
-            let script = format!(
-                "for w in {}; do printf '%s\\0' \"$w\"; done",
+            assert_eq!(
+                shell_words(&command_string(&read)),
+                read,
+                "{}",
                 command_string(&read)
             );
-            let out = std::process::Command::new("sh")
-                .args(["-c", &script])
-                .output()
-                .expect("sh runs");
-            let words: Vec<String> = out
-                .stdout
-                .split(|b| *b == 0)
-                .filter(|w| !w.is_empty())
-                .map(|w| String::from_utf8(w.to_vec()).unwrap())
-                .collect();
-            assert_eq!(words, read, "{}", command_string(&read));
+        }
+    }
+
+    /// The one word `juju ssh` hands the remote login shell is `sh -c SCRIPT`, SCRIPT
+    /// intact.
+    #[test]
+    fn a_stdin_fed_script_survives_the_remote_shell_of_juju_ssh() {
+        for script in action_scripts() {
+            let argv = unit().shell_with_stdin(&script);
+            let remote = argv.last().unwrap();
+            assert_eq!(
+                shell_words(remote),
+                ["sh", "-c", script.as_str()],
+                "{remote}"
+            );
         }
     }
 }

@@ -439,3 +439,62 @@ fn remove_machine_takes_the_machine_and_its_units_out_of_juju_status() {
         "ERROR removing machine failed: machine 0 not found\n"
     );
 }
+
+/// authorize-charm with a params file holding a token, then generate-root-ca, walk the
+/// model's `juju status` through the recordings of phase02-missing-ca and
+/// phase02-authorized byte for byte; without a token, or in the wrong order, or twice,
+/// juju answers an error and the status stays.
+#[test]
+fn the_vault_charm_actions_walk_juju_status_through_the_recorded_worlds() {
+    let config = SimConfig::default();
+    let mut j = juju("testcloud/phase02-pre-vault");
+    let status = ["juju", "status", "-m", "openstack", "--format=json"];
+    let recorded = |world: &str| {
+        World::embedded(world)
+            .unwrap()
+            .get(&s(&status))
+            .unwrap()
+            .stdout
+            .clone()
+    };
+    let before = ask(&mut j, &status, &config).stdout;
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.yaml");
+    std::fs::write(&empty, "other: x\n").unwrap();
+    let params = dir.path().join("params.yaml");
+    std::fs::write(&params, "token: s.child\n").unwrap();
+    let run = |j: &mut JujuState, action: &str, file: Option<&std::path::Path>| {
+        let shown = file.map(|f| f.display().to_string());
+        let mut argv = vec!["juju", "run", "-m", "openstack", "--wait=90s"];
+        if let Some(f) = &shown {
+            argv.extend(["--params", f.as_str()]);
+        }
+        argv.extend(["vault/leader", action]);
+        ask(j, &argv, &config)
+    };
+    for refused in [
+        run(&mut j, "generate-root-ca", None),
+        run(&mut j, "authorize-charm", None),
+        run(&mut j, "authorize-charm", Some(&empty)),
+    ] {
+        assert_eq!(refused.exit, 1, "{}", text(&refused.stderr));
+    }
+    assert_eq!(ask(&mut j, &status, &config).stdout, before);
+    assert_eq!(run(&mut j, "authorize-charm", Some(&params)).exit, 0);
+    assert_eq!(
+        ask(&mut j, &status, &config).stdout,
+        recorded(VAULT_AUTHORIZED_WORLDS[0])
+    );
+    assert_eq!(run(&mut j, "authorize-charm", Some(&params)).exit, 1);
+    assert_eq!(run(&mut j, "generate-root-ca", None).exit, 0);
+    assert_eq!(
+        ask(&mut j, &status, &config).stdout,
+        recorded(VAULT_AUTHORIZED_WORLDS[1])
+    );
+    let other = ask(
+        &mut j,
+        &["juju", "run", "-m", "openstack", "vault/leader", "pause"],
+        &config,
+    );
+    assert!(text(&other.stderr).contains("not modelled"));
+}
