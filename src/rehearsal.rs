@@ -108,7 +108,7 @@ pub const NOT_REHEARSED: &[&str] = &[
 /// phase 03's gates on the settled cloud; phase 04's network-create to P04-POST; phase
 /// 05's configure-resources to P05-POST.
 pub fn testcloud() -> Vec<Leg> {
-    use Stage::{Act, Exit, Look, Require};
+    use Stage::{Act, Exit, Look, Require, RequireAll};
     let act = |action| Act { action, host: None };
     let carve = |host| Act {
         action: "carve",
@@ -143,6 +143,20 @@ pub fn testcloud() -> Vec<Leg> {
                 Look("P01-MODEL-SPACES"),
                 act("model-prep"),
                 Exit(ExitGates::Phase("01")),
+            ],
+        },
+        Leg {
+            phases: "02",
+            world: "testcloud/phase02-pre-vault".into(),
+            start: "the cloud recorded after the phase-01 bundle deploy, before vault (seed 004 step 2.1a): vault/0 blocked \"Vault needs to be initialized\"",
+            stages: vec![
+                RequireAll(ExitGates::Phase("02")),
+                act("vault-init"),
+                RequireAll(ExitGates::Moment("02", "init")),
+                act("vault-unseal"),
+                RequireAll(ExitGates::Moment("02", "unseal")),
+                act("vault-authorize"),
+                Exit(ExitGates::Moment("02", "authorize")),
             ],
         },
         Leg {

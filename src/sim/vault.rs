@@ -34,6 +34,8 @@ use crate::world::World;
 pub const FRESH_WORLD: &str = "testcloud/phase02-pre-vault";
 pub const INITIALIZED_WORLD: &str = "testcloud/phase02-vault-initialized";
 pub const UNSEALED_WORLD: &str = "testcloud/phase02-unsealed";
+/// A fresh vault's unit before any init: the capture's `stat` finds nothing.
+pub const NO_CAPTURE_WORLD: &str = "testcloud/phase02-init-capture-missing";
 
 /// Where the vault is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -181,18 +183,18 @@ impl VaultState {
                 }
                 self.recorded(argv)
             }
-            // The capture exists from the init on: its recorded modes and labels.
-            ["stat", ..] | ["sed", ..] => match self.moment {
-                Moment::Fresh => None,
-                _ => World::embedded(INITIALIZED_WORLD)
-                    .ok()?
-                    .get(argv)
-                    .map(|r| Answer {
-                        exit: r.exit,
-                        stdout: r.stdout.clone(),
-                        stderr: r.stderr.clone(),
-                    }),
-            },
+            // No capture before the init; from the init on, its recorded modes and labels.
+            ["stat", ..] | ["sed", ..] => {
+                let world = match self.moment {
+                    Moment::Fresh => NO_CAPTURE_WORLD,
+                    _ => INITIALIZED_WORLD,
+                };
+                World::embedded(world).ok()?.get(argv).map(|r| Answer {
+                    exit: r.exit,
+                    stdout: r.stdout.clone(),
+                    stderr: r.stderr.clone(),
+                })
+            }
             ["sh", "-c", script] if script.contains(" operator init ") => Some(self.init(script)),
             _ => None,
         }

@@ -159,3 +159,14 @@ fn the_vault_loads_at_the_moment_its_world_recorded() {
     assert_eq!(vault(INITIALIZED_WORLD).moment(), Moment::Sealed);
     assert_eq!(vault(UNSEALED_WORLD).moment(), Moment::Unsealed);
 }
+
+/// Before any init the capture's stat answers as recorded on a unit without one.
+#[test]
+fn before_the_init_the_capture_is_missing() {
+    let mut v = vault(FRESH_WORLD);
+    let mut argv = s(&STATUS[..8]);
+    argv.extend(s(&["stat", "-c", "%f %a %U", "/home/ubuntu/vault-init"]));
+    let a = v.answer(&argv, None).expect("the vault part answers");
+    assert_eq!(a.exit, 1);
+    assert!(String::from_utf8_lossy(&a.stdout).contains("No such file or directory"));
+}
