@@ -3,7 +3,8 @@
 //! fingerprint, as the operator runs it), Then what the executor decided. Gates run
 //! after an action read the same simulated cloud (steps/gates.rs).
 
-use std::sync::Arc;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
 
 use cucumber::{given, then, when};
 use stackgate::actions::executor::{ActionReport, Operator};
@@ -12,7 +13,7 @@ use stackgate::actions::wait::{ManualClock, Silent};
 use stackgate::actions::{self, ActionArgs, Context, ExecOptions};
 use stackgate::report;
 use stackgate::run::RunOptions;
-use stackgate::runner::Logged;
+use stackgate::runner::{CommandRunner, Logged};
 use stackgate::sim::{Sim, SimConfig};
 use stackgate::world::World;
 
@@ -22,23 +23,39 @@ use crate::{Fixture, GateWorld};
 /// call log.
 pub const TYPED_SECRET: &str = "libvirt-ssh-typed-in-a-scenario-7f3a";
 
+/// What the scenario's operator types at the hidden prompts: [`TYPED_SECRET`] for
+/// every one, or, once a step loaded them (the unseal keys and the root token read off
+/// the init capture, as the operator reads them), these values in order and nothing
+/// after them.
+pub type Typed = Arc<Mutex<Option<VecDeque<Vec<u8>>>>>;
+
 /// The operator of a scenario: types the secret when asked; no prompt otherwise.
-struct ScenarioOperator;
+struct ScenarioOperator(Typed);
 
 impl Operator for ScenarioOperator {
     fn confirm(&self, _: &str) -> Option<String> {
         None
     }
 
-    fn secret(&self, _: &SecretNeed) -> Result<Vec<u8>, String> {
-        Ok(TYPED_SECRET.as_bytes().to_vec())
+    fn secret(&self, need: &SecretNeed) -> Result<Vec<u8>, String> {
+        match &mut *self.0.lock().expect("typed lock") {
+            None => Ok(TYPED_SECRET.as_bytes().to_vec()),
+            Some(queue) => queue.pop_front().ok_or_else(|| {
+                format!("the operator has nothing more to type for {}", need.prompt)
+            }),
+        }
     }
 }
 
 /// A scenario's simulated cloud and what the actions on it did.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Acting {
     pub sim: Option<Arc<Sim>>,
+    /// What actions and gates read and act through when it is not the simulator alone
+    /// (the simulated juju with real programs for the rest: steps/vault.rs).
+    pub runner: Option<Arc<dyn CommandRunner>>,
+    /// What the operator types at the hidden prompts.
+    pub typed: Typed,
     pub report: Option<ActionReport>,
     /// The fingerprint of the last dry-run: the plan the operator reviewed.
     pub reviewed: Option<String>,
@@ -50,6 +67,15 @@ pub struct Acting {
     pub released: Vec<stackgate::sim::Answer>,
     /// What the last command attempted by hand answered.
     pub by_hand: Option<stackgate::sim::Answer>,
+}
+
+impl std::fmt::Debug for Acting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Acting")
+            .field("sim", &self.sim)
+            .field("report", &self.report)
+            .finish_non_exhaustive()
+    }
 }
 
 fn load(w: &mut GateWorld, fixture: &str, config: SimConfig) -> Result<(), String> {
@@ -113,7 +139,7 @@ fn ran_real(w: &mut GateWorld) -> Result<(), String> {
     }
 }
 
-async fn act(
+pub(crate) async fn act(
     w: &mut GateWorld,
     name: &str,
     host: Option<String>,
@@ -126,12 +152,17 @@ async fn act(
     let profile = w.profile.clone().ok_or("no site profile")?;
     let action = actions::by_name(name).ok_or_else(|| format!("no action {name}"))?;
     let clock = ManualClock::new();
+    let runner: Arc<dyn CommandRunner> = match &w.acting.runner {
+        Some(r) => r.clone(),
+        None => sim.clone(),
+    };
+    let operator = ScenarioOperator(w.acting.typed.clone());
     let ctx = Context {
-        runner: Arc::new(Logged::new(sim.clone())),
+        runner: Arc::new(Logged::new(runner)),
         profile: &profile,
         clock: &clock,
         progress: &Silent,
-        operator: &ScenarioOperator,
+        operator: &operator,
     };
     let args = ActionArgs {
         host,
@@ -174,7 +205,7 @@ async fn planned(w: &mut GateWorld, spec: String) -> Result<(), String> {
 }
 
 /// Dry-run, then apply what it planned, as the operator does.
-async fn dry_then_apply(
+pub(crate) async fn dry_then_apply(
     w: &mut GateWorld,
     spec: &str,
     confirm: Option<String>,

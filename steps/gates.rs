@@ -23,7 +23,9 @@ pub(crate) async fn run_gates(
         .profile
         .clone()
         .ok_or("no site profile: a `Given the testcloud site profile` step must come first")?;
-    let runner = if let Some(sim) = &w.acting.sim {
+    let runner = if let Some(runner) = &w.acting.runner {
+        Logged::new(runner.clone())
+    } else if let Some(sim) = &w.acting.sim {
         Logged::new(sim.clone())
     } else if w.live {
         Logged::new(Live::new())
@@ -44,6 +46,15 @@ pub(crate) async fn run_gates(
         jobs: DEFAULT_JOBS,
     };
     let (snapshot, report) = run.execute_with_snapshot().await;
+    if w.acting.runner.is_some() {
+        // Between actions, every gate run's report and snapshot is searched for secrets.
+        w.acting.rendered.push(format!(
+            "{}{}{snapshot:?}{:?}",
+            stackgate::report::render_text(&report),
+            stackgate::report::render_json(&report),
+            snapshot.calls()
+        ));
+    }
     w.run = Some(GateRunResult { report, snapshot });
     Ok(())
 }

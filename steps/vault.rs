@@ -36,6 +36,10 @@ pub struct Started {
     pub scratch: Option<TempDir>,
     /// Secret values the scenario wrote (the openrc password), to prove none leaks.
     pub secrets: Vec<String>,
+    /// The simulated juju with real programs for the rest (the vault action scenarios).
+    pub router: Option<std::sync::Arc<SimJujuRealRest>>,
+    /// Every secret the scenario's operator typed.
+    pub typed: Vec<String>,
 }
 
 /// A real `bao server` on 127.0.0.1, in-memory storage, in its own process group.
@@ -436,14 +440,7 @@ fn default_run(
 /// snapshot (every parsed read, debug-printed) or in the call log.
 #[then("no secret of the scenario appears in the report, the snapshot or the call log")]
 fn no_secret_leaks(w: &mut GateWorld) -> Result<(), String> {
-    let mut secrets = w.started.secrets.clone();
-    if let Some(server) = &w.started.bao {
-        if server.capture_file().exists() {
-            let (shares, root) = capture_secrets(server)?;
-            secrets.extend(shares);
-            secrets.extend(root);
-        }
-    }
+    let secrets = scenario_secrets(w)?;
     if secrets.is_empty() {
         return Err("the scenario holds no secret to look for".into());
     }
@@ -460,6 +457,271 @@ fn no_secret_leaks(w: &mut GateWorld) -> Result<(), String> {
             .any(|s| !s.is_empty() && text.contains(s.as_str()))
         {
             return Err(format!("a secret of the scenario appears in {place}"));
+        }
+    }
+    Ok(())
+}
+
+// ---- The phase-02 actions on the real OpenBao, the juju side simulated -------------
+
+/// The runner of the vault action scenarios: the simulated juju answers every `juju`
+/// argv; every other argv (`bao`, `sh`, `stat`, `sed`) runs for real. It keeps every
+/// argv it saw, and, as the charm would receive it, the token of each
+/// `juju run --params FILE` (read from the file while it exists), so a step can prove
+/// the token real and the canary check can look for it.
+pub struct SimJujuRealRest {
+    sim: std::sync::Arc<stackgate::sim::Sim>,
+    live: stackgate::runner::Live,
+    pub argvs: std::sync::Mutex<Vec<Vec<String>>>,
+    pub tokens: std::sync::Mutex<Vec<String>>,
+}
+
+impl fmt::Debug for SimJujuRealRest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SimJujuRealRest").finish_non_exhaustive()
+    }
+}
+
+impl stackgate::runner::CommandRunner for SimJujuRealRest {
+    fn run<'a>(
+        &'a self,
+        invocation: &'a stackgate::runner::Invocation,
+    ) -> futures::future::BoxFuture<
+        'a,
+        Result<stackgate::runner::CommandOutput, stackgate::runner::RunError>,
+    > {
+        let argv = invocation.argv().to_vec();
+        self.argvs.lock().expect("argvs").push(argv.clone());
+        if argv[0] != "juju" {
+            return self.live.run(invocation);
+        }
+        if let Some(path) = argv.windows(2).find(|w| w[0] == "--params").map(|w| &w[1]) {
+            let text = std::fs::read_to_string(path).unwrap_or_default();
+            if let Some(token) = text.lines().find_map(|l| l.strip_prefix("token: ")) {
+                self.tokens
+                    .lock()
+                    .expect("tokens")
+                    .push(token.trim().to_string());
+            }
+        }
+        self.sim.run(invocation)
+    }
+
+    fn describe(&self) -> String {
+        format!("{} + live", self.sim.describe())
+    }
+}
+
+#[given(
+    expr = "the simulated juju of {fixture} answers the juju commands and real programs the rest"
+)]
+fn sim_juju(w: &mut GateWorld, fixture: crate::Fixture) -> Result<(), String> {
+    let world = stackgate::world::World::embedded(&format!("testcloud/{}", fixture.0))
+        .map_err(|e| e.to_string())?;
+    let maas = profile(w).maas_profile();
+    let sim = std::sync::Arc::new(
+        stackgate::sim::Sim::new(world, &maas, stackgate::sim::SimConfig::default())
+            .map_err(|e| e.to_string())?,
+    );
+    let router = std::sync::Arc::new(SimJujuRealRest {
+        sim: sim.clone(),
+        live: stackgate::runner::Live::new(),
+        argvs: Default::default(),
+        tokens: Default::default(),
+    });
+    w.acting.sim = Some(sim);
+    w.acting.runner = Some(router.clone());
+    w.started.router = Some(router);
+    Ok(())
+}
+
+fn router(w: &GateWorld) -> Result<&SimJujuRealRest, String> {
+    w.started.router.as_deref().ok_or_else(|| {
+        "no simulated juju: a `Given the simulated juju of ...` step must come first".into()
+    })
+}
+
+/// What the operator types next, in order.
+fn will_type(w: &mut GateWorld, values: Vec<String>) {
+    w.started.typed.extend(values.iter().cloned());
+    *w.acting.typed.lock().expect("typed") =
+        Some(values.into_iter().map(String::into_bytes).collect());
+}
+
+#[when(regex = r"^(\S+) is applied with the unseal keys the operator reads from the init capture$")]
+async fn applied_with_keys(w: &mut GateWorld, action: String) -> Result<(), String> {
+    let (shares, _) = capture_secrets(bao(w)?)?;
+    will_type(w, shares);
+    crate::actions::dry_then_apply(w, &action, None).await
+}
+
+#[when(regex = r"^(\S+) is applied with two keys from the init capture and then a wrong one$")]
+async fn applied_with_a_wrong_key(w: &mut GateWorld, action: String) -> Result<(), String> {
+    let (shares, _) = capture_secrets(bao(w)?)?;
+    // Well-formed (33 bytes, base64) and no share of this vault.
+    let wrong = "d3JvbmctYnV0LXdlbGwtZm9ybWVkLXNoYXJlLTAwMDAw".to_string();
+    will_type(w, vec![shares[0].clone(), shares[1].clone(), wrong]);
+    crate::actions::dry_then_apply(w, &action, None).await
+}
+
+#[when(regex = r"^(\S+) is applied with the root token the operator reads from the init capture$")]
+async fn applied_with_root(w: &mut GateWorld, action: String) -> Result<(), String> {
+    let (_, root) = capture_secrets(bao(w)?)?;
+    will_type(w, vec![root.ok_or("the capture holds no root token")?]);
+    crate::actions::dry_then_apply(w, &action, None).await
+}
+
+#[when(regex = r"^(\S+) is applied with a root token that is not this vault's$")]
+async fn applied_with_wrong_root(w: &mut GateWorld, action: String) -> Result<(), String> {
+    will_type(w, vec!["s.NotTheRootTokenOfThisVault0".to_string()]);
+    crate::actions::dry_then_apply(w, &action, None).await
+}
+
+#[given("a capture file is already at the init capture path")]
+fn stale_capture(w: &mut GateWorld) -> Result<(), String> {
+    let server = bao(w)?;
+    DirBuilder::new()
+        .mode(0o700)
+        .create(server.capture_dir())
+        .map_err(|e| e.to_string())?;
+    std::fs::write(server.capture_file(), "a capture of another vault\n").map_err(|e| e.to_string())
+}
+
+/// `POST /v1/auth/token/lookup` with the root token.
+fn lookup(server: &BaoServer, root: &str, token: &str) -> Result<serde_json::Value, String> {
+    let mut response = http()
+        .post(format!("{}/v1/auth/token/lookup", server.address))
+        .header("X-Vault-Token", root)
+        .send(serde_json::json!({ "token": token }).to_string())
+        .map_err(|e| format!("token lookup failed: {e}"))?;
+    let body = response
+        .body_mut()
+        .read_to_string()
+        .map_err(|e| e.to_string())?;
+    let doc: serde_json::Value = serde_json::from_str(&body).map_err(|e| e.to_string())?;
+    Ok(doc["data"].clone())
+}
+
+/// The token authorize-charm got is no root token: created through auth/token/create
+/// as a child (not an orphan) of the root token, with a creation TTL of 600 s and at
+/// most that left, expiring; and the root token itself is none of those.
+#[then(
+    expr = "the token authorize-charm was given is a child of the root token that expires within {int} seconds"
+)]
+fn child_token_is_real(w: &mut GateWorld, seconds: u64) -> Result<(), String> {
+    let tokens = router(w)?.tokens.lock().expect("tokens").clone();
+    let [child] = tokens.as_slice() else {
+        return Err(format!("authorize-charm was given {} tokens", tokens.len()));
+    };
+    let server = bao(w)?;
+    let (_, root) = capture_secrets(server)?;
+    let root = root.ok_or("the capture holds no root token")?;
+    if child == &root {
+        return Err("authorize-charm was given the root token".into());
+    }
+    let data = lookup(server, &root, child)?;
+    let ttl = data["ttl"].as_u64().ok_or("the lookup shows no ttl")?;
+    let checks = [
+        ("ttl", ttl > 0 && ttl <= seconds),
+        (
+            "creation_ttl",
+            data["creation_ttl"].as_u64() == Some(seconds),
+        ),
+        ("orphan", data["orphan"] == false),
+        ("path", data["path"] == "auth/token/create"),
+        ("expire_time", data["expire_time"].is_string()),
+    ];
+    let failed: Vec<&str> = checks
+        .iter()
+        .filter(|(_, ok)| !ok)
+        .map(|(k, _)| *k)
+        .collect();
+    // The root token, looked up the same way, has none of it.
+    let root_data = lookup(server, &root, &root)?;
+    if root_data["path"] != "auth/token/root" || root_data["ttl"] != 0 {
+        return Err("the root token does not look like one: the check proves nothing".into());
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        let mut shown = data.clone();
+        if let Some(o) = shown.as_object_mut() {
+            o.remove("id");
+            o.remove("accessor");
+        }
+        Err(format!("the child token fails on {failed:?}: {shown}"))
+    }
+}
+
+/// Every secret of the scenario: what it wrote (the openrc password), the shares and
+/// root token of the capture, every token a `--params` file carried, and whatever the
+/// operator typed.
+fn scenario_secrets(w: &GateWorld) -> Result<Vec<String>, String> {
+    let mut secrets = w.started.secrets.clone();
+    secrets.extend(w.started.typed.iter().cloned());
+    if let Some(server) = &w.started.bao {
+        if server.capture_file().exists() {
+            let (shares, root) = capture_secrets(server)?;
+            secrets.extend(shares);
+            secrets.extend(root);
+        }
+    }
+    if let Some(router) = &w.started.router {
+        secrets.extend(router.tokens.lock().expect("tokens").iter().cloned());
+    }
+    secrets.retain(|s| s.len() >= 8);
+    secrets.sort();
+    secrets.dedup();
+    Ok(secrets)
+}
+
+/// The planted-canary check: no share, root token, child token or typed secret appears
+/// in any action report (text and JSON, with its call records), any gate report or
+/// snapshot of the scenario, any argv the runner saw, or any file under fixtures/.
+#[then(
+    expr = "no share, root token or child token appears in a report, a call record, an argv the runner saw, a snapshot or the fixtures"
+)]
+fn canary(w: &mut GateWorld) -> Result<(), String> {
+    let secrets = scenario_secrets(w)?;
+    if secrets.len() < 6 {
+        return Err(format!(
+            "the scenario holds {} secrets: the five shares and the root token at least, or the check proves nothing",
+            secrets.len()
+        ));
+    }
+    let argvs = format!("{:?}", router(w)?.argvs.lock().expect("argvs"));
+    if !argvs.contains("sys/unseal key=-") && !argvs.contains("operator init") {
+        return Err("no vault step ran through the runner: the check proves nothing".into());
+    }
+    let mut places: Vec<(String, String)> = vec![("an argv the runner saw".into(), argvs)];
+    places.extend(
+        w.acting
+            .rendered
+            .iter()
+            .enumerate()
+            .map(|(i, text)| (format!("report/snapshot {}", i + 1), text.clone())),
+    );
+    for (place, text) in &places {
+        if let Some(i) = secrets.iter().position(|s| text.contains(s.as_str())) {
+            return Err(format!("secret #{i} of the scenario appears in {place}"));
+        }
+    }
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    for entry in walkdir::WalkDir::new(&fixtures).into_iter().flatten() {
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let bytes = std::fs::read(entry.path()).map_err(|e| e.to_string())?;
+        let text = String::from_utf8_lossy(&bytes);
+        if secrets.iter().any(|s| text.contains(s.as_str())) {
+            return Err(format!(
+                "a secret of the scenario is in {}",
+                entry
+                    .path()
+                    .strip_prefix(&fixtures)
+                    .unwrap_or(entry.path())
+                    .display()
+            ));
         }
     }
     Ok(())

@@ -729,11 +729,33 @@ fn excerpt(stderr: &[u8], stdout: &[u8], secrets: &[&[u8]]) -> String {
     {
         text = text.replace(secret.as_ref(), "[REDACTED]");
     }
-    let line = text
+    let first = text
         .lines()
         .map(str::trim)
         .find(|l| !l.is_empty())
         .unwrap_or("(no output)");
+    // The vault and bao CLIs print the API's errors after the first line (hashicorp/vault
+    // api/response.go `ResponseError`: "Error making API request.", a blank line, "URL:
+    // ...", "Code: 403. Errors:", a blank line, then "* <error>" per error): the code
+    // and the errors are the reason, so they follow the first line.
+    let code = text.lines().map(str::trim).find(|l| {
+        l.strip_prefix("Code: ")
+            .is_some_and(|rest| rest.ends_with(". Errors:"))
+    });
+    let errors: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("* "))
+        .collect();
+    let line = match code {
+        Some(code) if first.ends_with("Error making API request.") && !errors.is_empty() => {
+            format!(
+                "{first} {} {}",
+                code.trim_end_matches(" Errors:"),
+                errors.join("; ")
+            )
+        }
+        _ => first.to_string(),
+    };
     let clean: String = line
         .chars()
         .map(|c| {
@@ -787,5 +809,28 @@ async fn prove(check: &Check, ctx: &Context<'_>, options: &ExecOptions) -> Resul
                 other => Err(other.describe()),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::excerpt;
+
+    /// What OpenBao 2.7.2 `bao token create` printed for a token that is not the vault's.
+    const BAO_403: &str = "Error creating token: Error making API request.\n\nURL: POST http://127.0.0.1:18299/v1/auth/token/create\nCode: 403. Errors:\n\n* permission denied\n";
+
+    #[test]
+    fn a_vault_api_error_keeps_its_code_and_errors_and_blanks_every_secret() {
+        assert_eq!(
+            excerpt(BAO_403.as_bytes(), b"", &[]),
+            "Error creating token: Error making API request. Code: 403. permission denied"
+        );
+        let echoed = "Error: Error making API request.\nCode: 400. Errors:\n\n* bad key s.one\n* and s.two\n";
+        assert_eq!(
+            excerpt(echoed.as_bytes(), b"", &[b"s.one", b"s.two"]),
+            "Error: Error making API request. Code: 400. bad key [REDACTED]; and [REDACTED]"
+        );
+        // Other CLIs keep their first line.
+        assert_eq!(excerpt(b"error: one\n* two\n", b"", &[]), "error: one");
     }
 }

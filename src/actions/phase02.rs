@@ -501,8 +501,8 @@ mod tests {
     #[test]
     fn a_path_with_a_space_or_a_quote_stays_one_word() {
         let mut s = server();
-        s.init_dir = "/tmp/it's here".into();
-        assert!(init_script(&s).contains(r"mkdir -p -- '/tmp/it'\''s here'"));
+        s.init_dir = "/home/ubuntu/it's here".into();
+        assert!(init_script(&s).contains(r"mkdir -p -- '/home/ubuntu/it'\''s here'"));
     }
 
     #[test]
