@@ -521,3 +521,64 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod canary {
+    use super::*;
+
+    /// The phase-02 leg on the simulator: the shares, the root token and the child token
+    /// the simulated vault made reach no line of the rehearsal's text or JSON report.
+    #[tokio::test]
+    async fn no_vault_secret_reaches_the_rehearsal_report() {
+        let legs: Vec<Leg> = testcloud()
+            .into_iter()
+            .filter(|l| l.phases == "02")
+            .collect();
+        assert_eq!(legs.len(), 1);
+        let (sim, profile) = simulate(&legs[0].world, SimConfig::default()).unwrap();
+        let clock = ManualClock::new();
+        let mut lr = LegReport {
+            phases: legs[0].phases,
+            world: legs[0].world.clone(),
+            start: legs[0].start,
+            entries: Vec::new(),
+            stopped: None,
+        };
+        run_leg(
+            &legs[0],
+            &sim,
+            &profile,
+            &clock,
+            &crate::actions::wait::Silent,
+            "20261202T120000Z",
+            &mut lr,
+        )
+        .await;
+        assert!(lr.stopped.is_none(), "{lr:#?}");
+        let report = RehearsalReport {
+            legs: vec![lr],
+            passed: true,
+            simulated_wait_secs: 0,
+            commands: 0,
+        };
+        let shown = crate::report::rehearsal::render_text(&report)
+            + &crate::report::rehearsal::render_json(&report);
+        let (shares, root) = sim.vault_capture().expect("the leg ran the init");
+        let child = crate::sim::vault::simulated_token("child", 1);
+        for secret in shares.iter().chain([&root, &child]) {
+            assert!(
+                !shown.contains(secret.as_str()),
+                "a vault secret is in the report"
+            );
+        }
+        // Nor on any argv the simulator saw.
+        for argv in sim.history() {
+            for secret in shares.iter().chain([&root, &child]) {
+                assert!(
+                    !argv.iter().any(|w| w.contains(secret.as_str())),
+                    "{argv:?}"
+                );
+            }
+        }
+    }
+}

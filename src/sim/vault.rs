@@ -410,7 +410,7 @@ fn simulated_share(i: u8) -> String {
 }
 
 /// A simulated token: OpenBao's `s.` prefix and 24 characters.
-fn simulated_token(kind: &str, n: u32) -> String {
+pub(crate) fn simulated_token(kind: &str, n: u32) -> String {
     use sha2::{Digest, Sha256};
     let digest = Sha256::digest(format!("stackgate-sim-{kind}-token-{n}"));
     format!("s.{}", &format!("{digest:x}")[..24])
