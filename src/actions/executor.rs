@@ -814,7 +814,42 @@ async fn prove(check: &Check, ctx: &Context<'_>, options: &ExecOptions) -> Resul
 
 #[cfg(test)]
 mod tests {
-    use super::excerpt;
+    use super::{capture_problem, excerpt};
+
+    /// A captured secret is one printable word a params file or a shell `read` carries
+    /// as it is; anything else is refused, described without the value.
+    #[test]
+    fn a_capture_must_be_one_printable_word() {
+        assert_eq!(capture_problem(b"s.lfKsqhQaLiiVYXTON8rJqVUd"), None);
+        assert_eq!(capture_problem(b""), Some("it printed nothing".to_string()));
+        assert_eq!(
+            capture_problem(b"s.one\ns.two"),
+            Some("it printed 2 lines, not one value".to_string())
+        );
+        for bad in [&b"s.a\"b"[..], b"s.a b", b"s.a:b", b"s.a#b", b"s.a\x07"] {
+            let why = capture_problem(bad).expect("refused");
+            assert!(why.ends_with("bytes are not one printable word"), "{why}");
+            assert!(!why.contains("s.a"), "the value is never shown: {why}");
+        }
+    }
+
+    /// Only vault's own API error (its first line ends "Error making API request." and
+    /// a code and at least one error follow) gets the code and errors appended.
+    #[test]
+    fn other_code_lines_are_not_vaults_errors() {
+        assert_eq!(
+            excerpt(b"error: one\nCode: 5. Errors:\n* two\n", b"", &[]),
+            "error: one"
+        );
+        assert_eq!(
+            excerpt(
+                b"Error: Error making API request.\nCode: 500. Errors:\n",
+                b"",
+                &[]
+            ),
+            "Error: Error making API request."
+        );
+    }
 
     /// What OpenBao 2.7.2 `bao token create` printed for a token that is not the vault's.
     const BAO_403: &str = "Error creating token: Error making API request.\n\nURL: POST http://127.0.0.1:18299/v1/auth/token/create\nCode: 403. Errors:\n\n* permission denied\n";
