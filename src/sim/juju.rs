@@ -1123,27 +1123,13 @@ impl JujuState {
                 "stackgate simulator: {action} a second time is not modelled"
             ));
         }
-        let world = VAULT_AUTHORIZED_WORLDS[step - 1];
-        let recorded = World::embedded(world).ok().and_then(|w| {
-            w.get(&["juju", "status", "-m", model, "--format=json"].map(String::from))
-                .map(|r| r.stdout.clone())
-        });
-        let Some(recorded) = recorded else {
-            return unmodelled(argv);
+        let moved = Effect::RecordedStatus {
+            model: model.to_string(),
+            world: VAULT_AUTHORIZED_WORLDS[step - 1],
         };
-        // A transition between recordings of the same machines only.
-        let same = serde_json::from_slice::<StatusMachines>(&recorded).is_ok_and(|next| {
-            next.machines.keys().eq(parsed.machines.keys())
-                && next
-                    .machines
-                    .values()
-                    .map(|m| &m.hostname)
-                    .eq(parsed.machines.values().map(|m| &m.hostname))
-        });
-        if !same {
+        if self.apply(&moved).is_err() {
             return unmodelled(argv);
         }
-        self.models[i].status = Some(recorded);
         self.vault_actions = step;
         Answer::ok("")
     }
