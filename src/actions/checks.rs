@@ -2,11 +2,12 @@
 
 use std::time::Duration;
 
+use super::Refusal;
 use super::plan::Check;
 use super::wait::{Poll, WaitPolicy};
 use crate::gates::{Status, by_id};
 use crate::profile::Profile;
-use crate::snapshot::Read;
+use crate::snapshot::{Read, Snapshot};
 
 /// The gate holds (PASS or PROCEED). Polled, a FAIL is "not yet"; a PRECONDITION (the
 /// output could not be read) ends the wait at once.
@@ -62,5 +63,25 @@ pub fn settle(bound: Duration) -> WaitPolicy {
         passes: 3,
         interval: Duration::from_secs(10),
         bound,
+    }
+}
+
+/// A gate's verdict on a snapshot, and the line a plan shows for it.
+pub fn verdict(id: &str, snapshot: &Snapshot, profile: &Profile) -> (Status, String) {
+    let gate = by_id(id).unwrap_or_else(|| panic!("stackgate bug: no gate {id}"));
+    let v = gate.run(snapshot, profile);
+    let line = format!("{id} {}: {}", v.status.label(), v.summary);
+    (v.status, line)
+}
+
+/// A guard on a gate's verdict: `wanted` goes on, a PRECONDITION is one (the read
+/// could not be judged), anything else refuses, saying the verdict and `why`.
+pub fn require((status, line): (Status, String), wanted: Status, why: &str) -> Result<(), Refusal> {
+    if status == wanted {
+        Ok(())
+    } else if status == Status::Precondition {
+        Err(Refusal::Precondition(line))
+    } else {
+        Err(Refusal::Guard(format!("{line}: {why}")))
     }
 }

@@ -32,7 +32,7 @@
 
 use std::time::Duration;
 
-use super::checks::{gate_holds, settle};
+use super::checks::{gate_holds, require, settle, verdict};
 use super::plan::{Check, Delivery, Plan, SecretNeed, SecretSource, Step, Target};
 use super::wait::Poll;
 use super::{Action, ActionArgs, Refusal, need};
@@ -131,25 +131,6 @@ fn authorize_reads(profile: &Profile, args: &ActionArgs) -> Vec<Read> {
 }
 
 /// A gate's verdict on the planner's read: its status and one line.
-fn verdict(id: &str, snapshot: &Snapshot, profile: &Profile) -> (Status, String) {
-    let gate = by_id(id).unwrap_or_else(|| panic!("stackgate bug: no gate {id}"));
-    let v = gate.run(snapshot, profile);
-    let line = format!("{id} {}: {}", v.status.label(), v.summary);
-    (v.status, line)
-}
-
-/// A guard on a gate's verdict: `wanted` goes on, a PRECONDITION is one (the read
-/// could not be judged), anything else refuses, saying the verdict and `why`.
-fn require((status, line): (Status, String), wanted: Status, why: &str) -> Result<(), Refusal> {
-    if status == wanted {
-        Ok(())
-    } else if status == Status::Precondition {
-        Err(Refusal::Precondition(line))
-    } else {
-        Err(Refusal::Guard(format!("{line}: {why}")))
-    }
-}
-
 /// The address flag as one shell word.
 fn address(server: &VaultServer) -> String {
     shell_word(&format!("-address={}", server.address))
