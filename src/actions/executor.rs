@@ -19,7 +19,8 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::plan::{
-    Check, Delivery, Input, Plan, SECRET_FILE, SecretNeed, SecretSource, Step, Target,
+    Check, Delivery, Extract, Input, Plan, SECRET_FILE, SecretNeed, SecretSource, Shape, Step,
+    Target,
 };
 use super::wait::{Clock, Poll, Progress, WaitOutcome, wait_for};
 use super::{Action, ActionArgs};
@@ -390,7 +391,36 @@ pub async fn execute(
                 }
             },
         };
-        if let Some(argv) = late.as_ref().or(step.argv.as_ref()) {
+        if !step.alternatives.is_empty() {
+            let mut refused = Vec::new();
+            let mut chosen = None;
+            for alternative in &step.alternatives {
+                match run_step(&alternative.argv, step, ctx, options, &mut secrets).await {
+                    Ok(code) => {
+                        chosen = Some((alternative, code));
+                        break;
+                    }
+                    Err((_, why)) => refused.push(format!("{}: {why}", alternative.label)),
+                }
+            }
+            let Some((alternative, code)) = chosen else {
+                let why = format!("no alternative succeeded ({})", refused.join("; "));
+                result.detail = why.clone();
+                report.steps.push(result);
+                report.outcome = Outcome::StepFailed(format!("step {number} `{command}`: {why}"));
+                return report;
+            };
+            result.exit_code = Some(code);
+            result.command = display_argv(&alternative.argv);
+            for (name, value) in &alternative.vars {
+                secrets.vars.insert(name.clone(), value.clone());
+            }
+            let mut chose = format!("chose {}", alternative.label);
+            if !refused.is_empty() {
+                chose.push_str(&format!(" after {}", refused.join("; ")));
+            }
+            result.detail = chose;
+        } else if let Some(argv) = late.as_ref().or(step.argv.as_ref()) {
             match run_step(argv, step, ctx, options, &mut secrets).await {
                 Ok(code) => result.exit_code = Some(code),
                 Err((code, why)) => {
@@ -406,7 +436,11 @@ pub async fn execute(
         match prove(&step.check, ctx, options).await {
             Ok(detail) => {
                 result.ok = true;
-                result.detail = detail;
+                result.detail = if result.detail.is_empty() {
+                    detail
+                } else {
+                    format!("{}; {detail}", result.detail)
+                };
                 report.steps.push(result);
             }
             Err(why) => {
@@ -500,6 +534,8 @@ struct RunSecrets {
     known: Vec<SecretValue>,
     /// Captured values by slot, as indices into `known`.
     slots: BTreeMap<String, usize>,
+    /// What the chosen alternatives set (no secret: a project and its domain).
+    vars: BTreeMap<String, String>,
 }
 
 impl std::fmt::Debug for RunSecrets {
@@ -552,6 +588,38 @@ fn capture_problem(value: &[u8]) -> Option<String> {
         .iter()
         .all(|b| b.is_ascii_graphic() && !matches!(b, b'"' | b'\'' | b'\\' | b'#' | b':'));
     (!ok).then(|| format!("its {} bytes are not one printable word", value.len()))
+}
+
+/// Why a captured value is no PEM certificate bundle, without showing it: each block
+/// `-----BEGIN CERTIFICATE-----`, base64 lines, `-----END CERTIFICATE-----`, and nothing
+/// outside the blocks (a private key beside the certificate is refused).
+fn certificates_problem(value: &[u8]) -> Option<String> {
+    const BEGIN: &str = "-----BEGIN CERTIFICATE-----";
+    const END: &str = "-----END CERTIFICATE-----";
+    let Ok(text) = std::str::from_utf8(value) else {
+        return Some("it is not UTF-8 text".to_string());
+    };
+    let (mut inside, mut blocks, mut body) = (false, 0usize, 0usize);
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim_end_matches('\r');
+        match (inside, line) {
+            (false, BEGIN) => (inside, body) = (true, 0),
+            (true, END) if body > 0 => (inside, blocks) = (false, blocks + 1),
+            (true, l)
+                if !l.is_empty()
+                    && l.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=')) =>
+            {
+                body += 1;
+            }
+            (false, "") => {}
+            _ => return Some(format!("line {} is not part of a PEM certificate", n + 1)),
+        }
+    }
+    if inside {
+        return Some("its last certificate has no END line".to_string());
+    }
+    (blocks == 0).then(|| "it holds no certificate".to_string())
 }
 
 /// Runs one step's command; Ok(exit 0) or Err((exit, why)).
@@ -611,7 +679,14 @@ async fn run_step(
                 )
             })?,
         };
-        let rendered = SecretValue(secret.render(secrets.value(index)));
+        let rendered = SecretValue(
+            secret
+                .render_with(secrets.value(index), |kind, name| match kind {
+                    "captured" => secrets.slots.get(name).map(|i| secrets.value(*i).to_vec()),
+                    _ => secrets.vars.get(name).map(|v| v.as_bytes().to_vec()),
+                })
+                .map_err(|why| (None, format!("stackgate bug: {why}")))?,
+        );
         match secret.delivery {
             Delivery::File => {
                 if !argv.iter().any(|w| w.contains(SECRET_FILE)) {
@@ -645,7 +720,7 @@ async fn run_step(
     let timeout = step
         .timeout
         .map_or(options.run.timeout, |t| t.max(options.run.timeout));
-    let mut invocation = Invocation::new(argv).with_timeout(timeout);
+    let mut invocation = Invocation::new(argv.clone()).with_timeout(timeout);
     if let Some(bytes) = stdin {
         invocation = invocation.with_secret_stdin(SecretInput::new(bytes));
     }
@@ -671,11 +746,32 @@ async fn run_step(
         ));
     }
     if let Some(slot) = &step.capture {
-        let mut value = stdout.0.clone();
+        let mut value = match step.extract {
+            Extract::Word => stdout.0.clone(),
+            Extract::JujuResult { key, .. } => crate::sources::juju::action::result_value(
+                &argv, &stdout.0, key,
+            )
+            .map_err(|why| {
+                (
+                    out.exit_code,
+                    format!("exited 0 but its output holds no {slot}: {why}"),
+                )
+            })?,
+        };
         while value.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
             value.pop();
         }
-        if let Some(problem) = capture_problem(&value) {
+        let problem = match step.extract {
+            Extract::Word
+            | Extract::JujuResult {
+                shape: Shape::Word, ..
+            } => capture_problem(&value),
+            Extract::JujuResult {
+                shape: Shape::Certificates,
+                ..
+            } => certificates_problem(&value),
+        };
+        if let Some(problem) = problem {
             value.fill(0);
             return Err((
                 out.exit_code,
@@ -814,7 +910,35 @@ async fn prove(check: &Check, ctx: &Context<'_>, options: &ExecOptions) -> Resul
 
 #[cfg(test)]
 mod tests {
-    use super::{capture_problem, excerpt};
+    use super::{capture_problem, certificates_problem, excerpt};
+
+    /// A captured CA is PEM certificates and nothing else: a private key beside it, a
+    /// cut-off block or prose is refused, by line number, never shown.
+    #[test]
+    fn a_captured_certificate_bundle_is_pem_certificates_only() {
+        let one =
+            "-----BEGIN CERTIFICATE-----\nMIIB+zCCAWSgAwIBAgIU\nAbC=\n-----END CERTIFICATE-----";
+        assert_eq!(certificates_problem(one.as_bytes()), None);
+        let two = format!("{one}\n{one}\n");
+        assert_eq!(certificates_problem(two.as_bytes()), None);
+        let cases = [
+            ("", "it holds no certificate"),
+            ("-----BEGIN CERTIFICATE-----\nMIIB\n", "no END line"),
+            (
+                "-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----",
+                "line 2 is not part",
+            ),
+            ("None", "line 1 is not part"),
+        ];
+        for (value, want) in cases {
+            let why = certificates_problem(value.as_bytes()).expect("refused");
+            assert!(why.contains(want), "{value:?}: {why}");
+        }
+        let key = format!("{one}\n-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n");
+        let why = certificates_problem(key.as_bytes()).expect("a key is refused");
+        assert!(why.contains("line 5"), "{why}");
+        assert!(!why.contains("MIIE"));
+    }
 
     /// A captured secret is one printable word a params file or a shell `read` carries
     /// as it is; anything else is refused, described without the value.

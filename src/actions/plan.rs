@@ -47,6 +47,45 @@ pub const SECRET_FILE: &str = "{secret-file}";
 /// Where a template puts the secret's value.
 pub const SECRET_VALUE: &str = "{secret}";
 
+/// How a template names another value of the run: `{captured:SLOT}` for what an earlier
+/// step captured into SLOT, `{var:NAME}` for what an earlier step's chosen
+/// [`Alternative`] set.
+pub const CAPTURED_PREFIX: &str = "{captured:";
+pub const VAR_PREFIX: &str = "{var:";
+
+/// What a capturing step keeps of its stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Extract {
+    /// All of it: one printable word (a minted token).
+    #[default]
+    Word,
+    /// One result of a `juju run --format=json` task on one unit
+    /// (`{"<unit>":{"results":{"<key>":"..."},"status":"completed",...}}`), shaped as
+    /// `shape` says.
+    JujuResult { key: &'static str, shape: Shape },
+}
+
+/// What a captured value must look like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// One printable word a shell `read`, a single-quoted shell word or a YAML params
+    /// file carries as it is.
+    Word,
+    /// PEM certificates (`-----BEGIN CERTIFICATE-----` ... `-----END CERTIFICATE-----`)
+    /// and nothing else.
+    Certificates,
+}
+
+/// One way a step can run ([`Step::first_of`]): the first that exits 0 is the one the
+/// run keeps, with the values it sets for later templates (`{var:NAME}`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alternative {
+    /// How the report names it (`project admin in domain admin_domain`).
+    pub label: String,
+    pub argv: Vec<String>,
+    pub vars: Vec<(String, String)>,
+}
+
 /// Where a step's secret comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SecretSource {
@@ -96,6 +135,51 @@ impl StepSecret {
             Delivery::Stdin => "passed on stdin",
         };
         format!("{from}; {to}, never on argv")
+    }
+
+    /// What the command receives: the template with the value in it, and with every
+    /// `{captured:SLOT}` and `{var:NAME}` replaced by what `lookup` gives for
+    /// (`captured` | `var`, name); one it has no value for is an error naming it.
+    pub fn render_with(
+        &self,
+        value: &[u8],
+        lookup: impl Fn(&str, &str) -> Option<Vec<u8>>,
+    ) -> Result<Vec<u8>, String> {
+        let Some(template) = &self.template else {
+            return Ok(value.to_vec());
+        };
+        let mut out = Vec::with_capacity(template.len() + value.len());
+        let mut rest = template.as_str();
+        while let Some(at) = rest.find('{') {
+            out.extend_from_slice(&rest.as_bytes()[..at]);
+            let tail = &rest[at..];
+            if let Some(after) = tail.strip_prefix(SECRET_VALUE) {
+                out.extend_from_slice(value);
+                rest = after;
+                continue;
+            }
+            let named = [("captured", CAPTURED_PREFIX), ("var", VAR_PREFIX)]
+                .into_iter()
+                .find_map(|(kind, prefix)| {
+                    let body = tail.strip_prefix(prefix)?;
+                    let end = body.find('}')?;
+                    Some((kind, &body[..end], &body[end + 1..]))
+                });
+            match named {
+                Some((kind, name, after)) => {
+                    let bytes = lookup(kind, name)
+                        .ok_or_else(|| format!("no {kind} value {name} in this run"))?;
+                    out.extend_from_slice(&bytes);
+                    rest = after;
+                }
+                None => {
+                    out.push(b'{');
+                    rest = &tail[1..];
+                }
+            }
+        }
+        out.extend_from_slice(rest.as_bytes());
+        Ok(out)
     }
 
     /// What the command receives: the template with the value in it.
@@ -248,6 +332,12 @@ pub struct Step {
     /// The slot this step's stdout is captured into as a secret (a minted token): that
     /// stdout is never logged, reported, excerpted or kept in a snapshot.
     pub capture: Option<String>,
+    /// What of its stdout a capturing step keeps.
+    pub extract: Extract,
+    /// Ways to run this step, tried in order until one exits 0 (its argv is then the
+    /// first's, for the plan): a discovery, such as which project scope a password
+    /// gets a token for (DOCFIX-022). Empty for an ordinary step.
+    pub alternatives: Vec<Alternative>,
     /// How long the command may run when that is longer than the run's `--timeout`
     /// (a `juju run --wait=20m` that juju itself bounds).
     pub timeout: Option<std::time::Duration>,
@@ -269,6 +359,8 @@ impl Step {
             input: None,
             secret: None,
             capture: None,
+            extract: Extract::Word,
+            alternatives: Vec::new(),
             timeout: None,
             reason: reason.into(),
             destructive: false,
@@ -285,6 +377,8 @@ impl Step {
             input: None,
             secret: None,
             capture: None,
+            extract: Extract::Word,
+            alternatives: Vec::new(),
             timeout: None,
             reason: reason.into(),
             destructive: false,
@@ -369,8 +463,45 @@ impl Step {
         self
     }
 
+    /// Capture one result of the `juju run --format=json` task this step runs into
+    /// `slot`, as a secret: the rest of the document is dropped.
+    pub fn capture_result(
+        mut self,
+        slot: impl Into<String>,
+        key: &'static str,
+        shape: Shape,
+    ) -> Step {
+        self.capture = Some(slot.into());
+        self.extract = Extract::JujuResult { key, shape };
+        self
+    }
+
+    /// A step run as the first of `alternatives` that exits 0; each failing one is
+    /// reported by its label and classified reason, and none succeeding fails the step.
+    pub fn first_of(
+        alternatives: Vec<Alternative>,
+        reason: impl Into<String>,
+        check: Check,
+    ) -> Step {
+        assert!(
+            !alternatives.is_empty(),
+            "stackgate bug: a first_of step needs an alternative"
+        );
+        let mut step = Step::run(alternatives[0].argv.clone(), reason, check);
+        step.alternatives = alternatives;
+        step
+    }
+
     /// The command as the plan prints it.
     pub fn command(&self) -> String {
+        if self.alternatives.len() > 1 {
+            return self
+                .alternatives
+                .iter()
+                .map(|a| crate::runner::display_argv(&a.argv))
+                .collect::<Vec<_>>()
+                .join(" || ");
+        }
         if let Some(from) = &self.argv_from {
             return from.template.clone();
         }
@@ -499,6 +630,37 @@ mod tests {
 
     fn check() -> Check {
         Check::new("holds", vec![], |_, _| Poll::Pass("ok".into()))
+    }
+
+    #[test]
+    fn a_template_fills_the_secret_the_captured_slots_and_the_vars_and_names_a_missing_one() {
+        let secret = StepSecret {
+            source: SecretSource::Captured("pw".into()),
+            delivery: Delivery::Stdin,
+            template: Some("P='{secret}' CA={captured:ca} S={var:project} {literal} {var:".into()),
+        };
+        let lookup = |kind: &str, name: &str| match (kind, name) {
+            ("captured", "ca") => Some(b"PEM".to_vec()),
+            ("var", "project") => Some(b"admin".to_vec()),
+            _ => None,
+        };
+        assert_eq!(
+            secret.render_with(b"hunter2", lookup).unwrap(),
+            b"P='hunter2' CA=PEM S=admin {literal} {var:"
+        );
+        let mut missing = secret.clone();
+        missing.template = Some("{var:domain}".into());
+        let err = missing.render_with(b"hunter2", lookup).unwrap_err();
+        assert_eq!(err, "no var value domain in this run");
+        assert_eq!(
+            StepSecret {
+                template: None,
+                ..secret
+            }
+            .render_with(b"v", lookup)
+            .unwrap(),
+            b"v"
+        );
     }
 
     #[test]

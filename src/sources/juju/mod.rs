@@ -14,6 +14,7 @@ pub use since::humanised_age;
 pub use status::*;
 
 use std::collections::BTreeMap;
+pub mod action;
 mod config;
 pub mod exec;
 
