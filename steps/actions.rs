@@ -384,6 +384,63 @@ fn no_secret(w: &mut GateWorld) -> Result<(), String> {
     Ok(())
 }
 
+/// The simulated keystone admin password reached the admin-openrc and nothing else:
+/// no argv the simulator saw, no rendered report.
+#[then("the simulated admin password is in the admin-openrc and in no argv or report")]
+fn password_only_in_openrc(w: &mut GateWorld) -> Result<(), String> {
+    let sim = w.acting.sim.as_ref().ok_or("no simulated cloud")?;
+    let password = stackgate::sim::keystone::simulated_password();
+    let path = w
+        .profile
+        .as_ref()
+        .and_then(|p| p.openrc.as_ref())
+        .map(|o| o.path.clone())
+        .ok_or("the profile has no openrc")?;
+    let file = sim
+        .jumphost_file(&path)
+        .ok_or_else(|| format!("{path} was not written"))?;
+    if !String::from_utf8_lossy(&file).contains(&format!("export OS_PASSWORD='{password}'\n")) {
+        return Err(format!(
+            "{path} does not assign the password: the scenario proves nothing"
+        ));
+    }
+    let argvs = format!("{:?}", sim.history());
+    for (what, text) in
+        std::iter::once(("argv", &argvs)).chain(w.acting.rendered.iter().map(|r| ("report", r)))
+    {
+        if text.contains(&password) {
+            return Err(format!("the password leaked into a {what}"));
+        }
+    }
+    Ok(())
+}
+
+/// The profile tries the openrc's project scopes in this order ("admin/Default,
+/// admin/admin_domain"): the discovery must find the one keystone grants, whatever the
+/// order (DOCFIX-022).
+#[given(expr = "the profile tries the openrc scopes {string}")]
+fn openrc_scopes(w: &mut GateWorld, scopes: String) -> Result<(), String> {
+    let profile = w.profile.as_mut().ok_or("no profile")?;
+    let build = profile
+        .openrc
+        .as_mut()
+        .and_then(|o| o.build.as_mut())
+        .ok_or("the profile has no [phase03.openrc.build]")?;
+    build.scopes = scopes
+        .split(", ")
+        .map(|s| {
+            let (project, domain) = s
+                .split_once('/')
+                .ok_or(format!("{s} is not project/domain"))?;
+            Ok(stackgate::profile::OpenrcScope {
+                project: project.into(),
+                domain: domain.into(),
+            })
+        })
+        .collect::<Result<_, String>>()?;
+    Ok(())
+}
+
 #[when(regex = r"^(\S+(?: for \S+)?) is applied meanwhile$")]
 async fn applied_meanwhile(w: &mut GateWorld, spec: String) -> Result<(), String> {
     // Someone else's run: the plan the operator reviewed stays the reviewed one.

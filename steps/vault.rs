@@ -351,6 +351,7 @@ fn write_openrc(w: &mut GateWorld, mode: String) -> Result<(), String> {
     profile(w).openrc = Some(OpenrcExpectation {
         path: path.display().to_string(),
         required,
+        build: None,
     });
     w.started.scratch = Some(dir);
     w.started.secrets.push(password);

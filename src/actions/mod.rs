@@ -13,6 +13,7 @@ pub mod executor;
 pub mod phase00;
 pub mod phase01;
 pub mod phase02;
+pub mod phase03;
 pub mod phase04;
 pub mod phase05;
 pub mod plan;
@@ -97,6 +98,7 @@ pub fn all() -> impl Iterator<Item = &'static Action> {
         .chain(topology::ACTIONS.iter())
         .chain(phase01::ACTIONS.iter())
         .chain(phase02::ACTIONS.iter())
+        .chain(phase03::ACTIONS.iter())
         .chain(phase04::ACTIONS.iter())
         .chain(phase05::ACTIONS.iter())
 }

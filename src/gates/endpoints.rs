@@ -4,8 +4,6 @@
 //! octet in the bundle, and keystone's admin endpoint listens on :35357. The
 //! simplestreams image stream is registered per deploy and never pinned.
 
-use std::net::Ipv4Addr;
-
 use super::substrate::{all_good, section, tally};
 use super::{Evidence, GateSpec, Mark, Verdict, read_or_precondition};
 use crate::profile::Profile;
@@ -81,12 +79,7 @@ fn gate_endpoints(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Ve
             .bundle
             .applications
             .get(app)
-            .and_then(|a| a.option_text("vip"))
-            .and_then(|vip| {
-                vip.split_whitespace()
-                    .filter_map(|a| a.parse::<Ipv4Addr>().ok())
-                    .find(|a| plane.cidr.contains(a))
-            });
+            .and_then(|a| a.vip_in(&plane.cidr));
         let Some(want_ip) = octet else {
             checks.push((
                 false,

@@ -393,6 +393,35 @@ pub struct OpenrcExpectation {
     pub path: String,
     /// `OS_*` names the file must assign a non-empty value.
     pub required: Vec<String>,
+    /// How the admin-openrc action writes it; without it the action is PRECONDITION.
+    pub build: Option<OpenrcBuild>,
+}
+
+/// What the admin-openrc action writes (seed 004 Step 3.2). The user, its domain and
+/// the projects are charm-keystone's (`hooks/keystone_utils.py`: `ADMIN_DOMAIN =
+/// 'admin_domain'`, `ADMIN_PROJECT = 'admin'`; config `admin-user` default `admin`):
+/// `ensure_initial_admin` grants the admin role on project admin of admin_domain, and
+/// `keystone-manage bootstrap` makes another project admin in Default, which the user
+/// has no role on. Which one scopes is discovered, never assumed (DOCFIX-022).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpenrcBuild {
+    /// Where vault's root CA goes (`OS_CACERT`); absolute.
+    pub ca_path: String,
+    /// `OS_AUTH_URL` with `{vip}` for keystone's bundle VIP on the public plane.
+    pub auth_url: String,
+    pub username: String,
+    pub user_domain: String,
+    pub region: String,
+    /// The project scopes to try, in order: the first that issues a token is written.
+    pub scopes: Vec<OpenrcScope>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpenrcScope {
+    pub project: String,
+    pub domain: String,
 }
 
 /// How a profile entry matches a workload message: always the whole message.
@@ -981,6 +1010,25 @@ impl Profile {
                     "phase03.openrc.path {:?} must be absolute (no shell expands `~`)",
                     openrc.path
                 )));
+            }
+            if let Some(build) = &openrc.build {
+                if !build.ca_path.starts_with('/') {
+                    return Err(fail(format!(
+                        "phase03.openrc.build.ca_path {:?} must be absolute",
+                        build.ca_path
+                    )));
+                }
+                if !build.auth_url.contains("{vip}") {
+                    return Err(fail(
+                        "phase03.openrc.build.auth_url must hold {vip}: keystone's address is resolved from the bundle, never pinned".to_string(),
+                    ));
+                }
+                if build.scopes.is_empty() {
+                    return Err(fail(
+                        "phase03.openrc.build.scopes is empty: the discovery needs a scope to try"
+                            .to_string(),
+                    ));
+                }
             }
         }
         Ok(Profile {

@@ -28,6 +28,8 @@
 //! | `ls` | `-A -- <path>` | modelled |
 //! | `mkdir` | `-p [-m <octal>] -- <dir>` | modelled |
 //! | `tee` | `-- <path>`, the content on stdin | modelled |
+//! | `sh -c` | the admin-openrc's owner-only write (`umask 077 && set -C && exec cat > "$1"`, [`crate::actions::phase03::WRITE_SCRIPT`]), the content on stdin | modelled (dash's noclobber error) |
+//! | `sed` | `-n -E <script> <path>` of a file whose content the simulation holds (one an action wrote) | real: GNU sed over the content on its stdin |
 //!
 //! Any other form of these programs is answered with an error naming it as not
 //! modelled (exit 1), never with a recording; other programs are not this part's
@@ -45,7 +47,7 @@ use crate::world::World;
 
 /// The programs this part answers.
 const PROGRAMS: &[&str] = &[
-    "virsh", "qemu-img", "stat", "rm", "chown", "chmod", "cat", "ls", "mkdir", "tee",
+    "virsh", "qemu-img", "stat", "rm", "chown", "chmod", "cat", "ls", "mkdir", "tee", "sh", "sed",
 ];
 
 /// The jumphost as the simulator holds it.
@@ -180,6 +182,11 @@ impl HostState {
     }
 
     /// Whether the host runs the real programs ([`HostState::load_real`]).
+    /// What a file holds, when the simulation knows it (an action or juju wrote it).
+    pub fn file_contents(&self, path: &str) -> Option<&[u8]> {
+        self.files.contents(path)
+    }
+
     pub fn is_real(&self) -> bool {
         self.real.is_some()
     }
@@ -268,6 +275,22 @@ impl HostState {
             },
             ["mkdir", "-p", "--", dir] => self.files.mkdir_p(dir, None, &who, umask),
             ["tee", "--", path] => self.files.tee(path, stdin.unwrap_or_default(), &who, umask),
+            ["sh", "-c", script, "sh", path]
+                if *script == crate::actions::phase03::WRITE_SCRIPT =>
+            {
+                self.files
+                    .create_new(path, stdin.unwrap_or_default(), &who, 0o077)
+            }
+            // A file the simulation holds the content of; else the world's recording.
+            ["sed", "-n", "-E", script, path] => match self.files.contents(path) {
+                Some(bytes) => real::sed(script, bytes),
+                None if self.files.get(path).is_none() => Answer::fail(
+                    2,
+                    format!("sed: can't read {path}: No such file or directory\n"),
+                ),
+                None => return None,
+            },
+            ["sh", ..] | ["sed", ..] => return None,
             _ => fs::unmodelled(&format!("`{}`", crate::runner::display_argv(argv))),
         };
         Some(answer)

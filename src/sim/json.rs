@@ -176,6 +176,32 @@ pub fn push_go_string(out: &mut String, s: &str) {
     out.push('"');
 }
 
+/// One task of a juju action or exec as juju 3.x prints it with `--format=json`
+/// (cmd/juju/action/common.go `formatActionResult`, `cmd.FormatJson`: compact, keys
+/// sorted), keyed by its unit, `results` written by `results` in sorted key order, and
+/// a newline after the document.
+pub fn juju_task(unit: &str, id: &str, results: impl FnOnce(&mut JsonWriter)) -> String {
+    let mut w = JsonWriter::new();
+    w.begin_object();
+    w.key(unit).begin_object();
+    w.field_str("id", id);
+    w.key("results").begin_object();
+    results(&mut w);
+    w.end_object();
+    w.field_str("status", "completed");
+    w.key("timing").begin_object();
+    w.field_str("completed", "2026-06-27 13:49:11.871 +0000 UTC")
+        .field_str("enqueued", "2026-06-27 13:49:10.118 +0000 UTC")
+        .field_str("started", "2026-06-27 13:49:11.204 +0000 UTC");
+    w.end_object();
+    w.field_str("unit", unit);
+    w.end_object();
+    w.end_object();
+    let mut out = w.finish();
+    out.push('\n');
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

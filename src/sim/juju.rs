@@ -455,6 +455,11 @@ impl JujuState {
         self.find(model).map(|i| self.models[i].machines.as_slice())
     }
 
+    /// The model's `juju status --format=json` as it prints now, while it exists.
+    pub fn status_json(&self, model: &str) -> Option<&[u8]> {
+        self.models[self.find(model)?].status.as_deref()
+    }
+
     fn find(&self, short: &str) -> Option<usize> {
         self.models
             .iter()

@@ -20,6 +20,7 @@
 pub mod host;
 pub mod json;
 pub mod juju;
+pub mod keystone;
 pub mod maas;
 pub mod octavia;
 pub mod openstack;

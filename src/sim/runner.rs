@@ -7,6 +7,7 @@ use futures::future::BoxFuture;
 
 use super::host::HostState;
 use super::juju::JujuState;
+use super::keystone::KeystoneState;
 use super::maas::MaasState;
 use super::octavia::OctaviaState;
 use super::openstack::OpenstackState;
@@ -31,6 +32,8 @@ struct State {
     vault: Option<VaultState>,
     openstack: OpenstackState,
     octavia: OctaviaState,
+    /// keystone's admin credentials and vault's root CA, in a world with keystone.
+    keystone: Option<KeystoneState>,
     /// Every command answered, in order: what a test asserts the executor ran.
     history: Vec<Vec<String>>,
 }
@@ -71,6 +74,7 @@ impl Sim {
             vault: VaultState::load(&world).map_err(fail)?,
             openstack: OpenstackState::load(&world).map_err(fail)?,
             octavia: OctaviaState::load(&world),
+            keystone: KeystoneState::load(&world),
             history: Vec::new(),
         };
         Ok(Sim {
@@ -91,6 +95,12 @@ impl Sim {
     /// did, before acting on them).
     pub fn maas_system_id(&self, hostname: &str) -> Option<String> {
         self.lock().maas.system_id(hostname)
+    }
+
+    /// What a file on the simulated jumphost holds, when the simulation knows it (one an
+    /// action wrote): a test proves a secret reached the file and nothing else.
+    pub fn jumphost_file(&self, path: &str) -> Option<Vec<u8>> {
+        self.lock().host.file_contents(path).map(<[u8]>::to_vec)
     }
 
     /// Whether the jumphost runs the real programs ([`SimConfig::real_programs`]).
@@ -125,7 +135,14 @@ impl Sim {
             ["virsh", "-c", _, verb, ..] => {
                 ["list", "net-list", "domstate", "dumpxml", "net-dumpxml"].contains(verb)
             }
-            ["qemu-img", "info", ..] | ["stat", ..] | ["cat", ..] | ["ls", ..] => true,
+            ["qemu-img", "info", ..] | ["stat", ..] | ["cat", ..] | ["ls", ..] | ["sed", ..] => {
+                true
+            }
+            // A token issued, the catalog listed: keystone's reads (phase03 scripts).
+            ["sh", "-c", script, ..] => {
+                *script == crate::actions::phase03::SCOPE_SCRIPT
+                    || *script == crate::actions::phase03::SOURCED_SCRIPT
+            }
             ["openstack", rest @ ..] => rest.iter().any(|w| *w == "show" || *w == "list"),
             _ => false,
         }
@@ -146,8 +163,20 @@ impl Sim {
         state.history.push(argv.to_vec());
         let config = &self.config;
         let on_vault = state.vault.as_mut().and_then(|v| v.answer(argv, stdin));
+        let on_keystone = {
+            let State {
+                keystone,
+                host,
+                juju,
+                ..
+            } = &mut *state;
+            keystone
+                .as_mut()
+                .and_then(|k| k.answer(argv, stdin, host, juju, &self.world))
+        };
         let answer = match argv.first().map(String::as_str) {
             _ if on_vault.is_some() => on_vault,
+            _ if on_keystone.is_some() => on_keystone,
             Some("maas") => state.maas.answer(argv, stdin, config),
             Some("openstack") => state.openstack.answer(argv, stdin),
             Some("juju") => {

@@ -26,7 +26,6 @@
 
 use serde_json::{Map, Value};
 
-use super::json::JsonWriter;
 use super::{Answer, Effect};
 use crate::world::World;
 
@@ -363,26 +362,11 @@ impl VaultState {
     /// not 0).
     fn task_const(&self, code: i32, stdout: &str, stderr: &str) -> Answer {
         let id = self.next_task.to_string();
-        let mut w = JsonWriter::new();
-        w.begin_object();
-        w.key(&self.unit).begin_object();
-        w.field_str("id", &id);
-        w.key("results").begin_object();
-        w.key("return-code").int(i64::from(code));
-        w.field_str_omitempty("stderr", stderr);
-        w.field_str_omitempty("stdout", stdout);
-        w.end_object();
-        w.field_str("status", "completed");
-        w.key("timing").begin_object();
-        w.field_str("completed", "2026-06-27 13:49:11.871 +0000 UTC")
-            .field_str("enqueued", "2026-06-27 13:49:10.118 +0000 UTC")
-            .field_str("started", "2026-06-27 13:49:11.204 +0000 UTC");
-        w.end_object();
-        w.field_str("unit", &self.unit);
-        w.end_object();
-        w.end_object();
-        let mut out = w.finish();
-        out.push('\n');
+        let out = super::json::juju_task(&self.unit, &id, |w| {
+            w.key("return-code").int(i64::from(code));
+            w.field_str_omitempty("stderr", stderr);
+            w.field_str_omitempty("stdout", stdout);
+        });
         if code == 0 {
             Answer::ok(out)
         } else {

@@ -153,6 +153,15 @@ impl Application {
             _ => None,
         }
     }
+
+    /// The address of its `vip` option (charm-helpers: space-separated, one per
+    /// network) that lies in `cidr`.
+    pub fn vip_in(&self, cidr: &ipnet::Ipv4Net) -> Option<std::net::Ipv4Addr> {
+        self.option_text("vip")?
+            .split_whitespace()
+            .filter_map(|a| a.parse::<std::net::Ipv4Addr>().ok())
+            .find(|a| cidr.contains(a))
+    }
 }
 
 /// A parsed bundle file with what the byte-level checks found (ASCII + LF is the

@@ -325,6 +325,31 @@ impl Files {
         }
     }
 
+    /// What a file holds, when known.
+    pub fn contents(&self, path: &str) -> Option<&[u8]> {
+        match self.nodes.get(path) {
+            Some(Node::File {
+                contents: Some(c), ..
+            }) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// `sh -c 'umask <umask> && set -C && exec cat > "$1"' sh <path>`, the content on
+    /// stdin: a new file `0666 & !umask`; an existing one is dash's noclobber refusal
+    /// (src/redir.c `openredirect`: "cannot create %s: %s", exit 2).
+    pub fn create_new(&mut self, path: &str, stdin: &[u8], who: &Meta, umask: u32) -> Answer {
+        let refuse =
+            |reason: &str| Answer::fail(2, format!("sh: 1: cannot create {path}: {reason}\n"));
+        if self.nodes.contains_key(path) {
+            return refuse("File exists");
+        }
+        match self.write(path, stdin, who, 0o666 & !umask) {
+            Ok(()) => Answer::ok(""),
+            Err(reason) => refuse(&reason),
+        }
+    }
+
     /// `tee -- <path>` with the content on stdin: stdout echoes it (coreutils
     /// src/tee.c); a file it cannot open is reported with `quotef` and exit 1, stdout
     /// still echoing.

@@ -535,3 +535,36 @@ pub(crate) fn node_xml(lv: &Libvirt) -> Result<String, String> {
     out.push_str("</node>\n");
     Ok(out)
 }
+
+/// GNU sed over a file's content, fed on its stdin (the file lives in the simulation,
+/// not on this disk): the script is the caller's, so what the gate's sed prints is what
+/// sed prints. sed is in every base system (Debian and Ubuntu mark it Essential); one
+/// that cannot start is the simulator's error, never a modelled answer.
+pub(crate) fn sed(script: &str, contents: &[u8]) -> Answer {
+    use std::io::Write as _;
+    use std::process::Stdio;
+    let child = Command::new("sed")
+        .args(["-n", "-E", script])
+        .env("LC_ALL", "C")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let mut child = match child {
+        Ok(c) => c,
+        Err(e) => return sim_error(&format!("sed (package sed) cannot run here: {e}")),
+    };
+    if let Some(mut stdin) = child.stdin.take()
+        && let Err(e) = stdin.write_all(contents)
+    {
+        return sim_error(&format!("sed: cannot feed the file: {e}"));
+    }
+    match child.wait_with_output() {
+        Ok(out) => Answer {
+            exit: exit_of(&out),
+            stdout: out.stdout,
+            stderr: out.stderr,
+        },
+        Err(e) => sim_error(&format!("sed: {e}")),
+    }
+}
