@@ -99,13 +99,12 @@ pub struct Leg {
 /// The runbook steps the rehearsal does not yet rehearse, as its report lists them.
 pub const NOT_REHEARSED: &[&str] = &[
     "phase 01: the bundle deploy is the operator's `juju deploy` (no action); phase 02 starts from the cloud recorded after it",
-    "phase 03: admin-openrc is not an action yet; phase 03's gates run on the cloud recorded after it",
     "phase 05: amphora-pipeline is not an action yet, so P05-AMPHORA stays CONTROL-PLANE-DONE (PROCEED: run the amphora pipeline), not PASS",
 ];
 
 /// The testcloud rebuild as far as the actions reach: phase 00 from the dirty cloud to
 /// P00-EXIT, then phase 01's model-prep to every phase-01 gate, on one simulated cloud;
-/// phase 03's gates on the settled cloud; phase 04's network-create to P04-POST; phase
+/// phase 03's admin-openrc to every phase-03 gate; phase 04's network-create to P04-POST; phase
 /// 05's configure-resources to P05-POST.
 pub fn testcloud() -> Vec<Leg> {
     use Stage::{Act, Exit, Look, Require, RequireAll};
@@ -161,9 +160,13 @@ pub fn testcloud() -> Vec<Leg> {
         },
         Leg {
             phases: "03",
-            world: "testcloud/phase03-settled".into(),
-            start: "the cloud recorded after phase 02 and the admin-openrc of step 3.2 (seed 004): every unit settled after the vault cert cascade",
-            stages: vec![Exit(ExitGates::Phase("03"))],
+            world: "testcloud/phase03-openrc-missing".into(),
+            start: "the cloud recorded after phase 02 (seed 004 step 3.1): every unit settled after the vault cert cascade, no admin-openrc on the jumphost yet",
+            stages: vec![
+                Look("P03-OPENRC"),
+                act("admin-openrc"),
+                Exit(ExitGates::Phase("03")),
+            ],
         },
         Leg {
             phases: "04",
@@ -526,13 +529,11 @@ mod tests {
 mod canary {
     use super::*;
 
-    /// The phase-02 leg on the simulator: the shares, the root token and the child token
-    /// the simulated vault made reach no line of the rehearsal's text or JSON report.
-    #[tokio::test]
-    async fn no_vault_secret_reaches_the_rehearsal_report() {
+    /// One leg on its own simulated cloud, its text and JSON report, and the sim.
+    async fn leg(phases: &str) -> (Arc<Sim>, String) {
         let legs: Vec<Leg> = testcloud()
             .into_iter()
-            .filter(|l| l.phases == "02")
+            .filter(|l| l.phases == phases)
             .collect();
         assert_eq!(legs.len(), 1);
         let (sim, profile) = simulate(&legs[0].world, SimConfig::default()).unwrap();
@@ -563,22 +564,48 @@ mod canary {
         };
         let shown = crate::report::rehearsal::render_text(&report)
             + &crate::report::rehearsal::render_json(&report);
-        let (shares, root) = sim.vault_capture().expect("the leg ran the init");
-        let child = crate::sim::vault::simulated_token("child", 1);
-        for secret in shares.iter().chain([&root, &child]) {
+        (sim, shown)
+    }
+
+    fn nowhere(sim: &Sim, shown: &str, secrets: &[String]) {
+        for secret in secrets {
             assert!(
                 !shown.contains(secret.as_str()),
-                "a vault secret is in the report"
+                "a secret is in the report"
             );
         }
         // Nor on any argv the simulator saw.
         for argv in sim.history() {
-            for secret in shares.iter().chain([&root, &child]) {
+            for secret in secrets {
                 assert!(
                     !argv.iter().any(|w| w.contains(secret.as_str())),
                     "{argv:?}"
                 );
             }
         }
+    }
+
+    /// The phase-02 leg on the simulator: the shares, the root token and the child token
+    /// the simulated vault made reach no line of the rehearsal's text or JSON report.
+    #[tokio::test]
+    async fn no_vault_secret_reaches_the_rehearsal_report() {
+        let (sim, shown) = leg("02").await;
+        let (mut secrets, root) = sim.vault_capture().expect("the leg ran the init");
+        secrets.push(root);
+        secrets.push(crate::sim::vault::simulated_token("child", 1));
+        nowhere(&sim, &shown, &secrets);
+    }
+
+    /// The phase-03 leg: keystone's admin password reaches the admin-openrc on the
+    /// simulated jumphost, and no report line or argv.
+    #[tokio::test]
+    async fn the_admin_password_reaches_the_openrc_and_nothing_else() {
+        let (sim, shown) = leg("03").await;
+        let password = crate::sim::keystone::simulated_password();
+        let openrc = sim
+            .jumphost_file("/home/ubuntu/admin-openrc")
+            .expect("the leg wrote the openrc");
+        assert!(String::from_utf8_lossy(&openrc).contains(&password));
+        nowhere(&sim, &shown, &[password]);
     }
 }
