@@ -736,3 +736,52 @@ async fn the_osd_gate_passes_on_a_real_wipe() {
     };
     the_osd_gate_passes_after_a_wipe(DIRTY, DIRTY_OSD, config).await;
 }
+
+/// The admin-openrc's owner-only write (`umask 077 && set -C && exec cat > "$1"`):
+/// modelled as the real `sh` does it, checked against the real one in a tempdir: a new
+/// file 0600 with stdin's bytes; a second write is dash's noclobber refusal, exit 2,
+/// and the file keeps what the first wrote.
+#[test]
+fn the_owner_only_write_answers_as_the_real_sh() {
+    use std::io::Write as _;
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("admin-openrc").display().to_string();
+    let script = crate::actions::phase03::WRITE_SCRIPT;
+    let real = |bytes: &[u8]| {
+        let mut child = Command::new("sh")
+            .args(["-c", script, "sh", &path])
+            .stdin(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("sh runs");
+        child.stdin.take().unwrap().write_all(bytes).unwrap();
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let mut h = HostState::default();
+    let argv = s(&["sh", "-c", script, "sh", &path]);
+    let mut model = |bytes: &[u8]| {
+        let a = h
+            .answer(&argv, Some(bytes), &SimConfig::default())
+            .expect("the host's argv");
+        (
+            Some(a.exit),
+            String::from_utf8_lossy(&a.stderr).into_owned(),
+        )
+    };
+    assert_eq!(model(b"first\n"), real(b"first\n"));
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o7777;
+    assert_eq!(mode, 0o600);
+    let again = real(b"second\n");
+    assert_eq!(again.0, Some(2));
+    assert_eq!(model(b"second\n"), again);
+    assert_eq!(std::fs::read(&path).unwrap(), b"first\n");
+    assert_eq!(h.file_contents(&path), Some(&b"first\n"[..]));
+    let stat = ask(&mut h, &s(&["stat", "-c", "%a", &path]));
+    assert_eq!(text(&stat.stdout), "600\n");
+}
