@@ -397,6 +397,40 @@ fn plan_openrc(snapshot: &Snapshot, profile: &Profile, _: &ActionArgs) -> Result
 mod tests {
     use super::*;
 
+    /// The CA file's post-condition: a regular file with no group or other access;
+    /// anything else (world-readable, a directory, absent) is the step's failure.
+    #[test]
+    fn the_ca_file_must_be_a_regular_owner_only_file() {
+        use crate::snapshot::Value;
+        let path = "/home/ubuntu/vault-root-ca.pem";
+        let check = owner_only(path);
+        let poll = |stat: PathStat| {
+            let snapshot = Snapshot::from_parts("test").with(
+                Read::PathStat {
+                    host: ExecHost::Local,
+                    path: path.into(),
+                },
+                Ok(Value::PathStat(std::sync::Arc::new(stat))),
+            );
+            (check.verify)(&snapshot, &Profile::testcloud())
+        };
+        let present = |raw_mode| PathStat::Present {
+            raw_mode,
+            owner: "ubuntu".into(),
+        };
+        assert!(matches!(poll(present(0o100_600)), Poll::Pass(_)));
+        assert!(matches!(poll(present(0o100_400)), Poll::Pass(_)));
+        for bad in [0o100_644, 0o100_640, 0o100_604, 0o040_700] {
+            assert!(matches!(poll(present(bad)), Poll::Fail(_)), "{bad:o}");
+        }
+        assert!(matches!(
+            poll(PathStat::Absent {
+                message: "No such file or directory".into()
+            }),
+            Poll::Fail(_)
+        ));
+    }
+
     #[test]
     fn the_template_quotes_every_value_and_leaves_only_the_runs_placeholders() {
         let profile = Profile::testcloud();
