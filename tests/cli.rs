@@ -1752,6 +1752,53 @@ fn list_actions_prints_every_action_with_its_phase_guards_and_destructiveness() 
 
 /// The operator flow through the binary: dry-run (exit 0, the command that applies
 /// it), apply without the fingerprint (2), with a wrong confirmation (2), with a stale
+/// `--secret-fd` through the binary: one secret per line, in the order the steps ask.
+/// reenroll on the decomposed hosts asks four times (one libvirt password per machine
+/// create); four lines on fd 0 re-enrol all four, two lines stop at the third with a
+/// message naming what was needed and how many lines the fd held, and no line reaches
+/// stdout or stderr either way.
+#[test]
+fn secret_fd_feeds_each_step_its_own_line_and_never_echoes_one() {
+    let dry = stackgate()
+        .args(["act", "reenroll", "--sim"])
+        .arg(world("sim-hosts-decomposed"))
+        .assert()
+        .code(0)
+        .get_output()
+        .clone();
+    let stdout = String::from_utf8(dry.stdout).unwrap();
+    let fingerprint = stdout
+        .split("--plan ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("the dry-run prints the command that applies it")
+        .to_string();
+    let lines = ["pw-one-a1", "pw-two-b2", "pw-three-c3", "pw-four-d4"];
+    let apply = |given: &[&str], code: i32| -> String {
+        let out = stackgate()
+            .args(["act", "reenroll", "--sim"])
+            .arg(world("sim-hosts-decomposed"))
+            .args(["--apply", "--plan", &fingerprint, "--secret-fd", "0"])
+            .write_stdin(given.iter().map(|l| format!("{l}\n")).collect::<String>())
+            .assert()
+            .code(code)
+            .get_output()
+            .clone();
+        String::from_utf8(out.stdout).unwrap() + &String::from_utf8(out.stderr).unwrap()
+    };
+    let done = apply(&lines, 0);
+    assert!(done.contains("DONE: every step ran"), "{done}");
+    assert!(done.contains("P00-REENROLL PASS"), "{done}");
+    let short = apply(&lines[..2], 1);
+    assert!(short.contains("STEP-FAILED: step 3"), "{short}");
+    assert!(short.contains("held only 2 secret line(s)"), "{short}");
+    for out in [&done, &short] {
+        for line in lines {
+            assert!(!out.contains(line), "a secret line was echoed");
+        }
+    }
+}
+
 /// fingerprint (1), then the reviewed plan confirmed (0).
 #[test]
 fn act_runs_dry_run_review_and_apply_with_its_exit_codes() {
