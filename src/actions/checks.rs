@@ -6,7 +6,7 @@ use super::plan::Check;
 use super::wait::{Poll, WaitPolicy};
 use crate::gates::{Status, by_id};
 use crate::profile::Profile;
-use crate::snapshot::Read;
+use crate::snapshot::{Read, Snapshot};
 
 /// The gate holds (PASS or PROCEED). Polled, a FAIL is "not yet"; a PRECONDITION (the
 /// output could not be read) ends the wait at once.
@@ -37,6 +37,14 @@ fn gate_check(id: &'static str, profile: &Profile, proceed_holds: bool) -> Check
         check = check.with_follow_up(follow);
     }
     check
+}
+
+/// A gate's verdict on the planner's read: its status and one line.
+pub fn verdict(id: &str, snapshot: &Snapshot, profile: &Profile) -> (Status, String) {
+    let gate = by_id(id).unwrap_or_else(|| panic!("stackgate bug: no gate {id}"));
+    let v = gate.run(snapshot, profile);
+    let line = format!("{id} {}: {}", v.status.label(), v.summary);
+    (v.status, line)
 }
 
 /// The profile's MAAS CLI profile (`admin`).

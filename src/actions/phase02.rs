@@ -32,7 +32,7 @@
 
 use std::time::Duration;
 
-use super::checks::{gate_holds, settle};
+use super::checks::{gate_holds, settle, verdict};
 use super::plan::{Check, Delivery, Plan, SecretNeed, SecretSource, Step, Target};
 use super::wait::Poll;
 use super::{Action, ActionArgs, Refusal, need};
@@ -128,14 +128,6 @@ fn authorize_reads(profile: &Profile, args: &ActionArgs) -> Vec<Read> {
     let mut reads = status_reads(profile, args);
     reads.extend(gate_reads("P02-AUTHORIZED", profile));
     reads
-}
-
-/// A gate's verdict on the planner's read: its status and one line.
-fn verdict(id: &str, snapshot: &Snapshot, profile: &Profile) -> (Status, String) {
-    let gate = by_id(id).unwrap_or_else(|| panic!("stackgate bug: no gate {id}"));
-    let v = gate.run(snapshot, profile);
-    let line = format!("{id} {}: {}", v.status.label(), v.summary);
-    (v.status, line)
 }
 
 /// A guard on a gate's verdict: `wanted` goes on, a PRECONDITION is one (the read

@@ -39,7 +39,7 @@
 
 use std::time::Duration;
 
-use super::checks::{gate_holds, gate_passes};
+use super::checks::{gate_holds, gate_passes, verdict};
 use super::plan::{Check, Native, Plan, Step, Target};
 use super::wait::{Poll, WaitPolicy};
 use super::{Action, ActionArgs, Refusal, need};
@@ -200,15 +200,6 @@ fn base_path(base: &AmphoraBase) -> Result<String, Refusal> {
         .to_string())
 }
 
-/// A gate's verdict as one plan line, and its status.
-fn gate_line(id: &'static str, snapshot: &Snapshot, profile: &Profile) -> (Status, String) {
-    let verdict = by_id(id)
-        .unwrap_or_else(|| panic!("stackgate bug: no gate {id}"))
-        .run(snapshot, profile);
-    let label = verdict.outcome.as_deref().unwrap_or(verdict.status.label());
-    (verdict.status, format!("{id} {label}: {}", verdict.summary))
-}
-
 fn plan_amphora_pipeline(
     snapshot: &Snapshot,
     profile: &Profile,
@@ -218,7 +209,7 @@ fn plan_amphora_pipeline(
         Refusal::Precondition(format!("profile {} has no [phase05] section", profile.name))
     })?;
     let mut plan = Plan::new("amphora-pipeline");
-    let (config, line) = gate_line("P05-CONFIG", snapshot, profile);
+    let (config, line) = verdict("P05-CONFIG", snapshot, profile);
     plan.resolve("P05-CONFIG", line.clone());
     match config {
         Status::Pass => {}
@@ -229,7 +220,7 @@ fn plan_amphora_pipeline(
             )));
         }
     }
-    let (amphora, line) = gate_line("P05-AMPHORA", snapshot, profile);
+    let (amphora, line) = verdict("P05-AMPHORA", snapshot, profile);
     plan.resolve("P05-AMPHORA", line.clone());
     match amphora {
         Status::Pass => {
@@ -437,4 +428,183 @@ fn push_fresh(
         .timeout(RETROFIT_RUN_TIMEOUT),
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::runner::Logged;
+    use crate::sim::{Sim, SimConfig};
+    use crate::snapshot::Reader;
+    use crate::world::World;
+
+    fn pipeline() -> &'static Action {
+        ACTIONS
+            .iter()
+            .find(|a| a.name == "amphora-pipeline")
+            .expect("registered")
+    }
+
+    /// The planner's read of a simulated world, as the executor takes it.
+    async fn plan_on(world: &str, profile: &Profile) -> Result<Plan, Refusal> {
+        let world = World::embedded(&format!("testcloud/{world}")).unwrap();
+        let sim = Sim::new(world, &profile.maas_profile(), SimConfig::default()).unwrap();
+        let reader = Reader::new(Arc::new(Logged::new(sim)), Duration::from_secs(10));
+        let (action, args) = (pipeline(), ActionArgs::default());
+        let mut snapshot = Snapshot::collect(&reader, (action.reads)(profile, &args)).await;
+        let more = (action.follow_up)(&snapshot, profile, &args);
+        snapshot.extend(&reader, more).await;
+        (action.plan)(&snapshot, profile, &args)
+    }
+
+    fn commands(plan: &Plan) -> Vec<String> {
+        plan.steps.iter().map(Step::command).collect()
+    }
+
+    #[tokio::test]
+    async fn fresh_plans_download_then_upload_then_the_retrofit_by_name() {
+        let profile = Profile::testcloud();
+        let plan = plan_on("phase05-control-plane-done", &profile)
+            .await
+            .unwrap();
+        assert_eq!(
+            commands(&plan),
+            [
+                "(in-process) download https://cloud-images.ubuntu.com/jammy/current/jammy-server-cloudimg-amd64.img into /var/tmp/stackgate-amphora, sha256 verified against https://cloud-images.ubuntu.com/jammy/current/SHA256SUMS",
+                "openstack image create --disk-format qcow2 --container-format bare --file /var/tmp/stackgate-amphora/jammy-server-cloudimg-amd64.img -f json jammy-amphora-base",
+                "juju run -m openstack --wait=30m octavia-diskimage-retrofit/leader retrofit-image source-image=<id of jammy-amphora-base>",
+            ]
+        );
+        assert!(plan.steps[0].native.is_some() && plan.steps[0].argv.is_none());
+        assert!(plan.steps[2].argv_from.is_some(), "the id is resolved late");
+        assert_eq!(
+            plan.resolved["base image jammy-amphora-base"],
+            "absent (No Image found for jammy-amphora-base)"
+        );
+        assert!(plan.resolved["P05-CONFIG"].starts_with("P05-CONFIG PASS"));
+        assert!(!plan.destructive());
+    }
+
+    #[tokio::test]
+    async fn a_base_image_in_glance_plans_the_retrofit_alone_with_its_id() {
+        let profile = Profile::testcloud();
+        let plan = plan_on("phase05-base-present", &profile).await.unwrap();
+        assert_eq!(
+            commands(&plan),
+            [
+                "juju run -m openstack --wait=30m octavia-diskimage-retrofit/leader retrofit-image source-image=6ed034f7-10b0-4231-adcd-89e36ff79901"
+            ]
+        );
+        assert!(plan.steps.iter().all(|s| s.native.is_none()));
+        assert!(
+            plan.notes
+                .iter()
+                .any(|n| n.contains("nothing is downloaded or uploaded"))
+        );
+        assert_eq!(
+            plan.steps[0].check.describe,
+            "P05-AMPHORA PASS: exactly one ACTIVE image tagged octavia-amphora"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_amphora_present_plans_nothing_and_says_so() {
+        let plan = plan_on("phase05-complete", &Profile::testcloud())
+            .await
+            .unwrap();
+        assert!(plan.is_empty());
+        assert!(
+            plan.notes[0].contains("nothing to do: the amphora is ACTIVE and tagged"),
+            "{:?}",
+            plan.notes
+        );
+    }
+
+    #[tokio::test]
+    async fn the_config_gate_comes_first_even_with_the_amphora_present() {
+        for world in ["phase05-image-format-qcow2", "phase05-amp-image-tag-unset"] {
+            match plan_on(world, &Profile::testcloud()).await {
+                Err(Refusal::Guard(why)) => {
+                    assert!(why.starts_with("P05-CONFIG FAIL"), "{why}");
+                    assert!(why.contains("runs only on P05-CONFIG PASS"), "{why}");
+                }
+                other => panic!("{world}: {other:?}"),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_control_plane_not_done_is_refused_and_an_unreadable_one_is_a_precondition() {
+        match plan_on("phase05-entry", &Profile::testcloud()).await {
+            Err(Refusal::Guard(why)) => {
+                assert!(
+                    why.contains("runs only on P05-AMPHORA CONTROL-PLANE-DONE"),
+                    "{why}"
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            plan_on("phase05-no-openrc", &Profile::testcloud()).await,
+            Err(Refusal::Precondition(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn without_an_amphora_base_section_it_will_not_plan() {
+        let mut profile = Profile::testcloud();
+        profile.phase05.as_mut().unwrap().amphora_base = None;
+        match plan_on("phase05-control-plane-done", &profile).await {
+            Err(Refusal::Precondition(why)) => {
+                assert!(why.contains("[phase05.amphora_base]"), "{why}")
+            }
+            other => panic!("{other:?}"),
+        }
+        // Nothing to do needs no base image.
+        assert!(
+            plan_on("phase05-complete", &profile)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_base_image_not_active_is_refused() {
+        let profile = Profile::testcloud();
+        let world = World::embedded("testcloud/phase05-base-present").unwrap();
+        let sim = Sim::new(world, "admin", SimConfig::default()).unwrap();
+        let reader = Reader::new(Arc::new(Logged::new(sim)), Duration::from_secs(10));
+        let (action, args) = (pipeline(), ActionArgs::default());
+        let mut snapshot = Snapshot::collect(&reader, (action.reads)(&profile, &args)).await;
+        let more = (action.follow_up)(&snapshot, &profile, &args);
+        snapshot.extend(&reader, more).await;
+        let base = profile
+            .phase05
+            .as_ref()
+            .unwrap()
+            .amphora_base
+            .as_ref()
+            .unwrap();
+        let queued = crate::sources::openstack::Image {
+            id: "6ed034f7-10b0-4231-adcd-89e36ff79901".into(),
+            name: base.name.clone(),
+            status: "queued".into(),
+            tags: Vec::new(),
+            disk_format: Some("qcow2".into()),
+            visibility: Some("shared".into()),
+        };
+        let snapshot = snapshot.with(
+            base_read(base),
+            Ok(crate::snapshot::Value::OpenstackImage(Arc::new(
+                Presence::Present(queued),
+            ))),
+        );
+        match (action.plan)(&snapshot, &profile, &args) {
+            Err(Refusal::Guard(why)) => assert!(why.contains("is queued, not active"), "{why}"),
+            other => panic!("{other:?}"),
+        }
+    }
 }
