@@ -256,8 +256,12 @@ impl OpenstackState {
             }
         }
         for (id, show) in image_shows {
+            // `image show` by name: the image's id is the document's.
             let image = Image {
-                id: id.clone(),
+                id: match text(&show, "id") {
+                    "" => id.clone(),
+                    shown => shown.to_string(),
+                },
                 row: Map::new(),
                 show: Some(show),
                 listed: BTreeSet::new(),
