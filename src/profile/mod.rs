@@ -1383,6 +1383,42 @@ mod tests {
     }
 
     #[test]
+    fn the_amphora_base_loads_and_a_bad_one_is_refused_naming_its_key() {
+        let p = Profile::testcloud();
+        let base = p.phase05.unwrap().amphora_base.unwrap();
+        assert_eq!(base.name, "jammy-amphora-base");
+        assert_eq!(base.disk_format, "qcow2");
+        assert!(base.url.ends_with("/jammy-server-cloudimg-amd64.img"));
+        assert!(base.sums_url.ends_with("/SHA256SUMS"));
+        for (from, to, says) in [
+            (
+                "sums_url = \"https://cloud-images.ubuntu.com/jammy/current/SHA256SUMS\"",
+                "sums_url = \"ftp://example.org/SHA256SUMS\"",
+                "phase05.amphora_base.sums_url",
+            ),
+            (
+                "download_dir = \"/var/tmp/stackgate-amphora\"",
+                "download_dir = \"var/tmp\"",
+                "not an absolute path",
+            ),
+            (
+                "url = \"https://cloud-images.ubuntu.com/jammy/current/jammy-server-cloudimg-amd64.img\"",
+                "url = \"https://cloud-images.ubuntu.com/jammy/current/\"",
+                "phase05.amphora_base.url",
+            ),
+            (
+                "disk_format = \"qcow2\"",
+                "disk_format = \"qcow2\"\nchecksum = \"x\"",
+                "unknown field",
+            ),
+        ] {
+            assert!(TESTCLOUD.contains(from), "{from}");
+            let err = Profile::parse(&TESTCLOUD.replace(from, to), "t").unwrap_err();
+            assert!(err.message.contains(says), "{says}: {err}");
+        }
+    }
+
+    #[test]
     fn a_fip_pool_outside_the_provider_plane_is_rejected() {
         let text = TESTCLOUD.replace(
             "fip_pool = { start = \"10.12.5.0\"",
