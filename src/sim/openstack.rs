@@ -277,12 +277,16 @@ impl OpenstackState {
             st.images.push(image);
         }
         if st.no_credentials.is_some() {
-            // Without credentials every command fails: a successful recording is one
-            // inherited from the world this one extends.
+            // Without credentials every command fails so: any other recording (a
+            // success, an absence) is one inherited from the world this one extends.
             st.stale = world
                 .argvs()
                 .filter(|a| a[0] == "openstack")
-                .filter(|a| world.get(a).is_some_and(|r| r.exit == 0))
+                .filter(|a| {
+                    world.get(a).is_some_and(|r| {
+                        !String::from_utf8_lossy(&r.stderr).contains("Missing value auth-url")
+                    })
+                })
                 .cloned()
                 .collect();
         }
