@@ -53,13 +53,18 @@ const JUJU_WAIT: &str = "20m";
 /// The runner's bound on that `juju run`: juju's own 20 minutes and a minute to report.
 const JUJU_RUN_TIMEOUT: Duration = Duration::from_secs(21 * 60);
 
-/// P05-POST after the action: the o-hm0 bring-up is waited out within this bound.
-fn bring_up() -> WaitPolicy {
+/// A poll every 10 s, `passes` in a row, for at most `minutes`.
+fn every_ten_seconds(passes: u32, minutes: u64) -> WaitPolicy {
     WaitPolicy {
-        passes: 3,
+        passes,
         interval: Duration::from_secs(10),
-        bound: Duration::from_secs(20 * 60),
+        bound: Duration::from_secs(minutes * 60),
     }
+}
+
+/// P05-POST after the action: the o-hm0 bring-up is waited out within 20 minutes.
+fn bring_up() -> WaitPolicy {
+    every_ten_seconds(3, 20)
 }
 
 pub static ACTIONS: [Action; 2] = [
@@ -91,14 +96,19 @@ pub static ACTIONS: [Action; 2] = [
     },
 ];
 
+/// The profile's `[phase05]`, or the PRECONDITION naming its absence.
+fn phase05_of(profile: &Profile) -> Result<&Phase05, Refusal> {
+    profile.phase05.as_ref().ok_or_else(|| {
+        Refusal::Precondition(format!("profile {} has no [phase05] section", profile.name))
+    })
+}
+
 fn plan_configure_resources(
     snapshot: &Snapshot,
     profile: &Profile,
     _: &ActionArgs,
 ) -> Result<Plan, Refusal> {
-    let p5 = profile.phase05.as_ref().ok_or_else(|| {
-        Refusal::Precondition(format!("profile {} has no [phase05] section", profile.name))
-    })?;
+    let p5 = phase05_of(profile)?;
     let pre = by_id("P05-PRE")
         .expect("stackgate bug: no gate P05-PRE")
         .run(snapshot, profile);
@@ -160,11 +170,7 @@ const TRANSFER_TIMEOUT: Duration = Duration::from_secs(60 * 60);
 
 /// P05-AMPHORA after the retrofit: glance may take a moment to show the upload active.
 fn amphora_settle() -> WaitPolicy {
-    WaitPolicy {
-        passes: 1,
-        interval: Duration::from_secs(10),
-        bound: Duration::from_secs(10 * 60),
-    }
+    every_ten_seconds(1, 10)
 }
 
 fn amphora_reads(profile: &Profile, _: &ActionArgs) -> Vec<Read> {
@@ -205,9 +211,7 @@ fn plan_amphora_pipeline(
     profile: &Profile,
     _: &ActionArgs,
 ) -> Result<Plan, Refusal> {
-    let p5 = profile.phase05.as_ref().ok_or_else(|| {
-        Refusal::Precondition(format!("profile {} has no [phase05] section", profile.name))
-    })?;
+    let p5 = phase05_of(profile)?;
     let mut plan = Plan::new("amphora-pipeline");
     let (config, line) = verdict("P05-CONFIG", snapshot, profile);
     plan.resolve("P05-CONFIG", line.clone());
