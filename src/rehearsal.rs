@@ -99,13 +99,13 @@ pub struct Leg {
 /// The runbook steps the rehearsal does not yet rehearse, as its report lists them.
 pub const NOT_REHEARSED: &[&str] = &[
     "phase 01: the bundle deploy is the operator's `juju deploy` (no action); phase 02 starts from the cloud recorded after it",
-    "phase 05: amphora-pipeline is not an action yet, so P05-AMPHORA stays CONTROL-PLANE-DONE (PROCEED: run the amphora pipeline), not PASS",
 ];
 
 /// The testcloud rebuild as far as the actions reach: phase 00 from the dirty cloud to
 /// P00-EXIT, then phase 01's model-prep to every phase-01 gate, on one simulated cloud;
-/// phase 03's admin-openrc to every phase-03 gate; phase 04's network-create to P04-POST; phase
-/// 05's configure-resources to P05-POST.
+/// phase 03's admin-openrc to every phase-03 gate; phase 04's network-create to P04-POST;
+/// phase 05's configure-resources to P05-POST, then the amphora pipeline to P05-AMPHORA
+/// PASS (its base image downloaded from a loopback server: [`crate::sim::images`]).
 pub fn testcloud() -> Vec<Leg> {
     use Stage::{Act, Exit, Look, Require, RequireAll};
     let act = |action| Act { action, host: None };
@@ -187,8 +187,10 @@ pub fn testcloud() -> Vec<Leg> {
                 Require("P05-CONFIG"),
                 Require("P05-PRE"),
                 act("octavia-configure-resources"),
-                Exit(ExitGates::Gates(&["P05-POST"])),
+                Require("P05-POST"),
                 Look("P05-AMPHORA"),
+                act("amphora-pipeline"),
+                Exit(ExitGates::Gates(&["P05-POST", "P05-AMPHORA"])),
             ],
         },
     ]
@@ -342,10 +344,28 @@ pub async fn rehearse(legs: &[Leg], progress: &dyn Progress, stamp: &str) -> Reh
             entries: Vec::new(),
             stopped: None,
         };
-        match simulate(&leg.world, SimConfig::default()) {
+        match simulate(&leg.world, SimConfig::default()).and_then(|(sim, profile)| {
+            // The amphora pipeline downloads its base image: from a loopback server
+            // publishing a small image and its SHA256SUMS, never the internet.
+            let downloads = leg.stages.iter().any(|s| {
+                matches!(
+                    s,
+                    Stage::Act {
+                        action: "amphora-pipeline",
+                        ..
+                    }
+                )
+            });
+            let served = match downloads {
+                true => Some(crate::sim::images::loopback_profile(&profile, false)?),
+                false => None,
+            };
+            Ok((sim, profile, served))
+        }) {
             Err(why) => lr.stopped = Some(format!("cannot simulate {}: {why}", leg.world)),
-            Ok((sim, profile)) => {
-                run_leg(leg, &sim, &profile, &clock, progress, stamp, &mut lr).await;
+            Ok((sim, profile, served)) => {
+                let profile = served.as_ref().map_or(&profile, |(p, _, _)| p);
+                run_leg(leg, &sim, profile, &clock, progress, stamp, &mut lr).await;
                 report.commands += sim.history().len();
             }
         }

@@ -67,6 +67,9 @@ pub struct Acting {
     pub released: Vec<stackgate::sim::Answer>,
     /// What the last command attempted by hand answered.
     pub by_hand: Option<stackgate::sim::Answer>,
+    /// The loopback server publishing the amphora base image, and the download
+    /// directory the profile now names (steps/amphora.rs).
+    pub images: Option<(stackgate::sim::images::ImageServer, tempfile::TempDir)>,
 }
 
 impl std::fmt::Debug for Acting {

@@ -3,6 +3,7 @@
 //! undefined step.
 
 mod actions;
+mod amphora;
 mod census;
 mod gates;
 mod haproxy;

@@ -1734,6 +1734,7 @@ fn list_actions_prints_every_action_with_its_phase_guards_and_destructiveness() 
         ("model-prep", "01", "@mutation"),
         ("network-create", "04", "@mutation"),
         ("octavia-configure-resources", "05", "@mutation"),
+        ("amphora-pipeline", "05", "@mutation"),
     ] {
         let line = stdout
             .lines()
@@ -1873,6 +1874,8 @@ fn rehearse_runs_the_rebuild_on_the_simulator_to_every_exit_gate() {
         "act     octavia-configure-resources  DONE",
         "exit    P05-POST                     PASS",
         "look    P05-AMPHORA                  PROCEED",
+        "act     amphora-pipeline             DONE",
+        "exit    P05-AMPHORA                  PASS",
         "not rehearsed yet:",
         "result: PASS (exit 0): every exit gate passed",
     ] {

@@ -207,6 +207,12 @@ const WORLDS: &[(&str, &str, i32, &str)] = &[
     ),
     (
         "05",
+        "phase05-base-present",
+        0,
+        "P05-CONFIG=PASS P05-PRE=SKIP/ALREADY-CONFIGURED P05-POST=PASS P05-AMPHORA=PROCEED/CONTROL-PLANE-DONE",
+    ),
+    (
+        "05",
         "phase05-blocked-resources-present",
         1,
         "P05-CONFIG=PASS P05-PRE=FAIL/ANOMALY P05-POST=FAIL P05-AMPHORA=FAIL",

@@ -12,21 +12,40 @@ use crate::snapshot::{Read, Snapshot};
 /// The gate holds (PASS or PROCEED). Polled, a FAIL is "not yet"; a PRECONDITION (the
 /// output could not be read) ends the wait at once.
 pub fn gate_holds(id: &'static str, profile: &Profile) -> Check {
+    gate_check(id, profile, true)
+}
+
+/// The gate gives PASS: a PROCEED is the work not done yet (P05-AMPHORA's
+/// CONTROL-PLANE-DONE before the amphora exists).
+pub fn gate_passes(id: &'static str, profile: &Profile) -> Check {
+    gate_check(id, profile, false)
+}
+
+fn gate_check(id: &'static str, profile: &Profile, proceed_holds: bool) -> Check {
     let gate = by_id(id).unwrap_or_else(|| panic!("stackgate bug: no gate {id}"));
     let reads = (gate.reads)(profile);
     let mut check = Check::new(format!("{id} holds"), reads, move |snapshot, profile| {
         let verdict = gate.run(snapshot, profile);
         let line = format!("{id} {}: {}", verdict.status.label(), verdict.summary);
         match verdict.status {
-            Status::Pass | Status::Proceed => Poll::Pass(line),
+            Status::Pass => Poll::Pass(line),
+            Status::Proceed if proceed_holds => Poll::Pass(line),
             Status::Precondition => Poll::Fail(line),
-            Status::Fail | Status::Hold | Status::Skip => Poll::Pending(line),
+            Status::Proceed | Status::Fail | Status::Hold | Status::Skip => Poll::Pending(line),
         }
     });
     if let Some(follow) = gate.follow_up {
         check = check.with_follow_up(follow);
     }
     check
+}
+
+/// A gate's verdict on the planner's read: its status and one line.
+pub fn verdict(id: &str, snapshot: &Snapshot, profile: &Profile) -> (Status, String) {
+    let gate = by_id(id).unwrap_or_else(|| panic!("stackgate bug: no gate {id}"));
+    let v = gate.run(snapshot, profile);
+    let line = format!("{id} {}: {}", v.status.label(), v.summary);
+    (v.status, line)
 }
 
 /// The profile's MAAS CLI profile (`admin`).
@@ -64,14 +83,6 @@ pub fn settle(bound: Duration) -> WaitPolicy {
         interval: Duration::from_secs(10),
         bound,
     }
-}
-
-/// A gate's verdict on a snapshot, and the line a plan shows for it.
-pub fn verdict(id: &str, snapshot: &Snapshot, profile: &Profile) -> (Status, String) {
-    let gate = by_id(id).unwrap_or_else(|| panic!("stackgate bug: no gate {id}"));
-    let v = gate.run(snapshot, profile);
-    let line = format!("{id} {}: {}", v.status.label(), v.summary);
-    (v.status, line)
 }
 
 /// A guard on a gate's verdict: `wanted` goes on, a PRECONDITION is one (the read

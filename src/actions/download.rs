@@ -109,6 +109,19 @@ fn http_error(url: &str, e: impl std::fmt::Display) -> DownloadError {
     }
 }
 
+/// The published `SHA256SUMS` (at most 1 MiB).
+fn fetch_sums(agent: &ureq::Agent, sums_url: &str) -> Result<String, DownloadError> {
+    agent
+        .get(sums_url)
+        .call()
+        .map_err(|e| http_error(sums_url, e))?
+        .body_mut()
+        .with_config()
+        .limit(1024 * 1024)
+        .read_to_string()
+        .map_err(|e| http_error(sums_url, e))
+}
+
 /// Downloads `image_url` into `dest_dir`, verified against `sums_url`. At most
 /// `max_bytes` are read (a base image is a few hundred MiB; more is refused).
 pub fn fetch_verified(
@@ -120,15 +133,7 @@ pub fn fetch_verified(
 ) -> Result<Verified, DownloadError> {
     let name = file_name(image_url)?;
     let agent = agent(timeout);
-    let sums = agent
-        .get(sums_url)
-        .call()
-        .map_err(|e| http_error(sums_url, e))?
-        .body_mut()
-        .with_config()
-        .limit(1024 * 1024)
-        .read_to_string()
-        .map_err(|e| http_error(sums_url, e))?;
+    let sums = fetch_sums(&agent, sums_url)?;
     let expected = published_digest(&sums, sums_url, &name)?;
     let io = |path: &Path, e: std::io::Error| DownloadError::Io {
         path: path.display().to_string(),
@@ -179,6 +184,37 @@ pub fn fetch_verified(
     partial.persist(&path).map_err(|e| io(&path, e.error))?;
     Ok(Verified {
         path,
+        sha256: actual,
+        bytes,
+    })
+}
+
+/// A file already on disk checked against the published digest, fetched fresh: the
+/// download step's post-condition.
+pub fn verify_on_disk(
+    path: &Path,
+    image_url: &str,
+    sums_url: &str,
+    timeout: Duration,
+) -> Result<Verified, DownloadError> {
+    let name = file_name(image_url)?;
+    let sums = fetch_sums(&agent(timeout), sums_url)?;
+    let expected = published_digest(&sums, sums_url, &name)?;
+    let actual = file_digest(path)?;
+    if actual != expected {
+        return Err(DownloadError::Io {
+            path: path.display().to_string(),
+            why: format!("sha256 {actual} is not the published {expected}"),
+        });
+    }
+    let bytes = std::fs::metadata(path)
+        .map_err(|e| DownloadError::Io {
+            path: path.display().to_string(),
+            why: e.to_string(),
+        })?
+        .len();
+    Ok(Verified {
+        path: path.to_path_buf(),
         sha256: actual,
         bytes,
     })

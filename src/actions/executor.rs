@@ -19,8 +19,8 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::plan::{
-    Check, Delivery, Extract, Input, Plan, SECRET_FILE, SecretNeed, SecretSource, Shape, Step,
-    Target,
+    Check, Delivery, Extract, Input, Native, Plan, SECRET_FILE, SecretNeed, SecretSource, Shape,
+    Step, Target,
 };
 use super::wait::{Clock, Poll, Progress, WaitOutcome, wait_for};
 use super::{Action, ActionArgs};
@@ -391,6 +391,14 @@ pub async fn execute(
                 }
             },
         };
+        if let Some(native) = &step.native
+            && let Err(why) = run_native(native, step, options).await
+        {
+            result.detail = why.clone();
+            report.steps.push(result);
+            report.outcome = Outcome::StepFailed(format!("step {number} `{command}`: {why}"));
+            return report;
+        }
         if !step.alternatives.is_empty() {
             let mut refused = Vec::new();
             let mut chosen = None;
@@ -879,6 +887,30 @@ async fn resolve_late(
         snapshot.extend(&reader, more).await;
     }
     (from.resolve)(&snapshot, ctx.profile)
+}
+
+/// Does a [`Native`] step's work off the async threads, bounded like a command.
+async fn run_native(native: &Native, step: &Step, options: &ExecOptions) -> Result<(), String> {
+    let timeout = step
+        .timeout
+        .map_or(options.run.timeout, |t| t.max(options.run.timeout));
+    match native.clone() {
+        Native::DownloadVerified {
+            url,
+            sums_url,
+            dir,
+            max_bytes,
+        } => tokio::task::spawn_blocking(move || {
+            let dir = std::path::PathBuf::from(dir);
+            std::fs::create_dir_all(&dir)
+                .map_err(|e| format!("cannot make {}: {e}", dir.display()))?;
+            super::download::fetch_verified(&url, &sums_url, &dir, max_bytes, timeout)
+                .map(drop)
+                .map_err(|e| e.to_string())
+        })
+        .await
+        .map_err(|e| format!("the download stopped: {e}"))?,
+    }
 }
 
 /// Reads the check's reads fresh and verifies them, polling when the check waits.

@@ -130,7 +130,6 @@ fn authorize_reads(profile: &Profile, args: &ActionArgs) -> Vec<Read> {
     reads
 }
 
-/// A gate's verdict on the planner's read: its status and one line.
 /// The address flag as one shell word.
 fn address(server: &VaultServer) -> String {
     shell_word(&format!("-address={}", server.address))

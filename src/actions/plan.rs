@@ -345,6 +345,36 @@ pub struct Step {
     pub destructive: bool,
     pub targets: Vec<Target>,
     pub check: Check,
+    /// Work stackgate does itself instead of a command ([`Step::native`]).
+    pub native: Option<Native>,
+}
+
+/// A step stackgate runs in-process: no argv, no runner, its effect proven by its check
+/// like any other step's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Native {
+    /// GET `url` into `dir`, its sha256 checked against the one `sums_url` publishes
+    /// for its file name before it is moved into place ([`super::download::fetch_verified`]);
+    /// a mismatch is the step's failure and leaves nothing behind.
+    DownloadVerified {
+        url: String,
+        sums_url: String,
+        dir: String,
+        max_bytes: u64,
+    },
+}
+
+impl Native {
+    /// How the plan shows it.
+    pub fn command(&self) -> String {
+        match self {
+            Native::DownloadVerified {
+                url, sums_url, dir, ..
+            } => format!(
+                "(in-process) download {url} into {dir}, sha256 verified against {sums_url}"
+            ),
+        }
+    }
 }
 
 impl Step {
@@ -366,6 +396,7 @@ impl Step {
             destructive: false,
             targets: Vec::new(),
             check,
+            native: None,
         }
     }
 
@@ -384,6 +415,7 @@ impl Step {
             destructive: false,
             targets: Vec::new(),
             check,
+            native: None,
         }
     }
 
@@ -405,6 +437,13 @@ impl Step {
             follow_up: None,
             resolve: Arc::new(resolve),
         });
+        step
+    }
+
+    /// A step stackgate does in-process ([`Native`]).
+    pub fn native(native: Native, reason: impl Into<String>, check: Check) -> Step {
+        let mut step = Step::wait(reason, check);
+        step.native = Some(native);
         step
     }
 
@@ -494,6 +533,9 @@ impl Step {
 
     /// The command as the plan prints it.
     pub fn command(&self) -> String {
+        if let Some(native) = &self.native {
+            return native.command();
+        }
         if self.alternatives.len() > 1 {
             return self
                 .alternatives

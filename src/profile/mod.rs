@@ -547,6 +547,8 @@ struct RawPhase05 {
     image_format: String,
     use_internal_endpoints: bool,
     amp_image_tag: String,
+    #[serde(default)]
+    amphora_base: Option<AmphoraBase>,
 }
 
 /// Octavia of phase 05 (seed 004 phase-05): the applications, the lb-mgmt resources
@@ -574,6 +576,66 @@ pub struct Phase05 {
     pub use_internal_endpoints: bool,
     /// The tag amphora images carry and octavia boots by.
     pub amp_image_tag: String,
+    /// The base image the amphora pipeline retrofits (`[phase05.amphora_base]`); the
+    /// pipeline refuses to plan without it.
+    pub amphora_base: Option<AmphoraBase>,
+}
+
+/// The Ubuntu cloud image the amphora is retrofitted from (seed 004 step 5.2,
+/// `phase-05-amphora-pipeline.sh`): found in glance by name; when absent, downloaded
+/// in-process from `url`, its sha256 checked against the published `sums_url`, and
+/// uploaded under `name`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct AmphoraBase {
+    /// The glance image name (seed 004: `jammy-amphora-base`).
+    pub name: String,
+    /// The image's URL; its last path segment is the name `SHA256SUMS` lists it by.
+    pub url: String,
+    /// The published `SHA256SUMS` (GNU sha256sum output) beside it.
+    pub sums_url: String,
+    /// Where on the machine stackgate runs on the download goes (made if missing).
+    pub download_dir: String,
+    /// The upload's `--disk-format` (Ubuntu cloud images are qcow2).
+    #[serde(default = "default_base_disk_format")]
+    pub disk_format: String,
+    /// A download larger than this is refused (a jammy cloud image is ~650 MB).
+    #[serde(default = "default_base_max_bytes")]
+    pub max_bytes: u64,
+}
+
+fn default_base_disk_format() -> String {
+    "qcow2".to_string()
+}
+
+fn default_base_max_bytes() -> u64 {
+    4 << 30
+}
+
+/// `[phase05.amphora_base]`: a name, http(s) URLs whose image URL names a file, and
+/// an absolute download directory.
+fn check_amphora_base(b: AmphoraBase) -> Result<AmphoraBase, String> {
+    if b.name.trim().is_empty() {
+        return Err("phase05.amphora_base.name is empty".to_string());
+    }
+    for (key, value) in [("url", &b.url), ("sums_url", &b.sums_url)] {
+        let parsed = url::Url::parse(value)
+            .map_err(|e| format!("phase05.amphora_base.{key} {value:?}: {e}"))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(format!(
+                "phase05.amphora_base.{key} {value:?}: not an http(s) URL"
+            ));
+        }
+    }
+    crate::actions::download::file_name(&b.url)
+        .map_err(|e| format!("phase05.amphora_base.url: {e}"))?;
+    if !std::path::Path::new(&b.download_dir).is_absolute() {
+        return Err(format!(
+            "phase05.amphora_base.download_dir {:?} is not an absolute path",
+            b.download_dir
+        ));
+    }
+    Ok(b)
 }
 
 /// Which principal units run haproxy (P03-HAPROXY): the applications by name (R4:
@@ -939,6 +1001,10 @@ impl Profile {
                     image_format: p.image_format,
                     use_internal_endpoints: p.use_internal_endpoints,
                     amp_image_tag: p.amp_image_tag,
+                    amphora_base: p
+                        .amphora_base
+                        .map(|b| check_amphora_base(b).map_err(&fail))
+                        .transpose()?,
                 })
             })
             .transpose()?;
@@ -1362,6 +1428,42 @@ mod tests {
                     .unwrap()
             )
         );
+    }
+
+    #[test]
+    fn the_amphora_base_loads_and_a_bad_one_is_refused_naming_its_key() {
+        let p = Profile::testcloud();
+        let base = p.phase05.unwrap().amphora_base.unwrap();
+        assert_eq!(base.name, "jammy-amphora-base");
+        assert_eq!(base.disk_format, "qcow2");
+        assert!(base.url.ends_with("/jammy-server-cloudimg-amd64.img"));
+        assert!(base.sums_url.ends_with("/SHA256SUMS"));
+        for (from, to, says) in [
+            (
+                "sums_url = \"https://cloud-images.ubuntu.com/jammy/current/SHA256SUMS\"",
+                "sums_url = \"ftp://example.org/SHA256SUMS\"",
+                "phase05.amphora_base.sums_url",
+            ),
+            (
+                "download_dir = \"/var/tmp/stackgate-amphora\"",
+                "download_dir = \"var/tmp\"",
+                "not an absolute path",
+            ),
+            (
+                "url = \"https://cloud-images.ubuntu.com/jammy/current/jammy-server-cloudimg-amd64.img\"",
+                "url = \"https://cloud-images.ubuntu.com/jammy/current/\"",
+                "phase05.amphora_base.url",
+            ),
+            (
+                "disk_format = \"qcow2\"",
+                "disk_format = \"qcow2\"\nchecksum = \"x\"",
+                "unknown field",
+            ),
+        ] {
+            assert!(TESTCLOUD.contains(from), "{from}");
+            let err = Profile::parse(&TESTCLOUD.replace(from, to), "t").unwrap_err();
+            assert!(err.message.contains(says), "{says}: {err}");
+        }
     }
 
     #[test]

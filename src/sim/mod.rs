@@ -10,7 +10,9 @@
 //! - [`juju`]: models, their machines, model defaults and config, spaces;
 //! - [`openstack`]: the openstack client: networks, subnets, security groups, images,
 //!   the service catalog;
-//! - [`status`]: `juju status` for a healthy cloud of any size (benches, properties).
+//! - [`status`]: `juju status` for a healthy cloud of any size (benches, properties);
+//! - [`images`]: a loopback HTTP server publishing the amphora base image and its
+//!   `SHA256SUMS` (the pipeline's download is stackgate's own, not a command).
 //!
 //! Each part answers the argvs it owns and returns `None` for the rest; the runner
 //! asks each part in turn, then falls back to the world's recording for a read no part
@@ -18,6 +20,7 @@
 //! mutation happened).
 
 pub mod host;
+pub mod images;
 pub mod json;
 pub mod juju;
 pub mod keystone;

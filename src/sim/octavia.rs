@@ -1,5 +1,7 @@
 //! charm-octavia's `configure-resources` action as the simulator plays it: `juju run
-//! -m <model> [--wait=<d>] <octavia>/leader configure-resources`.
+//! -m <model> [--wait=<d>] <octavia>/leader configure-resources`; and
+//! charm-octavia-diskimage-retrofit's `retrofit-image source-image=<id>` (see
+//! `OctaviaState::retrofit`), which adds the tagged amphora image to glance.
 //!
 //! What the action does (openstack/charm-octavia stable/2024.1 `src/actions/actions.py`
 //! `configure_resources`, `src/lib/charm/openstack/api_crud.py` `get_mgmt_network`,
@@ -18,7 +20,7 @@
 //! exist.`). Where on the live cloud the `ovs-vsctl` line itself surfaced, the change
 //! log does not record, so no read here prints it.
 //!
-//! This part answers only that `juju run` and, once the action ran, the reads it
+//! This part answers only those `juju run`s and, once configure-resources ran, the reads it
 //! changed; every other juju argv goes to [`super::juju`]. (The juju part would take
 //! the new status itself given a hook like `JujuState::set_status(model, bytes)`; until
 //! then this part answers those reads before it.)
@@ -36,6 +38,10 @@ use crate::world::World;
 /// resources present, o-hm0 up with its ULA, no amphora image yet.
 pub const CONFIGURED_WORLD: &str = "testcloud/phase05-control-plane-done";
 
+/// The recorded moment after the amphora pipeline: the retrofitted amphora image in
+/// glance, ACTIVE, raw, tagged octavia-amphora.
+pub const RETROFITTED_WORLD: &str = "testcloud/phase05-complete";
+
 /// The octavia units of one model, as `juju status` lists them.
 #[derive(Debug, Clone)]
 struct Octavia {
@@ -50,6 +56,8 @@ struct Octavia {
 pub struct OctaviaState {
     /// Octavia applications the world's `juju status` recordings hold.
     deployed: Vec<Octavia>,
+    /// octavia-diskimage-retrofit applications: model, application, leader unit.
+    retrofits: Vec<(String, String, String)>,
     /// After the action: the answers it changed.
     changed: BTreeMap<Vec<String>, Answer>,
     /// Reads of o-hm0 that still find no device, per argv.
@@ -103,20 +111,51 @@ fn octavia_in(model: &str, status: &[u8]) -> Vec<Octavia> {
         .collect()
 }
 
+/// The octavia-diskimage-retrofit applications of a recorded `juju status` and their
+/// leader: a subordinate, so its units are listed under their principals'.
+fn retrofit_in(model: &str, status: &[u8]) -> Vec<(String, String, String)> {
+    let Ok(v) = serde_json::from_slice::<Value>(status) else {
+        return Vec::new();
+    };
+    let empty = Map::new();
+    let apps = v["applications"].as_object().unwrap_or(&empty);
+    apps.iter()
+        .filter(|(_, a)| a["charm-name"] == "octavia-diskimage-retrofit")
+        .filter_map(|(name, _)| {
+            let prefix = format!("{name}/");
+            apps.values()
+                .filter_map(|a| a["units"].as_object())
+                .flat_map(|units| units.values())
+                .filter_map(|u| u["subordinates"].as_object())
+                .flat_map(|subs| subs.iter())
+                .find(|(unit, s)| unit.starts_with(&prefix) && s["leader"] == true)
+                .map(|(unit, _)| (model.to_string(), name.clone(), unit.clone()))
+        })
+        .collect()
+}
+
 fn juju_error(message: &str) -> Answer {
     Answer::fail(1, format!("ERROR {message}\n"))
 }
 
 impl OctaviaState {
     pub fn load(world: &World) -> OctaviaState {
-        let deployed = world
-            .argvs()
-            .filter(|a| a.len() == 5 && a[0] == "juju" && a[1] == "status" && a[2] == "-m")
-            .filter_map(|a| world.get(a).filter(|r| r.exit == 0).map(|r| (a, r)))
-            .flat_map(|(a, r)| octavia_in(&a[3], &r.stdout))
+        // Each model's recorded `juju status`: (model, stdout).
+        let statuses = || {
+            world
+                .argvs()
+                .filter(|a| a.len() == 5 && a[0] == "juju" && a[1] == "status" && a[2] == "-m")
+                .filter_map(|a| world.get(a).filter(|r| r.exit == 0).map(|r| (&a[3], r)))
+        };
+        let deployed = statuses()
+            .flat_map(|(model, r)| octavia_in(model, &r.stdout))
+            .collect();
+        let retrofits = statuses()
+            .flat_map(|(model, r)| retrofit_in(model, &r.stdout))
             .collect();
         OctaviaState {
             deployed,
+            retrofits,
             ..OctaviaState::default()
         }
     }
@@ -149,6 +188,7 @@ impl OctaviaState {
         config: &SimConfig,
     ) -> Option<Answer> {
         let (mut model, mut target, mut action) = (None, None, None);
+        let mut params = Vec::new();
         let mut it = rest.iter();
         while let Some(w) = it.next() {
             match *w {
@@ -157,13 +197,19 @@ impl OctaviaState {
                 w if w.starts_with('-') => return None,
                 w if target.is_none() => target = Some(w),
                 w if action.is_none() => action = Some(w),
-                _ => return None,
+                w => params.push(w.split_once('=')?),
             }
         }
-        let (Some(model), Some(target), Some("configure-resources")) = (model, target, action)
-        else {
+        let (Some(model), Some(target)) = (model, target) else {
             return None;
         };
+        match (action, params.as_slice()) {
+            (Some("configure-resources"), []) => {}
+            (Some("retrofit-image"), params) => {
+                return self.retrofit(model, target, params, openstack);
+            }
+            _ => return None,
+        }
         let app = target.strip_suffix("/leader").unwrap_or(target);
         let octavia = self
             .deployed
@@ -226,11 +272,15 @@ impl OctaviaState {
                 self.bringup.entry(ip).or_insert(config.o_hm0_bringup_reads);
             }
         }
-        // cmd/juju/action/run.go: the operation and its task on stderr while it waits;
-        // the action sets no results, so nothing on stdout.
+        Some(self.ran(&leader))
+    }
+
+    /// cmd/juju/action/run.go: the operation and its task on stderr while it waits; the
+    /// action sets no results, so nothing on stdout.
+    fn ran(&mut self, leader: &str) -> Answer {
         self.operations += 1;
         let (op, task) = (self.operations * 2 + 9, self.operations * 2 + 10);
-        Some(Answer {
+        Answer {
             exit: 0,
             stdout: Vec::new(),
             stderr: format!(
@@ -238,6 +288,53 @@ impl OctaviaState {
                 leader.replace('/', "-")
             )
             .into_bytes(),
-        })
+        }
+    }
+
+    /// charm-octavia-diskimage-retrofit's `retrofit-image source-image=<id>`: the charm
+    /// downloads the glance image `<id>`, retrofits it with the amphora agent and uploads
+    /// the result tagged with its amp-image-tag in its image-format. The simulator has
+    /// no recording of a retrofit mid-way: glance gains the amphora image the recorded
+    /// exit world ([`RETROFITTED_WORLD`], seed 004 step 5.2) holds. A source image
+    /// glance does not hold active fails the task.
+    fn retrofit(
+        &mut self,
+        model: &str,
+        target: &str,
+        params: &[(&str, &str)],
+        openstack: &mut OpenstackState,
+    ) -> Option<Answer> {
+        let app = target.strip_suffix("/leader")?;
+        let leader = self
+            .retrofits
+            .iter()
+            .find(|(m, a, _)| m == model && a == app)
+            .map(|(_, _, l)| l.clone())?;
+        let source = match params {
+            [("source-image", id)] if !id.is_empty() => *id,
+            _ => {
+                return Some(juju_error(&format!(
+                    "stackgate simulator: retrofit-image is modelled with source-image=<glance id> only, not {params:?}"
+                )));
+            }
+        };
+        if !openstack.image_active(source) {
+            return Some(juju_error(&format!(
+                "the following task failed:\n task on unit-{}: glance holds no active image {source} to retrofit",
+                leader.replace('/', "-")
+            )));
+        }
+        let world = World::embedded(RETROFITTED_WORLD).ok()?;
+        let images = world
+            .argvs()
+            .filter(|a| a.len() == 6 && a[0] == "openstack" && a[1] == "image" && a[2] == "show")
+            .filter_map(|a| world.get(a))
+            .filter_map(|r| serde_json::from_slice::<Value>(&r.stdout).ok());
+        for image in images {
+            if let Value::Object(doc) = image {
+                openstack.adopt_image(doc);
+            }
+        }
+        Some(self.ran(&leader))
     }
 }

@@ -256,8 +256,12 @@ impl OpenstackState {
             }
         }
         for (id, show) in image_shows {
+            // `image show` by name: the image's id is the document's.
             let image = Image {
-                id: id.clone(),
+                id: match text(&show, "id") {
+                    "" => id.clone(),
+                    shown => shown.to_string(),
+                },
                 row: Map::new(),
                 show: Some(show),
                 listed: BTreeSet::new(),
@@ -273,12 +277,16 @@ impl OpenstackState {
             st.images.push(image);
         }
         if st.no_credentials.is_some() {
-            // Without credentials every command fails: a successful recording is one
-            // inherited from the world this one extends.
+            // Without credentials every command fails so: any other recording (a
+            // success, an absence) is one inherited from the world this one extends.
             st.stale = world
                 .argvs()
                 .filter(|a| a[0] == "openstack")
-                .filter(|a| world.get(a).is_some_and(|r| r.exit == 0))
+                .filter(|a| {
+                    world.get(a).is_some_and(|r| {
+                        !String::from_utf8_lossy(&r.stderr).contains("Missing value auth-url")
+                    })
+                })
                 .cloned()
                 .collect();
         }
@@ -341,6 +349,28 @@ impl OpenstackState {
         self.insert(kind, doc);
     }
 
+    /// Adds an image another part's command made through glance's API (the retrofit's
+    /// amphora), as `image show` prints it, listed under its tags.
+    pub fn adopt_image(&mut self, doc: Map<String, Value>) {
+        let id = text(&doc, "id").to_string();
+        self.images.retain(|i| i.id != id);
+        self.images.push(Image {
+            id,
+            row: Map::new(),
+            show: Some(doc),
+            listed: BTreeSet::new(),
+        });
+    }
+
+    /// Whether glance holds an active image of this id.
+    pub fn image_active(&self, id: &str) -> bool {
+        self.images
+            .iter()
+            .filter(|i| i.id == id)
+            .filter_map(|i| i.show.as_ref())
+            .any(|d| text(d, "status") == "active")
+    }
+
     /// Whether a network of this name exists.
     pub fn has_network(&self, name: &str) -> bool {
         self.networks.iter().any(|n| text(n, "name") == name)
@@ -381,14 +411,25 @@ impl OpenstackState {
 
     fn show(&self, kind: Kind, name_or_id: &str) -> Answer {
         if kind == Kind::Image {
-            return match self
+            // openstacksdk `find_image`: by id, then by name among the images shown.
+            let by_id = self
                 .images
                 .iter()
                 .find(|i| i.id == name_or_id)
-                .and_then(|i| i.show.as_ref())
-            {
-                Some(doc) => Answer::ok(render(&Value::Object(doc.clone()))),
-                None => Answer::fail(1, format!("No Image found for {name_or_id}\n")),
+                .and_then(|i| i.show.as_ref());
+            let named: Vec<&Map<String, Value>> = self
+                .images
+                .iter()
+                .filter_map(|i| i.show.as_ref())
+                .filter(|d| text(d, "name") == name_or_id)
+                .collect();
+            return match (by_id, named.as_slice()) {
+                (Some(doc), _) | (None, &[doc]) => Answer::ok(render(&Value::Object(doc.clone()))),
+                (None, []) => Answer::fail(1, format!("No Image found for {name_or_id}\n")),
+                (None, _) => Answer::fail(
+                    1,
+                    format!("More than one Image exists with the name '{name_or_id}'.\n"),
+                ),
             };
         }
         let docs = match kind {
@@ -436,6 +477,7 @@ impl OpenstackState {
                     Err(a) => a,
                 }
             }
+            ["image", "create", rest @ ..] => self.image_create(argv, rest),
             ["network", "create", rest @ ..] => self.network_create(argv, rest),
             ["subnet", "create", rest @ ..] => self.subnet_create(argv, rest),
             _ => unmodelled(argv),
@@ -611,6 +653,90 @@ impl OpenstackState {
         let printed = self.set_tags(&mut doc, &tags);
         self.networks.push(doc);
         Answer::ok(render(&Value::Object(printed)))
+    }
+
+    /// `openstack image create --disk-format F --container-format C --file PATH
+    /// [--tag T]... -f json NAME` (python-openstackclient `image/v2/image.py`
+    /// `CreateImage`: the data is uploaded from the file, so the image is active when
+    /// the command returns, and it prints `_format_image`, as `image show` does). The
+    /// file is read from this machine, as the client reads it; glance's sha512
+    /// `os_hash_value` is computed from it. The legacy md5 `checksum` is left out: the
+    /// simulator has no md5.
+    fn image_create(&mut self, argv: &[String], rest: &[&str]) -> Answer {
+        let Some(c) = Create::parse(
+            rest,
+            &[],
+            &["--disk-format", "--container-format", "--file"],
+        ) else {
+            return unmodelled(argv);
+        };
+        let (Some(disk), Some(container), Some(path), true) = (
+            c.value("--disk-format"),
+            c.value("--container-format"),
+            c.value("--file"),
+            c.json,
+        ) else {
+            return unmodelled(argv);
+        };
+        // The client opens the file before it calls glance (Python's own error).
+        let data = match std::fs::read(path) {
+            Ok(d) => d,
+            Err(e) => {
+                let errno = e.raw_os_error().unwrap_or(2);
+                let why = if e.kind() == std::io::ErrorKind::NotFound {
+                    "No such file or directory".to_string()
+                } else {
+                    e.to_string()
+                };
+                return Answer::fail(1, format!("[Errno {errno}] {why}: '{path}'\n"));
+            }
+        };
+        let now = self.tick();
+        let id = self.mint();
+        let hash: String = sha2::Sha512::digest(&data)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let size = data.len() as u64;
+        // glance inspects the upload: a qcow2 header's size field, a raw image's length.
+        let virtual_size = match (disk, data.get(..32)) {
+            ("qcow2", Some(h)) if h.starts_with(b"QFI\xfb") => Some(u64::from_be_bytes(
+                h[24..32].try_into().expect("eight bytes"),
+            )),
+            ("raw", _) => Some(size),
+            _ => None,
+        };
+        let mut doc: BTreeMap<String, Value> = BTreeMap::new();
+        for (k, v) in [
+            ("container_format", json!(container)),
+            ("created_at", json!(now)),
+            ("disk_format", json!(disk)),
+            ("file", json!(format!("/v2/images/{id}/file"))),
+            ("id", json!(id)),
+            ("min_disk", json!(0)),
+            ("min_ram", json!(0)),
+            ("name", json!(c.name)),
+            ("owner", json!(self.admin_project)),
+            (
+                "properties",
+                json!({"os_hidden": false, "os_hash_algo": "sha512", "os_hash_value": hash}),
+            ),
+            ("protected", json!(false)),
+            ("schema", json!("/v2/schemas/image")),
+            ("size", json!(size)),
+            ("status", json!("active")),
+            ("tags", json!(c.tags)),
+            ("updated_at", json!(now)),
+            ("visibility", json!("shared")),
+        ] {
+            doc.insert(k.to_string(), v);
+        }
+        if let Some(v) = virtual_size {
+            doc.insert("virtual_size".to_string(), json!(v));
+        }
+        let doc: Map<String, Value> = doc.into_iter().collect();
+        self.adopt_image(doc.clone());
+        Answer::ok(render(&Value::Object(doc)))
     }
 
     /// The client's tag update after a create: the document as the create printed it
