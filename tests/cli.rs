@@ -1753,6 +1753,41 @@ fn list_actions_prints_every_action_with_its_phase_guards_and_destructiveness() 
 
 /// The operator flow through the binary: dry-run (exit 0, the command that applies
 /// it), apply without the fingerprint (2), with a wrong confirmation (2), with a stale
+/// `act --sim amphora-pipeline` never downloads from the profile's real URL: the
+/// simulator serves the base image from a loopback server of its own, whose port and
+/// download directory differ per process and are masked in the fingerprint, so the
+/// dry-run's plan applies in the next process.
+#[test]
+fn a_simulated_amphora_pipeline_downloads_from_loopback_and_its_plan_applies_later() {
+    let dry = stackgate()
+        .args(["act", "amphora-pipeline", "--sim"])
+        .arg(world("phase05-control-plane-done"))
+        .assert()
+        .code(0)
+        .get_output()
+        .clone();
+    let stdout = String::from_utf8(dry.stdout).unwrap();
+    assert!(stdout.contains("download http://127.0.0.1:"), "{stdout}");
+    assert!(!stdout.contains("cloud-images.ubuntu.com"), "{stdout}");
+    let fingerprint = stdout
+        .split("--plan ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("the dry-run prints the command that applies it")
+        .to_string();
+    let out = stackgate()
+        .args(["act", "amphora-pipeline", "--sim"])
+        .arg(world("phase05-control-plane-done"))
+        .args(["--apply", "--plan", &fingerprint])
+        .assert()
+        .code(0)
+        .get_output()
+        .clone();
+    let done = String::from_utf8(out.stdout).unwrap();
+    assert!(done.contains("DONE: every step ran"), "{done}");
+    assert!(done.contains("P05-AMPHORA PASS"), "{done}");
+}
+
 /// `--secret-fd` through the binary: one secret per line, in the order the steps ask.
 /// reenroll on the decomposed hosts asks four times (one libvirt password per machine
 /// create); four lines on fd 0 re-enrol all four, two lines stop at the third with a

@@ -213,6 +213,17 @@ fn plan_amphora_pipeline(
 ) -> Result<Plan, Refusal> {
     let p5 = phase05_of(profile)?;
     let mut plan = Plan::new("amphora-pipeline");
+    // A loopback image server is this process's own (the simulator's): its port and
+    // download directory differ per run, so the fingerprint masks them.
+    if let Some(base) = p5.amphora_base.as_ref()
+        && let Ok(url) = url::Url::parse(&base.url)
+        && url
+            .host_str()
+            .is_some_and(|h| h == "127.0.0.1" || h == "[::1]" || h == "localhost")
+    {
+        plan.volatile.push(url.origin().ascii_serialization());
+        plan.volatile.push(base.download_dir.clone());
+    }
     let (config, line) = verdict("P05-CONFIG", snapshot, profile);
     plan.resolve("P05-CONFIG", line.clone());
     match config {

@@ -206,14 +206,19 @@ pub(super) fn stamp() -> String {
         .replace(['-', ':'], "")
 }
 
-fn source(args: &ActArgs, phase: &str) -> Result<(Arc<dyn CommandRunner>, Profile), String> {
+/// What a simulated source keeps alive for the run: the loopback server the amphora
+/// pipeline's base image comes from and its download directory (a simulation never
+/// downloads from the profile's real URL).
+type Keep = Option<(crate::sim::images::ImageServer, tempfile::TempDir)>;
+
+fn source(args: &ActArgs, phase: &str) -> Result<(Arc<dyn CommandRunner>, Profile, Keep), String> {
     let explicit = match &args.profile {
         Some(path) => Some(Profile::from_file(path).map_err(|e| e.to_string())?),
         None => None,
     };
     if args.live {
         let profile = explicit.unwrap_or_else(Profile::testcloud);
-        return Ok((Arc::new(super::live_for(&profile)), profile));
+        return Ok((Arc::new(super::live_for(&profile)), profile, None));
     }
     if args.world.is_some() && args.apply {
         return Err(
@@ -230,11 +235,22 @@ fn source(args: &ActArgs, phase: &str) -> Result<(Arc<dyn CommandRunner>, Profil
     .map_err(|e| e.to_string())?;
     let profile = super::profile_for(explicit, &world)?;
     if args.world.is_some() {
-        return Ok((Arc::new(Replay::new(world)), profile));
+        return Ok((Arc::new(Replay::new(world)), profile, None));
     }
+    let (profile, keep) = match profile
+        .phase05
+        .as_ref()
+        .and_then(|p| p.amphora_base.as_ref())
+    {
+        Some(_) => {
+            let (profile, server, dir) = crate::sim::images::loopback_profile(&profile, false)?;
+            (profile, Some((server, dir)))
+        }
+        None => (profile, None),
+    };
     let maas = profile.maas_profile();
     let sim = Sim::new(world, &maas, SimConfig::default()).map_err(|e| e.to_string())?;
-    Ok((Arc::new(sim), profile))
+    Ok((Arc::new(sim), profile, keep))
 }
 
 /// The command line that re-runs this action with the same source.
@@ -283,7 +299,7 @@ pub async fn run(args: ActArgs) -> Outcome {
     if args.timeout == 0 || args.jobs == 0 {
         return Outcome::usage_error("--timeout and --jobs must be at least 1".to_string());
     }
-    let (runner, profile) = match source(&args, action.phase) {
+    let (runner, profile, _keep) = match source(&args, action.phase) {
         Ok(s) => s,
         Err(message) => return Outcome::usage_error(message),
     };
