@@ -1753,28 +1753,35 @@ fn list_actions_prints_every_action_with_its_phase_guards_and_destructiveness() 
 
 /// The operator flow through the binary: dry-run (exit 0, the command that applies
 /// it), apply without the fingerprint (2), with a wrong confirmation (2), with a stale
-/// `act --sim amphora-pipeline` never downloads from the profile's real URL: the
-/// simulator serves the base image from a loopback server of its own, whose port and
-/// download directory differ per process and are masked in the fingerprint, so the
-/// dry-run's plan applies in the next process.
-#[test]
-fn a_simulated_amphora_pipeline_downloads_from_loopback_and_its_plan_applies_later() {
+/// `act <action> --sim <world>` dry-run: its stdout and the fingerprint it prints in
+/// the command that applies it.
+fn dry_run(action: &str, fixture: &str) -> (String, String) {
     let dry = stackgate()
-        .args(["act", "amphora-pipeline", "--sim"])
-        .arg(world("phase05-control-plane-done"))
+        .args(["act", action, "--sim"])
+        .arg(world(fixture))
         .assert()
         .code(0)
         .get_output()
         .clone();
     let stdout = String::from_utf8(dry.stdout).unwrap();
-    assert!(stdout.contains("download http://127.0.0.1:"), "{stdout}");
-    assert!(!stdout.contains("cloud-images.ubuntu.com"), "{stdout}");
     let fingerprint = stdout
         .split("--plan ")
         .nth(1)
         .and_then(|rest| rest.split_whitespace().next())
         .expect("the dry-run prints the command that applies it")
         .to_string();
+    (stdout, fingerprint)
+}
+
+/// `act --sim amphora-pipeline` never downloads from the profile's real URL: the
+/// simulator serves the base image from a loopback server of its own, whose port and
+/// download directory differ per process and are masked in the fingerprint, so the
+/// dry-run's plan applies in the next process.
+#[test]
+fn a_simulated_amphora_pipeline_downloads_from_loopback_and_its_plan_applies_later() {
+    let (stdout, fingerprint) = dry_run("amphora-pipeline", "phase05-control-plane-done");
+    assert!(stdout.contains("download http://127.0.0.1:"), "{stdout}");
+    assert!(!stdout.contains("cloud-images.ubuntu.com"), "{stdout}");
     let out = stackgate()
         .args(["act", "amphora-pipeline", "--sim"])
         .arg(world("phase05-control-plane-done"))
@@ -1795,20 +1802,7 @@ fn a_simulated_amphora_pipeline_downloads_from_loopback_and_its_plan_applies_lat
 /// stdout or stderr either way.
 #[test]
 fn secret_fd_feeds_each_step_its_own_line_and_never_echoes_one() {
-    let dry = stackgate()
-        .args(["act", "reenroll", "--sim"])
-        .arg(world("sim-hosts-decomposed"))
-        .assert()
-        .code(0)
-        .get_output()
-        .clone();
-    let stdout = String::from_utf8(dry.stdout).unwrap();
-    let fingerprint = stdout
-        .split("--plan ")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .expect("the dry-run prints the command that applies it")
-        .to_string();
+    let (_, fingerprint) = dry_run("reenroll", "sim-hosts-decomposed");
     let lines = ["pw-one-a1", "pw-two-b2", "pw-three-c3", "pw-four-d4"];
     let apply = |given: &[&str], code: i32| -> String {
         let out = stackgate()
@@ -1838,24 +1832,11 @@ fn secret_fd_feeds_each_step_its_own_line_and_never_echoes_one() {
 /// fingerprint (1), then the reviewed plan confirmed (0).
 #[test]
 fn act_runs_dry_run_review_and_apply_with_its_exit_codes() {
-    let dry = stackgate()
-        .args(["act", "lbaas-net-remove", "--sim"])
-        .arg(world("phase00-lbaas-present"))
-        .assert()
-        .code(0)
-        .get_output()
-        .clone();
-    let stdout = String::from_utf8(dry.stdout).unwrap();
+    let (stdout, fingerprint) = dry_run("lbaas-net-remove", "phase00-lbaas-present");
     assert!(
         stdout.contains("DRY-RUN") && stdout.contains("PLANNED: nothing was changed"),
         "{stdout}"
     );
-    let fingerprint = stdout
-        .split("--plan ")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .expect("the dry-run prints the command that applies it")
-        .to_string();
     let apply = |extra: &[&str], code: i32| -> String {
         let out = stackgate()
             .args(["act", "lbaas-net-remove", "--sim"])
