@@ -1,7 +1,10 @@
 //! The simulated rehearsal of the rebuild, as `stackgate rehearse` runs it
-//! (src/rehearsal.rs): phase 00 from the dirty testcloud to P00-EXIT, then phase 01's
-//! model-prep to every phase-01 gate, each action dry-run then applied with its
-//! fingerprint and proven step by step. Waits take simulated time.
+//! (src/rehearsal.rs): phase 00 from the dirty testcloud to P00-EXIT, phase 01's
+//! model-prep, phase 02's vault actions to P02-AUTHORIZED, phase 03's admin-openrc,
+//! phase 04's network-create and phase 05's configure-resources and amphora pipeline
+//! (its base image from a loopback server) to P05-AMPHORA PASS, each action dry-run
+//! then applied with its fingerprint and proven step by step. Waits take simulated
+//! time; the issue-13 target is under 5 s.
 //!
 //! `cargo bench --bench rehearsal` prints the wall time of one whole rehearsal.
 

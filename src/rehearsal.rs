@@ -247,6 +247,10 @@ pub struct RehearsalReport {
     pub simulated_wait_secs: u64,
     /// Commands the simulator answered.
     pub commands: usize,
+    /// Processes the simulation started for the real programs it runs inside (GNU sed
+    /// over the files it holds): the difference of [`crate::sim::host::processes_spawned`]
+    /// across the run, so exact when nothing else in the process simulates meanwhile.
+    pub processes: usize,
 }
 
 impl RehearsalReport {
@@ -330,11 +334,13 @@ pub fn simulate(world: &str, config: SimConfig) -> Result<(Arc<Sim>, Profile), S
 /// Runs the legs in order; a leg that stops ends the rehearsal there.
 pub async fn rehearse(legs: &[Leg], progress: &dyn Progress, stamp: &str) -> RehearsalReport {
     let clock = ManualClock::new();
+    let spawned = crate::sim::host::processes_spawned();
     let mut report = RehearsalReport {
         legs: Vec::new(),
         passed: true,
         simulated_wait_secs: 0,
         commands: 0,
+        processes: 0,
     };
     for leg in legs {
         let mut lr = LegReport {
@@ -377,6 +383,7 @@ pub async fn rehearse(legs: &[Leg], progress: &dyn Progress, stamp: &str) -> Reh
         }
     }
     report.simulated_wait_secs = clock.now().as_secs();
+    report.processes = crate::sim::host::processes_spawned() - spawned;
     report
 }
 
@@ -581,6 +588,7 @@ mod canary {
             passed: true,
             simulated_wait_secs: 0,
             commands: 0,
+            processes: 0,
         };
         let shown = crate::report::rehearsal::render_text(&report)
             + &crate::report::rehearsal::render_json(&report);

@@ -75,7 +75,7 @@ pub fn render_text(report: &RehearsalReport) -> String {
         out.push_str(&format!("  - {gap}\n"));
     }
     out.push_str(&format!(
-        "\nresult: {} (exit {}): {}; {} commands answered by the simulator, {} s of simulated waiting\n",
+        "\nresult: {} (exit {}): {}; {} commands answered by the simulator ({} real process(es) spawned), {} s of simulated waiting\n",
         if report.passed { "PASS" } else { "FAIL" },
         report.exit_code(),
         if report.passed {
@@ -84,6 +84,7 @@ pub fn render_text(report: &RehearsalReport) -> String {
             "the rehearsal stopped before every exit gate passed"
         },
         report.commands,
+        report.processes,
         report.simulated_wait_secs
     ));
     super::ascii(out)

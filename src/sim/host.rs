@@ -38,6 +38,8 @@
 
 mod fs;
 mod real;
+
+pub use real::processes_spawned;
 mod virsh;
 
 pub use fs::{ImageInfo, Meta, Node};

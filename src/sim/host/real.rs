@@ -82,8 +82,22 @@ pub(crate) struct Real {
     dir: TempDir,
 }
 
+/// Processes the simulation started, in this process (every test and rehearsal):
+/// a rehearsal reports the difference across its run.
+static SPAWNED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// How many processes the simulator has started so far in this process.
+pub fn processes_spawned() -> usize {
+    SPAWNED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+fn spawned() {
+    SPAWNED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// A program that ran: its output, or why it could not start.
 fn run(program: &str, args: &[&std::ffi::OsStr]) -> Result<Output, String> {
+    spawned();
     Command::new(program)
         .args(args)
         .env("LC_ALL", "C")
@@ -149,6 +163,7 @@ impl Real {
     /// image `files` holds.
     pub fn new(files: &Files) -> Result<Real, String> {
         for (program, package) in PROGRAMS {
+            spawned();
             if let Err(e) = Command::new(program).arg("--version").output() {
                 return Err(format!(
                     "the simulator's real-program mode runs {program}, which cannot start ({e}): apt-get install {package}"
@@ -543,6 +558,7 @@ pub(crate) fn node_xml(lv: &Libvirt) -> Result<String, String> {
 pub(crate) fn sed(script: &str, contents: &[u8]) -> Answer {
     use std::io::Write as _;
     use std::process::Stdio;
+    spawned();
     let child = Command::new("sed")
         .args(["-n", "-E", script])
         .env("LC_ALL", "C")
