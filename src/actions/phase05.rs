@@ -206,6 +206,15 @@ fn base_path(base: &AmphoraBase) -> Result<String, Refusal> {
         .to_string())
 }
 
+/// The origin (`http://127.0.0.1:40633`) of a URL on this machine's loopback, which
+/// only a server of this process (the simulator's) answers.
+fn loopback_origin(url: &str) -> Option<String> {
+    let url = url::Url::parse(url).ok()?;
+    url.host_str()
+        .is_some_and(|h| h == "127.0.0.1" || h == "[::1]" || h == "localhost")
+        .then(|| url.origin().ascii_serialization())
+}
+
 fn plan_amphora_pipeline(
     snapshot: &Snapshot,
     profile: &Profile,
@@ -216,12 +225,9 @@ fn plan_amphora_pipeline(
     // A loopback image server is this process's own (the simulator's): its port and
     // download directory differ per run, so the fingerprint masks them.
     if let Some(base) = p5.amphora_base.as_ref()
-        && let Ok(url) = url::Url::parse(&base.url)
-        && url
-            .host_str()
-            .is_some_and(|h| h == "127.0.0.1" || h == "[::1]" || h == "localhost")
+        && let Some(origin) = loopback_origin(&base.url)
     {
-        plan.volatile.push(url.origin().ascii_serialization());
+        plan.volatile.push(origin);
         plan.volatile.push(base.download_dir.clone());
     }
     let (config, line) = verdict("P05-CONFIG", snapshot, profile);
@@ -584,6 +590,89 @@ mod tests {
                 .unwrap()
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn only_a_loopback_origin_is_masked() {
+        for (url, origin) in [
+            (
+                "http://127.0.0.1:40633/jammy/x.img",
+                Some("http://127.0.0.1:40633"),
+            ),
+            ("http://[::1]:8080/x.img", Some("http://[::1]:8080")),
+            ("http://localhost:9/x.img", Some("http://localhost:9")),
+            ("https://cloud-images.ubuntu.com/jammy/x.img", None),
+            ("http://127.0.0.2/x.img", None),
+            ("not a url", None),
+        ] {
+            assert_eq!(loopback_origin(url).as_deref(), origin, "{url}");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_unreadable_config_gate_is_a_precondition() {
+        // phase04-before-create records no `juju config` of the retrofit or octavia.
+        match plan_on("phase04-before-create", &Profile::testcloud()).await {
+            Err(Refusal::Precondition(why)) => {
+                assert!(why.starts_with("P05-CONFIG PRECONDITION"), "{why}")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_retrofit_says_what_it_builds_and_each_id_must_be_an_active_image() {
+        let profile = Profile::testcloud();
+        let plan = plan_on("phase05-control-plane-done", &profile)
+            .await
+            .unwrap();
+        let reason = &plan.steps[2].reason;
+        for word in [
+            "octavia-diskimage-retrofit",
+            "jammy-amphora-base",
+            "raw",
+            "octavia-amphora",
+            "30m",
+        ] {
+            assert!(reason.contains(word), "{reason} lacks {word}");
+        }
+        let base = profile
+            .phase05
+            .as_ref()
+            .and_then(|p| p.amphora_base.as_ref())
+            .unwrap();
+        let with = |status: &str| {
+            let image = crate::sources::openstack::Image {
+                id: "6ed034f7-10b0-4231-adcd-89e36ff79901".into(),
+                name: base.name.clone(),
+                status: status.into(),
+                tags: Vec::new(),
+                disk_format: Some("qcow2".into()),
+                visibility: Some("shared".into()),
+            };
+            Snapshot::from_parts("test").with(
+                base_read(base),
+                Ok(crate::snapshot::Value::OpenstackImage(Arc::new(
+                    Presence::Present(image),
+                ))),
+            )
+        };
+        // The upload's post-condition: glance shows it active, not queued or saving.
+        let uploaded = &plan.steps[1].check;
+        assert!(matches!(
+            (uploaded.verify)(&with("active"), &profile),
+            Poll::Pass(_)
+        ));
+        assert!(matches!(
+            (uploaded.verify)(&with("saving"), &profile),
+            Poll::Fail(_)
+        ));
+        // The retrofit's id, resolved when it runs: an active image only.
+        let late = plan.steps[2].argv_from.as_ref().unwrap();
+        let (argv, _) = (late.resolve)(&with("active"), &profile).unwrap();
+        assert!(argv.contains(&"source-image=6ed034f7-10b0-4231-adcd-89e36ff79901".to_string()));
+        let why = (late.resolve)(&with("queued"), &profile).unwrap_err();
+        assert!(why.contains("is queued"), "{why}");
     }
 
     #[tokio::test]
