@@ -916,3 +916,103 @@ mod guards {
         );
     }
 }
+
+/// The vault actions' guards on the values they decide by (the survivors cargo-mutants
+/// found in `src/actions/phase02.rs`): the capture directory an init would write into,
+/// and the unseal progress each key's post-condition reads.
+mod vault_guards {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use stackgate::actions::wait::Poll;
+    use stackgate::actions::{self, ActionArgs};
+    use stackgate::profile::Profile;
+    use stackgate::runner::{CommandRunner, Logged, Replay};
+    use stackgate::sim::{Sim, SimConfig};
+    use stackgate::snapshot::{Read, Reader, Snapshot, Value};
+    use stackgate::sources::secret_files::PathStat;
+    use stackgate::world::World;
+
+    async fn read(runner: impl CommandRunner + 'static, reads: Vec<Read>) -> Snapshot {
+        let reader = Reader::new(Arc::new(Logged::new(runner)), Duration::from_secs(10));
+        Snapshot::collect(&reader, reads).await
+    }
+
+    fn world(name: &str) -> World {
+        World::embedded(&format!("testcloud/{name}")).unwrap()
+    }
+
+    /// vault-init on the fresh vault, with the capture directory as `dir` says: an
+    /// existing directory must be owner-only, and a file in its place is refused.
+    #[tokio::test]
+    async fn an_init_writes_only_into_an_owner_only_capture_directory() {
+        let profile = Profile::testcloud();
+        let init = actions::by_name("vault-init").unwrap();
+        let args = ActionArgs::default();
+        let sim = Sim::new(world("sim-phase02-fresh"), "admin", SimConfig::default()).unwrap();
+        let fresh = read(sim, (init.reads)(&profile, &args)).await;
+        let server = profile.vault.server.clone().unwrap();
+        let host = stackgate::gates::vault_host(&profile, &server);
+        let with_dir = |raw_mode: u32| {
+            fresh.clone().with(
+                Read::PathStat {
+                    host: host.clone(),
+                    path: server.init_dir.clone(),
+                },
+                Ok(Value::PathStat(Arc::new(PathStat::Present {
+                    raw_mode,
+                    owner: "root".into(),
+                }))),
+            )
+        };
+        assert!((init.plan)(&fresh, &profile, &args).is_ok_and(|p| !p.is_empty()));
+        for ok in [0o040_700, 0o040_500] {
+            let plan = (init.plan)(&with_dir(ok), &profile, &args);
+            assert!(plan.is_ok_and(|p| !p.is_empty()), "{ok:o}");
+        }
+        for bad in [0o040_755, 0o040_750, 0o040_701, 0o100_600] {
+            match (init.plan)(&with_dir(bad), &profile, &args) {
+                Err(actions::Refusal::Guard(why)) => {
+                    assert!(why.contains("owner-only (0700) directory"), "{why}")
+                }
+                other => panic!("{bad:o}: {other:?}"),
+            }
+        }
+    }
+
+    /// Each unseal key's post-condition: vault counted it (progress is the key's
+    /// number), or vault is unsealed; sealed with another progress is the step's failure.
+    #[tokio::test]
+    async fn each_key_is_proven_by_the_progress_vault_shows_or_by_the_unseal() {
+        let profile = Profile::testcloud();
+        let unseal = actions::by_name("vault-unseal").unwrap();
+        let args = ActionArgs::default();
+        let sealed = read(
+            Replay::new(world("phase02-vault-initialized")),
+            (unseal.reads)(&profile, &args),
+        )
+        .await;
+        let plan = (unseal.plan)(&sealed, &profile, &args).unwrap();
+        assert_eq!(plan.steps.len(), 3, "threshold 3, progress 0");
+        let check = &plan.steps[0].check;
+        assert!(
+            check.describe.contains("progress 1 of 3"),
+            "{}",
+            check.describe
+        );
+        let poll = |w: &'static str| {
+            let check = check.clone();
+            async move {
+                let snapshot = read(Replay::new(world(w)), check.reads.clone()).await;
+                (check.verify)(&snapshot, &Profile::testcloud())
+            }
+        };
+        // Sealed at progress 0: the first key was not counted.
+        assert!(matches!(
+            poll("phase02-vault-initialized").await,
+            Poll::Fail(_)
+        ));
+        // Unsealed: every key's check holds.
+        assert!(matches!(poll("phase02-unsealed").await, Poll::Pass(_)));
+    }
+}
