@@ -113,8 +113,12 @@ fn sections(profile: &Profile) -> Result<(&OpenrcExpectation, &OpenrcBuild), Ref
     Ok((openrc, build))
 }
 
-/// keystone's VIP on the public plane, from the bundle (by CIDR, never pinned).
-fn keystone_vip(snapshot: &Snapshot, profile: &Profile) -> Result<Ipv4Addr, Refusal> {
+/// keystone's application and its VIP on the public plane, from the bundle (by CIDR,
+/// never pinned).
+fn keystone_vip<'p>(
+    snapshot: &Snapshot,
+    profile: &'p Profile,
+) -> Result<(&'p str, Ipv4Addr), Refusal> {
     let endpoints = profile.endpoints.as_ref().ok_or_else(|| {
         Refusal::Precondition(format!(
             "profile {} has no [endpoints]: which plane is public and which application is keystone",
@@ -149,6 +153,7 @@ fn keystone_vip(snapshot: &Snapshot, profile: &Profile) -> Result<Ipv4Addr, Refu
         .applications
         .get(app)
         .and_then(|a| a.vip_in(&plane.cidr))
+        .map(|vip| (app.as_str(), vip))
         .ok_or_else(|| {
             Refusal::Precondition(format!(
                 "the bundle gives {app} no vip on {} {}",
@@ -178,20 +183,34 @@ fn openrc_template(build: &OpenrcBuild, auth_url: &str, path: &str) -> String {
     text
 }
 
-/// The path is still absent: nothing raced the action to it.
-fn still_absent(path: &str, what: &str) -> Check {
+/// A post-condition on what `stat` says of a local path.
+fn path_check(
+    path: &str,
+    describe: String,
+    judge: impl Fn(&str, &PathStat) -> Poll + Send + Sync + 'static,
+) -> Check {
     let path = path.to_string();
     let host = ExecHost::Local;
-    Check::new(
-        format!("{path} ({what}) does not exist yet"),
-        vec![Read::PathStat {
-            host: host.clone(),
-            path: path.clone(),
-        }],
-        move |snapshot, _| match snapshot.path_stat(&host, &path) {
+    let read = Read::PathStat {
+        host: host.clone(),
+        path: path.clone(),
+    };
+    Check::new(describe, vec![read], move |snapshot, _| {
+        match snapshot.path_stat(&host, &path) {
             Err(e) => Poll::Fail(e.to_string()),
-            Ok(PathStat::Absent { .. }) => Poll::Pass(format!("{path} absent")),
-            Ok(stat) => Poll::Fail(format!(
+            Ok(stat) => judge(&path, stat),
+        }
+    })
+}
+
+/// The path is still absent: nothing raced the action to it.
+fn still_absent(path: &str, what: &str) -> Check {
+    path_check(
+        path,
+        format!("{path} ({what}) does not exist yet"),
+        |path, stat| match stat {
+            PathStat::Absent { .. } => Poll::Pass(format!("{path} absent")),
+            stat => Poll::Fail(format!(
                 "{path} appeared ({}): another writer; nothing is overwritten",
                 stat.describe()
             )),
@@ -201,22 +220,16 @@ fn still_absent(path: &str, what: &str) -> Check {
 
 /// The path is a regular file only its owner can read.
 fn owner_only(path: &str) -> Check {
-    let path = path.to_string();
-    let host = ExecHost::Local;
-    Check::new(
+    path_check(
+        path,
         format!("{path} is a regular file, owner-only"),
-        vec![Read::PathStat {
-            host: host.clone(),
-            path: path.clone(),
-        }],
-        move |snapshot, _| match snapshot.path_stat(&host, &path) {
-            Err(e) => Poll::Fail(e.to_string()),
-            Ok(stat)
-                if stat.is_regular_file() && stat.permissions().is_some_and(|p| p & 0o077 == 0) =>
-            {
-                Poll::Pass(format!("{path}: {}", stat.describe()))
+        |path, stat| {
+            let line = format!("{path}: {}", stat.describe());
+            if stat.is_regular_file() && stat.permissions().is_some_and(|p| p & 0o077 == 0) {
+                Poll::Pass(line)
+            } else {
+                Poll::Fail(line)
             }
-            Ok(stat) => Poll::Fail(format!("{path}: {}", stat.describe())),
         },
     )
 }
@@ -267,7 +280,7 @@ fn plan_openrc(snapshot: &Snapshot, profile: &Profile, _: &ActionArgs) -> Result
             ca.describe()
         )));
     }
-    let vip = keystone_vip(snapshot, profile)?;
+    let (keystone_app, vip) = keystone_vip(snapshot, profile)?;
     let auth_url = build.auth_url.replace("{vip}", &vip.to_string());
     plan.resolve("OS_AUTH_URL", auth_url.clone());
     let model = profile.model.clone();
@@ -276,11 +289,6 @@ fn plan_openrc(snapshot: &Snapshot, profile: &Profile, _: &ActionArgs) -> Result
         .unit
         .split_once('/')
         .map_or(profile.vault.unit.as_str(), |(a, _)| a);
-    let keystone_app = profile
-        .endpoints
-        .as_ref()
-        .and_then(|e| e.services.get(&e.identity_service))
-        .map_or("keystone", String::as_str);
     let juju_run = |app: &str, action: &str| {
         vec![
             "juju".to_string(),

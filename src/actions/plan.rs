@@ -181,23 +181,6 @@ impl StepSecret {
         out.extend_from_slice(rest.as_bytes());
         Ok(out)
     }
-
-    /// What the command receives: the template with the value in it.
-    pub fn render(&self, value: &[u8]) -> Vec<u8> {
-        let Some(template) = &self.template else {
-            return value.to_vec();
-        };
-        let mut out = Vec::with_capacity(template.len() + value.len());
-        let mut parts = template.split(SECRET_VALUE);
-        if let Some(first) = parts.next() {
-            out.extend_from_slice(first.as_bytes());
-        }
-        for part in parts {
-            out.extend_from_slice(value);
-            out.extend_from_slice(part.as_bytes());
-        }
-        out
-    }
 }
 
 /// How a step's effect is proven: reads run fresh after the step, and a check over
