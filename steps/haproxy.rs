@@ -10,7 +10,7 @@ use cucumber::gherkin::Step;
 use cucumber::{given, then};
 use stackgate::gates::Mark;
 use stackgate::runner::CommandOutput;
-use stackgate::sources::haproxy::{RowType, ShowStat, parse_show_stat};
+use stackgate::sources::haproxy::{self, RowType, ShowStat, parse_show_stat};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::loopback::{Loopback, Program, STARTUP, accepting_listener, closed_port};
@@ -70,11 +70,11 @@ async fn show_stat(unit: &str, socket: &std::path::Path) -> Result<ShowStat, Str
 /// backends and listeners have no check to wait for.
 fn settled(stat: &ShowStat) -> bool {
     stat.rows().all(|row| {
-        if RowType::parse(row.get("type").unwrap_or_default()) != Some(RowType::Server) {
+        if RowType::parse(row.get(&haproxy::TYPE).unwrap_or_default()) != Some(RowType::Server) {
             return true;
         }
-        let status = row.get("status").unwrap_or_default();
-        let check = row.get("check_status").unwrap_or_default();
+        let status = row.get(&haproxy::STATUS).unwrap_or_default();
+        let check = row.get(&haproxy::CHECK_STATUS).unwrap_or_default();
         // A server in maintenance is in its final state from the start.
         status.starts_with("MAINT")
             || (matches!(status, "UP" | "DOWN")

@@ -6,13 +6,15 @@
 //! gate runs alone to learn which argvs it reads; then each of those outputs is damaged
 //! in every way below, one at a time, and the gate runs again on the damaged world.
 
+mod common;
+use common::default_worlds;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
 use stackgate::cli::{Format, GateRun};
-use stackgate::gates::{self, GateSpec, Status, Verdict};
+use stackgate::gates::{GateSpec, Status, Verdict};
 use stackgate::profile::Profile;
 use stackgate::runner::{CommandOutput, Logged, Replay, display_argv};
 use stackgate::snapshot::Snapshot;
@@ -447,20 +449,6 @@ fn legal_answer(variant: &str, argv: &str) -> Option<&'static str> {
         return Some("one option's value, as text: another value fails the comparison");
     }
     None
-}
-
-fn default_worlds() -> Vec<(String, Vec<&'static GateSpec>)> {
-    let mut out = Vec::new();
-    for phase in gates::phases() {
-        out.push((phase.to_string(), gates::for_phase(phase)));
-        for moment in gates::phase_moments(phase) {
-            out.push((
-                format!("{phase}-{moment}"),
-                gates::for_moment(phase, moment),
-            ));
-        }
-    }
-    out
 }
 
 /// What one default world gives to damage: each argv its passing gates read, with

@@ -23,7 +23,8 @@ use super::phase02::status_read;
 use super::{Evidence, GateSpec, Mark, Status, Verdict, read_or_precondition};
 use crate::profile::Profile;
 use crate::snapshot::{Read, Snapshot};
-use crate::sources::haproxy::{GATE_COLUMNS, Health, RowType, health};
+use crate::sources::haproxy::{self, Health, RowType, health};
+use crate::sources::keys::KeyPath;
 
 /// What a row type may say (haproxy/haproxy v2.8.0 src/stats.c, src/listener.c).
 fn vocabulary(row_type: RowType) -> &'static str {
@@ -119,17 +120,24 @@ fn gate_haproxy(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verd
                     continue;
                 }
             };
-            let absent: Vec<String> = GATE_COLUMNS
+            let absent: Vec<_> = haproxy::KEYS
                 .iter()
                 .filter_map(|c| stat.column(c).err())
-                .map(|m| m.path)
                 .collect();
             if !absent.is_empty() {
                 unreadable += 1;
-                for path in absent {
+                for missing in absent {
                     evidence.push(
-                        Evidence::new(Mark::Missing, path, "key", "absent from the CSV header")
-                            .expected("present (haproxy doc/management.txt 9.1; R2)"),
+                        Evidence::new(
+                            Mark::Missing,
+                            missing.path,
+                            "key",
+                            "absent from the CSV header",
+                        )
+                        .expected(format!(
+                            "present (declared `{}`; haproxy doc/management.txt 9.1; R2)",
+                            missing.key
+                        )),
                     );
                 }
                 continue;
@@ -138,20 +146,20 @@ fn gate_haproxy(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verd
                 (0u64, 0u64, 0u64, 0u64);
             for row in stat.rows() {
                 // Every column was found in the header above.
-                let cell = |c: &str| row.get(c).unwrap_or_default();
+                let cell = |c: &'static KeyPath| row.get(c).unwrap_or_default();
                 // "If a check is currently running, the last known status will be
                 // reported, prefixed with "* "" (haproxy doc/management.txt 9.1 field
                 // 36): the result is the same, so a row reads the same whichever moment
                 // it was dumped (the loopback scenario once caught `* L4CON`).
                 let (proxy, server, state, check) = (
-                    cell("pxname"),
-                    cell("svname"),
-                    cell("status"),
-                    cell("check_status").trim_start_matches("* "),
+                    cell(&haproxy::PXNAME),
+                    cell(&haproxy::SVNAME),
+                    cell(&haproxy::STATUS),
+                    cell(&haproxy::CHECK_STATUS).trim_start_matches("* "),
                 );
                 // By `type`, never by name: listener rows (`option socket-stats`) are
                 // named after their bind and are no servers (issue 8).
-                let Some(row_type) = RowType::parse(cell("type")) else {
+                let Some(row_type) = RowType::parse(cell(&haproxy::TYPE)) else {
                     unit_unread += 1;
                     evidence.push(
                         Evidence::new(

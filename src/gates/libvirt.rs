@@ -403,11 +403,14 @@ fn disk_evidence(
                 Err(missing) => lines.push(
                     Evidence::new(
                         Mark::Missing,
-                        missing.path,
+                        missing.path.clone(),
                         "key",
                         "absent from the CLI output",
                     )
-                    .expected("present (R2: never read as zero, which would look blank)"),
+                    .expected(format!(
+                        "present (declared `{}`; R2: never read as zero, which would look blank)",
+                        missing.key
+                    )),
                 ),
             }
         }

@@ -158,7 +158,7 @@ impl Evidence {
             "key",
             "absent from the CLI output",
         )
-        .expected("present (juju always prints it; R2)")
+        .expected(format!("present (declared `{}`; R2)", key.key))
     }
 }
 

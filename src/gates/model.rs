@@ -9,7 +9,7 @@ use super::substrate::{all_good, maas_profile, section};
 use super::{Evidence, GateSpec, Mark, Status, Verdict, read_or_precondition};
 use crate::profile::{Phase01, Profile};
 use crate::snapshot::{Read, Snapshot};
-use crate::sources::MissingKey;
+use crate::sources::juju;
 
 pub(super) static GATES: [GateSpec; 3] = [
     GateSpec {
@@ -157,19 +157,16 @@ fn gate_default_space(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -
     let Some(entry) = defaults.get("default-space") else {
         return Verdict::missing_keys(
             gate,
-            &[MissingKey::at("model-defaults: default-space")],
+            &[juju::MODEL_DEFAULTS_DEFAULT_SPACE.missing_at("model-defaults: default-space")],
             evidence,
         );
     };
-    let Some((value, level)) = entry.effective() else {
-        return Verdict::missing_keys(
-            gate,
-            &[MissingKey::at(
-                "model-defaults: default-space.controller|default",
-            )],
-            evidence,
-        );
-    };
+    // `default` and `controller` are both omitempty (juju environs/config
+    // AttributeDefaultValues): `"default-space": {}` is legal output for a key set at
+    // neither level, which leaves new models on alpha: a finding, not a missing key.
+    let (value, level) = entry
+        .effective()
+        .unwrap_or((&serde_json::Value::Null, "unset at every level"));
     let mut checks = vec![space_check(
         "controller model-defaults",
         &format!("default-space ({level})"),
@@ -182,7 +179,7 @@ fn gate_default_space(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -
         let Some(cv) = config.get("default-space") else {
             return Verdict::missing_keys(
                 gate,
-                &[MissingKey::at("model-config: default-space")],
+                &[juju::MODEL_CONFIG_DEFAULT_SPACE.missing_at("model-config: default-space")],
                 evidence,
             );
         };
@@ -336,10 +333,10 @@ fn gate_bindings(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Ver
                 continue;
             };
             let Some(bindings) = &app.endpoint_bindings else {
-                missing.push(MissingKey::at(format!(
-                    "applications.{}.endpoint-bindings",
-                    b.application
-                )));
+                missing.push(
+                    juju::status_keys::ENDPOINT_BINDINGS
+                        .missing_at(format!("applications.{}.endpoint-bindings", b.application)),
+                );
                 continue;
             };
             for ep in &b.endpoints {

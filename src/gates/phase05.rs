@@ -17,7 +17,8 @@ use crate::profile::{Phase05, Profile};
 use crate::snapshot::{Read, Snapshot};
 use crate::sources::charms;
 use crate::sources::juju::{StatusRead, UnitRef};
-use crate::sources::{MissingKey, Presence};
+use crate::sources::keys::KeyPath;
+use crate::sources::{MissingKey, Presence, juju};
 
 pub(super) static GATES: [GateSpec; 4] = [
     GateSpec {
@@ -202,22 +203,22 @@ fn gate_config(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verdi
     );
     let retrofit_cmd = format!("juju config {}", p5.retrofit);
     let mut missing = Vec::new();
-    let mut setting = |key: &str| match retrofit.setting(key) {
+    let mut setting = |key: &'static KeyPath| match retrofit.setting(key) {
         Ok(s) => Some(s),
         Err(k) => {
             missing.push((retrofit_cmd.clone(), k));
             None
         }
     };
-    let internal = setting("use-internal-endpoints");
-    let format = setting("image-format");
-    let tag = setting(AMP_IMAGE_TAG);
+    let internal = setting(&juju::RETROFIT_USE_INTERNAL_ENDPOINTS);
+    let format = setting(&juju::RETROFIT_IMAGE_FORMAT);
+    let tag = setting(&juju::RETROFIT_AMP_IMAGE_TAG);
     let octavia_tag = match octavia_tag {
         Presence::Present(t) => Some(t),
         Presence::Absent { .. } => {
             missing.push((
                 format!("juju config {}", p5.octavia),
-                MissingKey::at(format!("settings.{AMP_IMAGE_TAG}")),
+                juju::OCTAVIA_AMP_IMAGE_TAG.missing(),
             ));
             None
         }
@@ -716,7 +717,7 @@ fn gate_amphora(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verd
     let Presence::Present(octavia_tag) = octavia_tag else {
         let missing = [(
             format!("juju config {}", p5.octavia),
-            MissingKey::at(format!("settings.{AMP_IMAGE_TAG}")),
+            juju::OCTAVIA_AMP_IMAGE_TAG.missing(),
         )];
         return missing_options(gate, &missing, Vec::new());
     };

@@ -128,7 +128,7 @@ fn missing_status_keys(
             "key",
             "absent from the CLI output",
         )
-        .expected("present (R2: never assumed)")
+        .expected(format!("present (declared `{}`; R2: never assumed)", m.key))
     }));
     Verdict::new(
         gate,

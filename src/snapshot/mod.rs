@@ -11,6 +11,7 @@ use tokio::sync::OnceCell;
 use crate::runner::{CallRecord, CommandOutput, CommandRunner, Invocation, Logged, RunError};
 use crate::sources::SourceError;
 use crate::sources::juju::{self, JujuModels, JujuStatus, Whoami};
+use crate::sources::keys::Doc;
 use crate::sources::secret_files::{self, FileLabels, LabelKind, PathStat};
 use crate::sources::unit_exec::ExecHost;
 use crate::sources::vault::{self, SealStatus};
@@ -155,6 +156,49 @@ pub enum Read {
 }
 
 impl Read {
+    /// The kind of document this read parses, whose key paths [`keys`] declares.
+    pub fn doc(&self) -> Doc {
+        match self {
+            Read::JujuStatus { .. } => Doc::JujuStatus,
+            Read::JujuWhoami => Doc::JujuWhoami,
+            Read::JujuModels => Doc::JujuModels,
+            Read::MaasMachines { .. } => Doc::MaasMachines,
+            Read::MaasSpaces { .. } => Doc::MaasSpaces,
+            Read::MaasSubnets { .. } => Doc::MaasSubnets,
+            Read::MaasIpRanges { .. } => Doc::MaasIpRanges,
+            Read::MaasTags { .. } => Doc::MaasTags,
+            Read::MaasVlans { .. } => Doc::MaasVlans,
+            Read::MaasSubnetIps { .. } => Doc::MaasSubnetIps,
+            Read::MaasInterfaces { .. } => Doc::MaasInterfaces,
+            Read::JujuModelDefaults => Doc::JujuModelDefaults,
+            Read::JujuModelConfig { .. } => Doc::JujuModelConfig,
+            Read::JujuSpaces { .. } => Doc::JujuSpaces,
+            Read::BundleFile { .. } => Doc::Bundle,
+            Read::TextFile { .. } => Doc::TextFile,
+            Read::DirList { .. } => Doc::DirList,
+            Read::VirshList { .. } => Doc::VirshList,
+            Read::VirshDomstate { .. } => Doc::VirshDomstate,
+            Read::VirshNetList { .. } => Doc::VirshNetList,
+            Read::VirshDumpxml { .. } => Doc::VirshDumpxml,
+            Read::QemuImgInfo { .. } => Doc::QemuImgInfo,
+            Read::FileStat { .. } => Doc::FileStat,
+            Read::OpenstackEndpoints => Doc::OpenstackEndpoints,
+            Read::OpenstackNetwork { .. } => Doc::OpenstackNetwork,
+            Read::OpenstackSubnet { .. } => Doc::OpenstackSubnet,
+            Read::OpenstackSecurityGroup { .. } => Doc::OpenstackSecurityGroup,
+            Read::OpenstackImages { .. } => Doc::OpenstackImages,
+            Read::OpenstackImage { .. } => Doc::OpenstackImage,
+            Read::JujuConfig { .. } => Doc::JujuConfig,
+            Read::JujuConfigKey { .. } => Doc::JujuConfigKey,
+            Read::JujuIpAddr { .. } => Doc::IpAddr,
+            Read::HaproxyStat { .. } => Doc::HaproxyStat,
+            Read::HttpGet { .. } => Doc::HttpGet,
+            Read::VaultStatus { .. } => Doc::VaultStatus,
+            Read::PathStat { .. } => Doc::PathStat,
+            Read::FileLabels { .. } => Doc::FileLabels,
+        }
+    }
+
     pub fn invocation(&self) -> Invocation {
         match self {
             Read::JujuStatus { model } => juju::status_invocation(model),

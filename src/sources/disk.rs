@@ -12,17 +12,25 @@
 
 use serde::Deserialize;
 
+use super::keys::{Doc, KeyPath};
 use super::{MissingKey, Presence, SourceError, parse_json};
 use crate::runner::{CommandOutput, Invocation, display_argv};
 
-/// Every key a gate reads from these outputs.
-pub const GATE_KEY_PATHS: &[&str] = &[
-    "qemu-img info: format",
-    "qemu-img info: virtual-size",
-    "qemu-img info: actual-size",
-    "stat: %U:%G",
-    "stat: %a",
+/// Gates that read this document; each parses it whole, so the keys its parser requires
+/// are theirs too.
+const QEMU_IMG_INFO_READERS: &[&str] = &["P00-OSD"];
+
+/// Every key a gate reads from `qemu-img info --output=json`.
+pub static KEYS: &[&KeyPath] = &[
+    &KeyPath::required(Doc::QemuImgInfo, "format", QEMU_IMG_INFO_READERS),
+    &KeyPath::required(Doc::QemuImgInfo, "virtual-size", QEMU_IMG_INFO_READERS),
+    &ACTUAL_SIZE,
+    &KeyPath::required(Doc::QemuImgInfo, "filename", QEMU_IMG_INFO_READERS),
 ];
+
+/// Optional in QAPI; the OSD gate reads it, so a missing one is named, never zero.
+pub static ACTUAL_SIZE: KeyPath =
+    KeyPath::required(Doc::QemuImgInfo, "actual-size", QEMU_IMG_INFO_READERS);
 
 /// The `stat` format: `owner:group mode`, mode in octal without a leading zero.
 pub const STAT_FORMAT: &str = "%U:%G %a";
@@ -66,7 +74,7 @@ impl ImageInfo {
     /// is named, never read as zero (a zero would look blank).
     pub fn actual_size(&self) -> Result<u64, MissingKey> {
         self.actual_size
-            .ok_or_else(|| MissingKey::at(format!("{}: actual-size", self.filename)))
+            .ok_or_else(|| ACTUAL_SIZE.missing_at(format!("{}: actual-size", self.filename)))
     }
 }
 

@@ -27,14 +27,27 @@
 
 use std::collections::HashMap;
 
+use super::keys::{Doc, KeyPath};
 use super::{MissingKey, SourceError, excerpt};
 use crate::runner::{CommandOutput, Invocation, display_argv};
 
 /// Where charm-helpers' haproxy template puts the admin socket.
 pub const CHARM_STATS_SOCKET: &str = "/var/run/haproxy/admin.sock";
 
-/// The columns a gate reads; the schema-drift check walks this list.
-pub const GATE_COLUMNS: &[&str] = &["pxname", "svname", "status", "type", "check_status"];
+/// Gates that read this document; each parses it whole, so the keys its parser requires
+/// are theirs too.
+const HAPROXY_STAT_READERS: &[&str] = &["P03-HAPROXY"];
+
+/// The columns a gate reads, declared once: [`ShowStat::column`] and [`StatRow::get`]
+/// take these, `fixtures check` and `drift` walk them (docs/schemas/haproxy.md).
+pub static KEYS: &[&KeyPath] = &[&PXNAME, &SVNAME, &STATUS, &TYPE, &CHECK_STATUS];
+pub static PXNAME: KeyPath = KeyPath::required(Doc::HaproxyStat, "pxname", HAPROXY_STAT_READERS);
+pub static SVNAME: KeyPath = KeyPath::required(Doc::HaproxyStat, "svname", HAPROXY_STAT_READERS);
+pub static STATUS: KeyPath = KeyPath::required(Doc::HaproxyStat, "status", HAPROXY_STAT_READERS);
+/// 0 frontend, 1 backend, 2 server, 3 listener (management.txt 9.1 field 32).
+pub static TYPE: KeyPath = KeyPath::required(Doc::HaproxyStat, "type", HAPROXY_STAT_READERS);
+pub static CHECK_STATUS: KeyPath =
+    KeyPath::required(Doc::HaproxyStat, "check_status", HAPROXY_STAT_READERS);
 
 /// The command run on the unit: one `show stat` over the admin socket.
 pub fn stat_command(socket: &str) -> String {
@@ -78,11 +91,10 @@ pub struct StatRow<'a> {
 
 impl ShowStat {
     /// The position of a column, or the missing key naming it (R2).
-    pub fn column(&self, name: &str) -> Result<usize, MissingKey> {
-        self.columns
-            .get(name)
-            .copied()
-            .ok_or_else(|| MissingKey::at(format!("{}: show stat column `{name}`", self.unit)))
+    pub fn column(&self, key: &'static KeyPath) -> Result<usize, MissingKey> {
+        self.columns.get(key.path).copied().ok_or_else(|| {
+            key.missing_at(format!("{}: show stat column `{}`", self.unit, key.path))
+        })
     }
 
     pub fn rows(&self) -> impl Iterator<Item = StatRow<'_>> {
@@ -106,7 +118,7 @@ impl<'a> StatRow<'a> {
     /// The cell under a column: an empty string where haproxy printed nothing (a
     /// column that does not apply to this row type), the missing key where the header
     /// lacks the column.
-    pub fn get(&self, column: &str) -> Result<&'a str, MissingKey> {
+    pub fn get(&self, column: &'static KeyPath) -> Result<&'a str, MissingKey> {
         let index = self.stat.column(column)?;
         Ok(self.cells.get(index).map_or("", String::as_str))
     }
@@ -374,6 +386,10 @@ mod tests {
 
     use super::*;
 
+    /// A column no gate reads, for the parser's own tests.
+    static CHECK_DESC: KeyPath =
+        KeyPath::optional(Doc::HaproxyStat, "check_desc", &["P03-HAPROXY"]);
+
     /// Recorded from haproxy 2.6.12 on loopback (a backend with an open listener and
     /// one with a closed port), first lines only.
     const RECORDED: &str = "# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,weight,act,bck,chkfail,chkdown,lastchg,downtime,qlimit,pid,iid,sid,throttle,lbtot,tracked,type,rate,rate_lim,rate_max,check_status,check_code,check_duration,hrsp_1xx,hrsp_2xx,hrsp_3xx,hrsp_4xx,hrsp_5xx,hrsp_other,hanafail,req_rate,req_rate_max,req_tot,cli_abrt,srv_abrt,comp_in,comp_out,comp_byp,comp_rsp,lastsess,last_chk,last_agt,qtime,ctime,rtime,ttime,agent_status,agent_code,agent_duration,check_desc,agent_desc,check_rise,check_fall,check_health,agent_rise,agent_fall,agent_health,addr,cookie,mode,algo,conn_rate,conn_rate_max,conn_tot,intercepted,dcon,dses,wrew,connect,reuse,cache_lookups,cache_hits,srv_icur,src_ilim,qtime_max,ctime_max,rtime_max,ttime_max,eint,idle_conn_cur,safe_conn_cur,used_conn_cur,need_conn_est,uweight,agg_server_status,agg_server_check_status,agg_check_status,-,ssl_sess,\n\
@@ -408,11 +424,11 @@ keystone-public_10.12.12.104,BACKEND,0,0,0,0,400,0,0,0,0,0,,0,0,0,0,DOWN,0,0,0,,
         let stat = parse_show_stat("keystone/0", &output(0, RECORDED, "")).unwrap();
         assert_eq!(stat.len(), 2);
         let row = stat.rows().next().unwrap();
-        assert_eq!(row.get("pxname").unwrap(), "keystone-public_10.12.12.104");
-        assert_eq!(row.get("svname").unwrap(), "keystone-0");
-        assert_eq!(row.get("status").unwrap(), "DOWN");
-        assert_eq!(row.get("check_status").unwrap(), "L4CON");
-        assert_eq!(row.get("check_desc").unwrap(), "Layer4 connection problem");
+        assert_eq!(row.get(&PXNAME).unwrap(), "keystone-public_10.12.12.104");
+        assert_eq!(row.get(&SVNAME).unwrap(), "keystone-0");
+        assert_eq!(row.get(&STATUS).unwrap(), "DOWN");
+        assert_eq!(row.get(&CHECK_STATUS).unwrap(), "L4CON");
+        assert_eq!(row.get(&CHECK_DESC).unwrap(), "Layer4 connection problem");
     }
 
     #[test]
@@ -429,14 +445,14 @@ keystone-public_10.12.12.104,BACKEND,0,0,0,0,400,0,0,0,0,0,,0,0,0,0,DOWN,0,0,0,,
             })
             .collect();
         let stat = parse_show_stat("keystone/0", &output(0, &swapped, "")).unwrap();
-        assert_eq!(stat.rows().next().unwrap().get("status").unwrap(), "DOWN");
+        assert_eq!(stat.rows().next().unwrap().get(&STATUS).unwrap(), "DOWN");
     }
 
     #[test]
     fn a_missing_column_names_the_unit_and_the_column() {
         let renamed = RECORDED.replacen(",status,", ",state,", 1);
         let stat = parse_show_stat("keystone/0", &output(0, &renamed, "")).unwrap();
-        let err = stat.rows().next().unwrap().get("status").unwrap_err();
+        let err = stat.rows().next().unwrap().get(&STATUS).unwrap_err();
         assert_eq!(err.path, "keystone/0: show stat column `status`");
     }
 
@@ -529,7 +545,7 @@ keystone-public_10.12.12.104,BACKEND,0,0,0,0,400,0,0,0,0,0,,0,0,0,0,DOWN,0,0,0,,
         let stat = parse_show_stat("keystone/0", &output(0, RECORDED, "")).unwrap();
         let rows: Vec<(usize, Option<RowType>)> = stat
             .rows()
-            .map(|r| (r.line, RowType::parse(r.get("type").unwrap())))
+            .map(|r| (r.line, RowType::parse(r.get(&TYPE).unwrap())))
             .collect();
         assert_eq!(
             rows,

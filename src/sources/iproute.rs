@@ -17,16 +17,23 @@ use std::net::Ipv6Addr;
 use serde::Deserialize;
 
 use super::juju::{ExecTask, parse_exec};
+use super::keys::{Doc, KeyPath};
 use super::{Presence, SourceError, excerpt};
 use crate::runner::{CommandOutput, display_argv};
 
-/// Every key path a phase-05 gate reads from `ip -j addr show`.
-pub const GATE_KEY_PATHS: &[&str] = &[
-    "ip -j addr show: [].ifname",
-    "ip -j addr show: [].operstate",
-    "ip -j addr show: [].addr_info[].family",
-    "ip -j addr show: [].addr_info[].local",
-    "ip -j addr show: [].addr_info[].scope",
+/// Gates that read this document; each parses it whole, so the keys its parser requires
+/// are theirs too.
+const IP_ADDR_READERS: &[&str] = &["P05-AMPHORA", "P05-POST"];
+
+/// Every key path a phase-05 gate reads from `ip -j addr show` (inside `juju exec`).
+pub static KEYS: &[&KeyPath] = &[
+    &KeyPath::required(Doc::IpAddr, "[].ifname", IP_ADDR_READERS),
+    &KeyPath::required(Doc::IpAddr, "[].operstate", IP_ADDR_READERS),
+    &KeyPath::required(Doc::IpAddr, "[].addr_info[].family", IP_ADDR_READERS),
+    &KeyPath::required(Doc::IpAddr, "[].addr_info[].local", IP_ADDR_READERS),
+    &KeyPath::required(Doc::IpAddr, "[].addr_info[].scope", IP_ADDR_READERS),
+    &KeyPath::required(Doc::IpAddr, "[].addr_info", IP_ADDR_READERS),
+    &KeyPath::required(Doc::IpAddr, "[].addr_info[].prefixlen", IP_ADDR_READERS),
 ];
 
 /// The argv run on the unit.

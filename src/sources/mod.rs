@@ -11,6 +11,7 @@ pub mod haproxy;
 pub mod integrity;
 pub mod iproute;
 pub mod juju;
+pub mod keys;
 pub mod maas;
 pub mod openstack;
 pub mod secret_files;
@@ -104,20 +105,25 @@ impl SourceError {
 }
 
 /// A key a gate reads that the output does not hold: PRECONDITION, never "0 found".
+/// Raised only from a declaration ([`keys::KeyPath::missing_at`]), so every key a gate
+/// can find missing is one `fixtures check` and `drift` know.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MissingKey {
+    /// Where, concretely: `applications.vault.units.vault/0.juju-status`.
     pub path: String,
+    /// What was declared: the document and the pattern the path is an instance of.
+    pub key: &'static keys::KeyPath,
 }
 
 impl MissingKey {
-    pub fn at(path: impl Into<String>) -> Self {
-        Self { path: path.into() }
+    fn declared(key: &'static keys::KeyPath, path: String) -> Self {
+        Self { path, key }
     }
 }
 
 impl fmt::Display for MissingKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "missing key `{}`", self.path)
+        write!(f, "missing key `{}` (declared `{}`)", self.path, self.key)
     }
 }
 
@@ -150,11 +156,78 @@ pub fn parse_json_bytes<T: serde::de::DeserializeOwned>(
         }
     })?;
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| SourceError::Parse {
+    let parse_error = |e: serde_path_to_error::Error<serde_json::Error>| SourceError::Parse {
         argv: argv.to_string(),
         path: join(integrity::top_level(e.path().to_string())),
         message: integrity::sanitize_serde(&e.into_inner().to_string()),
-    })
+    };
+    if !IGNORED.with(|c| c.borrow().is_some()) {
+        return serde_path_to_error::deserialize(&mut de).map_err(parse_error);
+    }
+    let mut found = Vec::new();
+    let mut note = |path: serde_ignored::Path<'_>| found.push(ignored_steps(&path));
+    let result =
+        serde_path_to_error::deserialize(serde_ignored::Deserializer::new(&mut de, &mut note))
+            .map_err(parse_error);
+    IGNORED.with(|c| {
+        if let Some(all) = c.borrow_mut().as_mut() {
+            all.extend(found.into_iter().map(|steps| IgnoredKey {
+                nested: !prefix.is_empty(),
+                steps,
+            }));
+        }
+    });
+    result
+}
+
+thread_local! {
+    static IGNORED: std::cell::RefCell<Option<Vec<IgnoredKey>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// A key a JSON document held that its model does not read, found while parsing
+/// ([`serde_ignored`]): the notes of `stackgate fixtures check`, so a key upstream adds
+/// surfaces as a reviewed change instead of passing unseen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IgnoredKey {
+    /// Inside another document (`juju exec`'s `results.stdout`).
+    pub nested: bool,
+    pub steps: Vec<PathStep>,
+}
+
+/// One step of a concrete path: a key, or any element of an array.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum PathStep {
+    Key(String),
+    Index,
+}
+
+fn ignored_steps(path: &serde_ignored::Path<'_>) -> Vec<PathStep> {
+    use serde_ignored::Path;
+    match path {
+        Path::Root => Vec::new(),
+        Path::Seq { parent, .. } => {
+            let mut steps = ignored_steps(parent);
+            steps.push(PathStep::Index);
+            steps
+        }
+        Path::Map { parent, key } => {
+            let mut steps = ignored_steps(parent);
+            steps.push(PathStep::Key(key.clone()));
+            steps
+        }
+        Path::Some { parent }
+        | Path::NewtypeStruct { parent }
+        | Path::NewtypeVariant { parent } => ignored_steps(parent),
+    }
+}
+
+/// Runs `f` (parses on this thread) and returns the keys its JSON parsers ignored.
+pub fn collect_ignored<R>(f: impl FnOnce() -> R) -> (R, Vec<IgnoredKey>) {
+    IGNORED.with(|c| *c.borrow_mut() = Some(Vec::new()));
+    let result = f();
+    let found = IGNORED.with(|c| c.borrow_mut().take()).unwrap_or_default();
+    (result, found)
 }
 
 /// For a key the CLI always prints whose value may be null (MAAS's piston handlers

@@ -30,33 +30,114 @@ use std::fmt;
 use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize};
 
+use super::keys::{Doc, KeyPath};
 use super::{Presence, SourceError, parse_json};
 use crate::runner::{CommandOutput, Invocation};
 
-/// Every key path a phase-03/04/05 gate reads from OpenStack output.
-pub const GATE_KEY_PATHS: &[&str] = &[
-    "endpoint list: [].Service Name",
-    "endpoint list: [].Service Type",
-    "endpoint list: [].Interface",
-    "endpoint list: [].URL",
-    "endpoint list: [].Region",
-    "endpoint list: [].Enabled",
-    "network show: id",
-    "network show: router:external",
-    "network show: provider:network_type",
-    "network show: provider:physical_network",
-    "network show: shared",
-    "subnet show: network_id",
-    "subnet show: cidr",
-    "subnet show: gateway_ip",
-    "subnet show: enable_dhcp",
-    "subnet show: allocation_pools",
-    "subnet show: tags",
-    "security group show: id",
-    "image list: [].ID",
-    "image list: [].Status",
-    "image show: status",
-    "image show: tags",
+/// Gates that read this document; each parses it whole, so the keys its parser requires
+/// are theirs too.
+const OPENSTACK_ENDPOINTS_READERS: &[&str] = &["P03-ENDPOINTS"];
+/// Gates that read this document; each parses it whole, so the keys its parser requires
+/// are theirs too.
+const OPENSTACK_NETWORK_READERS: &[&str] =
+    &["P04-POST", "P04-PRE", "P05-AMPHORA", "P05-POST", "P05-PRE"];
+/// Gates that read this document; each parses it whole, so the keys its parser requires
+/// are theirs too.
+const OPENSTACK_SUBNET_READERS: &[&str] = &["P04-POST", "P05-AMPHORA", "P05-POST", "P05-PRE"];
+/// Gates that read this document; each parses it whole, so the keys its parser requires
+/// are theirs too.
+const OPENSTACK_IMAGES_READERS: &[&str] = &["P05-AMPHORA"];
+
+/// Every key path a phase-03/04/05 gate reads from OpenStack output
+/// (docs/schemas/openstack.md).
+pub static KEYS: &[&KeyPath] = &[
+    &KeyPath::required(
+        Doc::OpenstackEndpoints,
+        "[].Service Name",
+        OPENSTACK_ENDPOINTS_READERS,
+    ),
+    &KeyPath::required(
+        Doc::OpenstackEndpoints,
+        "[].Service Type",
+        OPENSTACK_ENDPOINTS_READERS,
+    ),
+    &KeyPath::required(
+        Doc::OpenstackEndpoints,
+        "[].Interface",
+        OPENSTACK_ENDPOINTS_READERS,
+    ),
+    &KeyPath::required(
+        Doc::OpenstackEndpoints,
+        "[].URL",
+        OPENSTACK_ENDPOINTS_READERS,
+    ),
+    &KeyPath::required(
+        Doc::OpenstackEndpoints,
+        "[].Region",
+        OPENSTACK_ENDPOINTS_READERS,
+    ),
+    &KeyPath::required(
+        Doc::OpenstackEndpoints,
+        "[].Enabled",
+        OPENSTACK_ENDPOINTS_READERS,
+    ),
+    &KeyPath::required(Doc::OpenstackNetwork, "id", OPENSTACK_NETWORK_READERS),
+    &KeyPath::required(
+        Doc::OpenstackNetwork,
+        "router:external",
+        OPENSTACK_NETWORK_READERS,
+    ),
+    &KeyPath::required(
+        Doc::OpenstackNetwork,
+        "provider:network_type",
+        OPENSTACK_NETWORK_READERS,
+    ),
+    &KeyPath::required(
+        Doc::OpenstackNetwork,
+        "provider:physical_network",
+        OPENSTACK_NETWORK_READERS,
+    ),
+    &KeyPath::required(Doc::OpenstackNetwork, "shared", OPENSTACK_NETWORK_READERS),
+    &KeyPath::required(Doc::OpenstackSubnet, "network_id", OPENSTACK_SUBNET_READERS),
+    &KeyPath::required(Doc::OpenstackSubnet, "cidr", OPENSTACK_SUBNET_READERS),
+    &KeyPath::required(Doc::OpenstackSubnet, "gateway_ip", OPENSTACK_SUBNET_READERS),
+    &KeyPath::required(
+        Doc::OpenstackSubnet,
+        "enable_dhcp",
+        OPENSTACK_SUBNET_READERS,
+    ),
+    &KeyPath::required(
+        Doc::OpenstackSubnet,
+        "allocation_pools",
+        OPENSTACK_SUBNET_READERS,
+    ),
+    &KeyPath::required(Doc::OpenstackSubnet, "tags", OPENSTACK_SUBNET_READERS),
+    &KeyPath::required(
+        Doc::OpenstackSecurityGroup,
+        "id",
+        &["P05-AMPHORA", "P05-POST", "P05-PRE"],
+    ),
+    &KeyPath::required(Doc::OpenstackImages, "[].ID", OPENSTACK_IMAGES_READERS),
+    &KeyPath::required(Doc::OpenstackImages, "[].Status", OPENSTACK_IMAGES_READERS),
+    &KeyPath::required(Doc::OpenstackImage, "status", OPENSTACK_IMAGES_READERS),
+    &KeyPath::required(Doc::OpenstackImage, "tags", OPENSTACK_IMAGES_READERS),
+    &KeyPath::required(
+        Doc::OpenstackEndpoints,
+        "[].ID",
+        OPENSTACK_ENDPOINTS_READERS,
+    ),
+    &KeyPath::required(Doc::OpenstackImages, "[].Name", OPENSTACK_IMAGES_READERS),
+    &KeyPath::optional(Doc::OpenstackImage, "disk_format", OPENSTACK_IMAGES_READERS),
+    &KeyPath::required(Doc::OpenstackImage, "id", OPENSTACK_IMAGES_READERS),
+    &KeyPath::required(Doc::OpenstackImage, "name", OPENSTACK_IMAGES_READERS),
+    &KeyPath::required(Doc::OpenstackNetwork, "name", OPENSTACK_NETWORK_READERS),
+    &KeyPath::required(
+        Doc::OpenstackSecurityGroup,
+        "name",
+        &["P05-AMPHORA", "P05-POST", "P05-PRE"],
+    ),
+    &KeyPath::required(Doc::OpenstackSubnet, "id", OPENSTACK_SUBNET_READERS),
+    &KeyPath::required(Doc::OpenstackSubnet, "name", OPENSTACK_SUBNET_READERS),
 ];
 
 fn show(object: &[&str], name: &str) -> Invocation {

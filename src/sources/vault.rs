@@ -22,17 +22,44 @@
 
 use serde::Deserialize;
 
+use super::keys::{Doc, KeyPath};
 use super::unit_exec::ExecHost;
 use super::{MissingKey, SourceError};
 use crate::runner::{CommandOutput, Invocation, display_argv};
 
-/// Every key a phase-02 gate reads from `vault status -format=json`.
-pub const GATE_KEY_PATHS: &[&str] = &[
-    "status: initialized",
-    "status: sealed",
-    "status: storage_type",
-    "status: ha_enabled",
+/// Every key a phase-02 gate reads from `vault status -format=json`: the accessors
+/// below raise from these.
+pub static KEYS: &[&KeyPath] = &[
+    &INITIALIZED,
+    &SEALED,
+    &STORAGE_TYPE,
+    &HA_ENABLED,
+    // Context the status evidence shows (`shamir 3 of 5`, the server version).
+    &KeyPath::optional(Doc::VaultStatus, "type", GATES),
+    &KeyPath::optional(Doc::VaultStatus, "t", GATES),
+    &KeyPath::optional(Doc::VaultStatus, "n", GATES),
+    &KeyPath::optional(Doc::VaultStatus, "version", GATES),
 ];
+const GATES: &[&str] = &["P02-SEALED", "P02-UNSEALED"];
+pub static INITIALIZED: KeyPath = KeyPath::required(
+    Doc::VaultStatus,
+    "initialized",
+    &["P02-SEALED", "P02-UNSEALED"],
+);
+pub static SEALED: KeyPath =
+    KeyPath::required(Doc::VaultStatus, "sealed", &["P02-SEALED", "P02-UNSEALED"]);
+/// The API's body omits it while sealed; the CLI prints it.
+pub static STORAGE_TYPE: KeyPath = KeyPath::required(
+    Doc::VaultStatus,
+    "storage_type",
+    &["P02-SEALED", "P02-UNSEALED"],
+);
+/// The CLI always prints it (command/format.go, no omitempty); the API body does not.
+pub static HA_ENABLED: KeyPath = KeyPath::required(
+    Doc::VaultStatus,
+    "ha_enabled",
+    &["P02-SEALED", "P02-UNSEALED"],
+);
 
 /// `<cli> status -format=json -address=<address>`: the command on the vault host.
 pub fn status_argv(cli: &str, address: &str) -> Vec<String> {
@@ -68,22 +95,21 @@ pub struct SealStatus {
 
 impl SealStatus {
     pub fn initialized(&self) -> Result<bool, MissingKey> {
-        self.initialized
-            .ok_or_else(|| MissingKey::at("initialized"))
+        self.initialized.ok_or_else(|| INITIALIZED.missing())
     }
 
     pub fn sealed(&self) -> Result<bool, MissingKey> {
-        self.sealed.ok_or_else(|| MissingKey::at("sealed"))
+        self.sealed.ok_or_else(|| SEALED.missing())
     }
 
     pub fn storage_type(&self) -> Result<&str, MissingKey> {
         self.storage_type
             .as_deref()
-            .ok_or_else(|| MissingKey::at("storage_type"))
+            .ok_or_else(|| STORAGE_TYPE.missing())
     }
 
     pub fn ha_enabled(&self) -> Result<bool, MissingKey> {
-        self.ha_enabled.ok_or_else(|| MissingKey::at("ha_enabled"))
+        self.ha_enabled.ok_or_else(|| HA_ENABLED.missing())
     }
 }
 
@@ -197,6 +223,6 @@ mod tests {
     fn a_missing_key_names_itself() {
         let without_ha = FRESH.replace(",\n  \"ha_enabled\": false", "");
         let s = parse(&local(2, &without_ha, "")).unwrap();
-        assert_eq!(s.ha_enabled(), Err(MissingKey::at("ha_enabled")));
+        assert_eq!(s.ha_enabled(), Err(HA_ENABLED.missing()));
     }
 }

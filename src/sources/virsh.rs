@@ -19,17 +19,6 @@ use std::fmt;
 use super::{Presence, SourceError};
 use crate::runner::{CommandOutput, Invocation, display_argv};
 
-/// Every key a gate reads from virsh output.
-pub const GATE_KEY_PATHS: &[&str] = &[
-    "list --all: Name",
-    "list --all: State",
-    "domstate: state line",
-    "net-list --all: Name",
-    "dumpxml: /domain/name",
-    "dumpxml: /domain/devices/interface/source@network",
-    "dumpxml: /domain/devices/interface/mac@address",
-];
-
 /// How virsh reaches the hypervisor: the connection URI, and the argv prefix the site
 /// runs it under (`sudo -n`: the runbook's `sudo`, failing at once instead of prompting
 /// for a password on a closed stdin).

@@ -4,6 +4,7 @@
 use serde_json::Value;
 
 /// The verdict with this gate id; panics showing the whole report when there is none.
+#[allow(dead_code)]
 pub fn verdict<'a>(doc: &'a Value, id: &str) -> &'a Value {
     doc["verdicts"]
         .as_array()
@@ -14,8 +15,27 @@ pub fn verdict<'a>(doc: &'a Value, id: &str) -> &'a Value {
 }
 
 /// The status label of the verdict with this gate id.
+#[allow(dead_code)]
 pub fn status_of<'a>(doc: &'a Value, id: &str) -> &'a str {
     verdict(doc, id)["status"]
         .as_str()
         .expect("a verdict's status is a string")
+}
+
+/// Every default world of the testcloud, by its key in `fixtures/testcloud/worlds.toml`
+/// (`02`, `02-init`, ...), with the gates that run on it.
+#[allow(dead_code)]
+pub fn default_worlds() -> Vec<(String, Vec<&'static stackgate::gates::GateSpec>)> {
+    use stackgate::gates;
+    let mut out = Vec::new();
+    for phase in gates::phases() {
+        out.push((phase.to_string(), gates::for_phase(phase)));
+        for moment in gates::phase_moments(phase) {
+            out.push((
+                format!("{phase}-{moment}"),
+                gates::for_moment(phase, moment),
+            ));
+        }
+    }
+    out
 }

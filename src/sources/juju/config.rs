@@ -20,13 +20,55 @@ use serde::Deserialize;
 
 use super::check_juju;
 use crate::runner::{CommandOutput, Invocation};
+use crate::sources::keys::{Doc, KeyPath};
 use crate::sources::{MissingKey, Presence, SourceError, parse_json};
 
-/// Every key path a phase-05 gate reads from `juju config`.
-pub const CONFIG_GATE_KEY_PATHS: &[&str] = &[
-    "config <app> --format=json: settings.<option>.value",
-    "config <app> <key>: stdout (the value and a newline)",
+/// Gates that read this document; each parses it whole, so the keys its parser requires
+/// are theirs too.
+const JUJU_CONFIG_READERS: &[&str] = &["P05-CONFIG"];
+
+/// Every option a gate reads from `juju config <app> --format=json`: the accessor
+/// [`AppConfig::setting`] takes one of these, so a missing option names its declaration.
+pub static CONFIG_KEYS: &[&KeyPath] = &[
+    &RETROFIT_USE_INTERNAL_ENDPOINTS,
+    &RETROFIT_IMAGE_FORMAT,
+    &RETROFIT_AMP_IMAGE_TAG,
+    &OCTAVIA_AMP_IMAGE_TAG,
+    &KeyPath::required(Doc::JujuConfig, "application", JUJU_CONFIG_READERS),
+    &KeyPath::required(Doc::JujuConfig, "charm", JUJU_CONFIG_READERS),
+    &KeyPath::required(Doc::JujuConfig, "settings", JUJU_CONFIG_READERS),
+    &KeyPath::optional(
+        Doc::JujuConfig,
+        "settings.<option>.value",
+        JUJU_CONFIG_READERS,
+    ),
 ];
+
+/// octavia-diskimage-retrofit's `use-internal-endpoints` (D-056).
+pub static RETROFIT_USE_INTERNAL_ENDPOINTS: KeyPath = KeyPath::required(
+    Doc::JujuConfig,
+    "settings.use-internal-endpoints",
+    JUJU_CONFIG_READERS,
+);
+/// octavia-diskimage-retrofit's `image-format`.
+pub static RETROFIT_IMAGE_FORMAT: KeyPath = KeyPath::required(
+    Doc::JujuConfig,
+    "settings.image-format",
+    JUJU_CONFIG_READERS,
+);
+/// octavia-diskimage-retrofit's `amp-image-tag`.
+pub static RETROFIT_AMP_IMAGE_TAG: KeyPath = KeyPath::required(
+    Doc::JujuConfig,
+    "settings.amp-image-tag",
+    JUJU_CONFIG_READERS,
+);
+/// octavia's `amp-image-tag`, read alone with `juju config -m <model> octavia
+/// amp-image-tag` (the value and a newline).
+pub static OCTAVIA_AMP_IMAGE_TAG: KeyPath = KeyPath::required(
+    Doc::JujuConfigKey,
+    "settings.amp-image-tag",
+    &["P05-AMPHORA", "P05-CONFIG"],
+);
 
 /// `juju config -m <model> <app> --format=json`
 pub fn config_invocation(model: &str, application: &str) -> Invocation {
@@ -59,10 +101,8 @@ pub struct Setting {
 
 impl AppConfig {
     /// The option, or the key path that is missing (`settings.image-format`).
-    pub fn setting(&self, key: &str) -> Result<&Setting, MissingKey> {
-        self.settings
-            .get(key)
-            .ok_or_else(|| MissingKey::at(format!("settings.{key}")))
+    pub fn setting(&self, key: &'static KeyPath) -> Result<&Setting, MissingKey> {
+        self.settings.get(key.leaf()).ok_or_else(|| key.missing())
     }
 }
 
@@ -118,12 +158,13 @@ mod tests {
 "#;
         let inv = config_invocation("openstack", "octavia-diskimage-retrofit");
         let cfg = parse_config(&output(inv, 0, doc, "")).unwrap();
-        assert_eq!(cfg.setting("image-format").unwrap().shown(), "raw");
-        assert_eq!(cfg.setting("retrofit-series").unwrap().shown(), "(unset)");
-        assert_eq!(
-            cfg.setting("use-internal-endpoints").unwrap_err().path,
-            "settings.use-internal-endpoints"
-        );
+        static SERIES: KeyPath =
+            KeyPath::optional(Doc::JujuConfig, "settings.retrofit-series", &["P05-CONFIG"]);
+        assert_eq!(cfg.setting(&RETROFIT_IMAGE_FORMAT).unwrap().shown(), "raw");
+        assert_eq!(cfg.setting(&SERIES).unwrap().shown(), "(unset)");
+        let missing = cfg.setting(&RETROFIT_USE_INTERNAL_ENDPOINTS).unwrap_err();
+        assert_eq!(missing.path, "settings.use-internal-endpoints");
+        assert!(std::ptr::eq(missing.key, &RETROFIT_USE_INTERNAL_ENDPOINTS));
     }
 
     #[test]

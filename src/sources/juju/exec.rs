@@ -15,14 +15,40 @@ use serde::Deserialize;
 
 use super::check_juju;
 use crate::runner::{CommandOutput, Invocation, display_argv};
+use crate::sources::keys::{Doc, KeyPath};
 use crate::sources::{SourceError, excerpt, parse_json};
 
-/// Every key path a phase-05 gate reads from `juju exec --format=json`.
-pub const EXEC_GATE_KEY_PATHS: &[&str] = &[
-    "exec --format=json: <unit>.status",
-    "exec --format=json: <unit>.results.return-code",
-    "exec --format=json: <unit>.results.stdout",
-    "exec --format=json: <unit>.results.stderr",
+/// Every key path a gate reads from the `juju exec --format=json` envelope.
+pub static EXEC_KEYS: &[&KeyPath] = &[
+    &KeyPath::required(Doc::JujuExec, "<unit>.status", &["P05-AMPHORA", "P05-POST"]),
+    &KeyPath::required(
+        Doc::JujuExec,
+        "<unit>.results.return-code",
+        &[
+            "P02-INIT",
+            "P02-SEALED",
+            "P02-UNSEALED",
+            "P05-AMPHORA",
+            "P05-POST",
+        ],
+    ),
+    &KeyPath::required(
+        Doc::JujuExec,
+        "<unit>.results.stdout",
+        &[
+            "P02-INIT",
+            "P02-SEALED",
+            "P02-UNSEALED",
+            "P05-AMPHORA",
+            "P05-POST",
+        ],
+    ),
+    &KeyPath::required(Doc::JujuExec, "<unit>.id", &["P05-AMPHORA", "P05-POST"]),
+    &KeyPath::required(
+        Doc::JujuExec,
+        "<unit>.results",
+        &["P02-INIT", "P02-SEALED", "P02-UNSEALED"],
+    ),
 ];
 
 /// How long juju waits for the task before reporting a timeout itself.

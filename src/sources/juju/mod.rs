@@ -11,6 +11,7 @@ mod since;
 mod status;
 
 pub use since::humanised_age;
+pub use status::keys as status_keys;
 pub use status::*;
 
 use std::collections::BTreeMap;
@@ -23,6 +24,7 @@ pub use exec::*;
 
 use serde::Deserialize;
 
+use super::keys::{Doc, KeyPath};
 use super::{SourceError, parse_json};
 use crate::runner::{CommandOutput, Invocation, display_argv};
 
@@ -57,27 +59,204 @@ pub fn spaces_invocation(model: &str) -> Invocation {
     Invocation::new(["juju", "spaces", "-m", model, "--format=json"])
 }
 
-/// Every key path a phase-02/03 gate reads from juju output; the schema-drift check
-/// walks this list against new recordings.
-pub const GATE_KEY_PATHS: &[&str] = &[
-    "whoami: user",
-    "whoami: controller",
-    "whoami: model",
-    "status: machines.<id>.juju-status.current",
-    "status: machines.<id>.containers.<id>.juju-status.current",
-    "status: applications.<app>.units.<unit>.workload-status.current",
-    "status: applications.<app>.units.<unit>.workload-status.message",
-    "status: applications.<app>.units.<unit>.juju-status.current",
-    "status: applications.<app>.units.<unit>.subordinates.<unit>.workload-status.current",
-    "status: applications.<app>.units.<unit>.subordinates.<unit>.juju-status.current",
-    "status: applications.<app>.endpoint-bindings.<endpoint>",
-    "model-defaults: default-space.default",
-    "model-defaults: default-space.controller",
-    "model-config: default-space.Value",
-    "model-config: default-space.Source",
-    "spaces: spaces[].name",
-    "spaces: spaces[].subnets.<cidr>",
+/// Gates that read this document; each parses it whole, so the keys its parser requires
+/// are theirs too.
+const JUJU_WHOAMI_READERS: &[&str] = &["P02-A"];
+/// Gates that read this document; each parses it whole, so the keys its parser requires
+/// are theirs too.
+const JUJU_MODEL_DEFAULTS_READERS: &[&str] = &["P01-DEFAULT-SPACE"];
+/// Gates that read this document; each parses it whole, so the keys its parser requires
+/// are theirs too.
+const JUJU_SPACES_READERS: &[&str] = &["P01-MODEL-SPACES"];
+/// Gates that read this document; each parses it whole, so the keys its parser requires
+/// are theirs too.
+const STATUS_READERS: &[&str] = &[
+    "P01-BINDINGS",
+    "P02-AUTHORIZED",
+    "P02-B",
+    "P02-C",
+    "P02-D",
+    "P02-E",
+    "P03-ACCEPT",
+    "P03-HAPROXY",
+    "P05-AMPHORA",
+    "P05-POST",
+    "P05-PRE",
 ];
+use status::keys::DEPLOYED_STATUS_READERS;
+
+/// Every key path a gate reads from juju's JSON (docs/schemas/juju.md), as data: the
+/// accessors raise [`MissingKey`](crate::sources::MissingKey) from these, and `fixtures
+/// check` and `drift` walk them.
+pub static KEYS: &[&KeyPath] = &[
+    &KeyPath::required(Doc::JujuWhoami, "user", JUJU_WHOAMI_READERS),
+    &KeyPath::required(Doc::JujuWhoami, "controller", JUJU_WHOAMI_READERS),
+    &KeyPath::required(Doc::JujuWhoami, "model", JUJU_WHOAMI_READERS),
+    &status_keys::UNIT_WORKLOAD,
+    &status_keys::UNIT_WORKLOAD_CURRENT,
+    &status_keys::UNIT_AGENT,
+    &status_keys::UNIT_AGENT_CURRENT,
+    &status_keys::SUB_WORKLOAD,
+    &status_keys::SUB_WORKLOAD_CURRENT,
+    &status_keys::SUB_AGENT,
+    &status_keys::SUB_AGENT_CURRENT,
+    &status_keys::MACHINE_AGENT,
+    &status_keys::MACHINE_AGENT_CURRENT,
+    &status_keys::CONTAINER_AGENT,
+    &status_keys::CONTAINER_AGENT_CURRENT,
+    &status_keys::APP_UNITS,
+    &status_keys::UNIT_SUBORDINATES,
+    &status_keys::MACHINE,
+    &status_keys::CONTAINER,
+    &status_keys::ENDPOINT_BINDINGS,
+    &KeyPath::required(
+        Doc::JujuStatus,
+        "applications.<app>.units.<unit>.workload-status.message",
+        &[
+            "P02-AUTHORIZED",
+            "P02-C",
+            "P02-D",
+            "P03-ACCEPT",
+            "P05-POST",
+            "P05-PRE",
+        ],
+    ),
+    &MODEL_DEFAULTS_DEFAULT_SPACE,
+    // Both omitempty: the controller's value, else juju's default; neither is unset.
+    &KeyPath::optional(
+        Doc::JujuModelDefaults,
+        "default-space.controller",
+        JUJU_MODEL_DEFAULTS_READERS,
+    ),
+    &KeyPath::optional(
+        Doc::JujuModelDefaults,
+        "default-space.default",
+        JUJU_MODEL_DEFAULTS_READERS,
+    ),
+    &MODEL_CONFIG_DEFAULT_SPACE,
+    &KeyPath::required(Doc::JujuSpaces, "spaces[].name", JUJU_SPACES_READERS),
+    &KeyPath::required(
+        Doc::JujuModelConfig,
+        "<key>.Source",
+        JUJU_MODEL_DEFAULTS_READERS,
+    ),
+    &KeyPath::required(
+        Doc::JujuModelConfig,
+        "<key>.Value",
+        JUJU_MODEL_DEFAULTS_READERS,
+    ),
+    &KeyPath::optional(
+        Doc::JujuModelDefaults,
+        "<key>.controller",
+        JUJU_MODEL_DEFAULTS_READERS,
+    ),
+    &KeyPath::required(
+        Doc::JujuModels,
+        "models",
+        &[
+            "P00-ROUTE",
+            "P00-TEARDOWN",
+            "P00-TEARDOWN-PLAN",
+            "P01-BINDINGS",
+            "P01-DEFAULT-SPACE",
+            "P01-MODEL-SPACES",
+            "P02-A",
+        ],
+    ),
+    &KeyPath::required(
+        Doc::JujuModels,
+        "models[].name",
+        &[
+            "P00-ROUTE",
+            "P00-TEARDOWN",
+            "P00-TEARDOWN-PLAN",
+            "P01-BINDINGS",
+            "P01-DEFAULT-SPACE",
+            "P01-MODEL-SPACES",
+            "P02-A",
+        ],
+    ),
+    &KeyPath::optional(Doc::JujuModels, "models[].status", JUJU_WHOAMI_READERS),
+    &KeyPath::optional(
+        Doc::JujuModels,
+        "models[].status.current",
+        JUJU_WHOAMI_READERS,
+    ),
+    &KeyPath::required(Doc::JujuSpaces, "spaces", JUJU_SPACES_READERS),
+    &KeyPath::required(Doc::JujuSpaces, "spaces[].id", JUJU_SPACES_READERS),
+    &KeyPath::required(Doc::JujuSpaces, "spaces[].subnets", JUJU_SPACES_READERS),
+    &KeyPath::required(Doc::JujuStatus, "applications", STATUS_READERS),
+    &KeyPath::required(
+        Doc::JujuStatus,
+        "applications.<app>.base.channel",
+        DEPLOYED_STATUS_READERS,
+    ),
+    &KeyPath::required(
+        Doc::JujuStatus,
+        "applications.<app>.base.name",
+        DEPLOYED_STATUS_READERS,
+    ),
+    &KeyPath::required(
+        Doc::JujuStatus,
+        "applications.<app>.relations.<endpoint>[].related-application",
+        DEPLOYED_STATUS_READERS,
+    ),
+    &KeyPath::optional(
+        Doc::JujuStatus,
+        "applications.<app>.units.<unit>.leader",
+        &["P03-ACCEPT"],
+    ),
+    &KeyPath::optional(
+        Doc::JujuStatus,
+        "applications.<app>.units.<unit>.subordinates.<unit>.workload-status.message",
+        &["P02-AUTHORIZED"],
+    ),
+    &KeyPath::required(Doc::JujuStatus, "machines", STATUS_READERS),
+    &KeyPath::required(Doc::JujuStatus, "model", STATUS_READERS),
+    &KeyPath::required(Doc::JujuStatus, "model.cloud", STATUS_READERS),
+    &KeyPath::required(Doc::JujuStatus, "model.controller", STATUS_READERS),
+    &KeyPath::required(Doc::JujuStatus, "model.name", STATUS_READERS),
+    &KeyPath::required(Doc::JujuStatus, "model.version", STATUS_READERS),
+    &KeyPath::required(
+        Doc::JujuStatus,
+        "machines.<id>.base.channel",
+        DEPLOYED_STATUS_READERS,
+    ),
+    &KeyPath::required(
+        Doc::JujuStatus,
+        "machines.<id>.base.name",
+        DEPLOYED_STATUS_READERS,
+    ),
+    &KeyPath::required(
+        Doc::JujuStatus,
+        "machines.<id>.containers.<id>.base.channel",
+        DEPLOYED_STATUS_READERS,
+    ),
+    &KeyPath::required(
+        Doc::JujuStatus,
+        "machines.<id>.containers.<id>.base.name",
+        DEPLOYED_STATUS_READERS,
+    ),
+];
+
+/// `default-space` in `juju model-defaults`.
+pub static MODEL_DEFAULTS_DEFAULT_SPACE: KeyPath = KeyPath::required(
+    Doc::JujuModelDefaults,
+    "default-space",
+    JUJU_MODEL_DEFAULTS_READERS,
+);
+/// Its effective value: `controller`, else `default`.
+pub static MODEL_DEFAULTS_DEFAULT_SPACE_VALUE: KeyPath = KeyPath::required(
+    Doc::JujuModelDefaults,
+    "default-space.controller|default",
+    &[],
+);
+/// `default-space` in `juju model-config`.
+pub static MODEL_CONFIG_DEFAULT_SPACE: KeyPath = KeyPath::required(
+    Doc::JujuModelConfig,
+    "default-space",
+    JUJU_MODEL_DEFAULTS_READERS,
+);
 
 /// `juju whoami --format=json` (juju/juju cmd/juju/user/whoami.go).
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use crate::sources::MissingKey;
+use crate::sources::keys::KeyPath;
 
 /// Top level of `juju status --format=json`.
 #[derive(Debug, Clone, Deserialize)]
@@ -181,23 +182,183 @@ impl StatusRead<'_> {
     }
 }
 
+/// The key paths of `juju status` that its walkers and accessors raise: one
+/// declaration each, listed in [`super::KEYS`].
+pub mod keys {
+    use crate::sources::keys::{Doc, KeyPath};
+
+    /// Gates that read each unit's agent status (the census, the acceptance sweep).
+    const UNIT_AGENT_READERS: &[&str] = &["P02-E", "P03-ACCEPT"];
+    /// Gates that read each machine's and container's agent status.
+    const MACHINE_AGENT_READERS: &[&str] = &["P02-B"];
+    /// Gates that read a deployed model's status; each parses it whole, so the maps
+    /// whose emptiness the status contradicts are theirs too.
+    pub(crate) const DEPLOYED_STATUS_READERS: &[&str] = &[
+        "P02-AUTHORIZED",
+        "P02-B",
+        "P02-C",
+        "P02-D",
+        "P02-E",
+        "P03-ACCEPT",
+        "P03-HAPROXY",
+        "P05-AMPHORA",
+        "P05-POST",
+        "P05-PRE",
+    ];
+    macro_rules! status_key {
+        ($name:ident, $path:literal, $gates:expr) => {
+            pub static $name: KeyPath = KeyPath::required(Doc::JujuStatus, $path, $gates);
+        };
+    }
+    status_key!(
+        UNIT_WORKLOAD,
+        "applications.<app>.units.<unit>.workload-status",
+        &[
+            "P02-AUTHORIZED",
+            "P02-C",
+            "P02-D",
+            "P02-E",
+            "P03-ACCEPT",
+            "P05-POST",
+            "P05-PRE"
+        ]
+    );
+    status_key!(
+        UNIT_WORKLOAD_CURRENT,
+        "applications.<app>.units.<unit>.workload-status.current",
+        &[
+            "P02-AUTHORIZED",
+            "P02-C",
+            "P02-D",
+            "P02-E",
+            "P03-ACCEPT",
+            "P05-POST",
+            "P05-PRE"
+        ]
+    );
+    status_key!(
+        UNIT_AGENT,
+        "applications.<app>.units.<unit>.juju-status",
+        UNIT_AGENT_READERS
+    );
+    status_key!(
+        UNIT_AGENT_CURRENT,
+        "applications.<app>.units.<unit>.juju-status.current",
+        UNIT_AGENT_READERS
+    );
+    status_key!(
+        SUB_WORKLOAD,
+        "applications.<app>.units.<unit>.subordinates.<unit>.workload-status",
+        &["P02-AUTHORIZED", "P02-E", "P03-ACCEPT"]
+    );
+    status_key!(
+        SUB_WORKLOAD_CURRENT,
+        "applications.<app>.units.<unit>.subordinates.<unit>.workload-status.current",
+        &["P02-AUTHORIZED", "P02-E", "P03-ACCEPT"]
+    );
+    status_key!(
+        SUB_AGENT,
+        "applications.<app>.units.<unit>.subordinates.<unit>.juju-status",
+        UNIT_AGENT_READERS
+    );
+    status_key!(
+        SUB_AGENT_CURRENT,
+        "applications.<app>.units.<unit>.subordinates.<unit>.juju-status.current",
+        UNIT_AGENT_READERS
+    );
+    status_key!(
+        MACHINE_AGENT,
+        "machines.<id>.juju-status",
+        MACHINE_AGENT_READERS
+    );
+    status_key!(
+        MACHINE_AGENT_CURRENT,
+        "machines.<id>.juju-status.current",
+        MACHINE_AGENT_READERS
+    );
+    status_key!(
+        CONTAINER_AGENT,
+        "machines.<id>.containers.<id>.juju-status",
+        MACHINE_AGENT_READERS
+    );
+    status_key!(
+        CONTAINER_AGENT_CURRENT,
+        "machines.<id>.containers.<id>.juju-status.current",
+        MACHINE_AGENT_READERS
+    );
+    // Maps juju omits when empty, whose emptiness the rest of the status contradicts.
+    status_key!(
+        APP_UNITS,
+        "applications.<app>.units",
+        DEPLOYED_STATUS_READERS
+    );
+    status_key!(
+        UNIT_SUBORDINATES,
+        "applications.<app>.units.<unit>.subordinates",
+        DEPLOYED_STATUS_READERS
+    );
+    status_key!(MACHINE, "machines.<id>", DEPLOYED_STATUS_READERS);
+    status_key!(
+        CONTAINER,
+        "machines.<id>.containers.<id>",
+        DEPLOYED_STATUS_READERS
+    );
+    status_key!(
+        ENDPOINT_BINDINGS,
+        "applications.<app>.endpoint-bindings",
+        &["P01-BINDINGS"]
+    );
+}
+
+/// Which status struct an accessor reads, with its two declarations.
+struct StatusKeys {
+    info: &'static KeyPath,
+    current: &'static KeyPath,
+}
+
+const UNIT_WORKLOAD: StatusKeys = StatusKeys {
+    info: &keys::UNIT_WORKLOAD,
+    current: &keys::UNIT_WORKLOAD_CURRENT,
+};
+const UNIT_AGENT: StatusKeys = StatusKeys {
+    info: &keys::UNIT_AGENT,
+    current: &keys::UNIT_AGENT_CURRENT,
+};
+const SUB_WORKLOAD: StatusKeys = StatusKeys {
+    info: &keys::SUB_WORKLOAD,
+    current: &keys::SUB_WORKLOAD_CURRENT,
+};
+const SUB_AGENT: StatusKeys = StatusKeys {
+    info: &keys::SUB_AGENT,
+    current: &keys::SUB_AGENT_CURRENT,
+};
+const MACHINE_AGENT: StatusKeys = StatusKeys {
+    info: &keys::MACHINE_AGENT,
+    current: &keys::MACHINE_AGENT_CURRENT,
+};
+const CONTAINER_AGENT: StatusKeys = StatusKeys {
+    info: &keys::CONTAINER_AGENT,
+    current: &keys::CONTAINER_AGENT_CURRENT,
+};
+
 fn read_status<'a>(
     entity_error: Option<&'a str>,
     info: Option<&'a StatusInfo>,
     path: &str,
-    key: &str,
+    key: StatusKeys,
 ) -> Result<StatusRead<'a>, MissingKey> {
     if let Some(err) = entity_error {
         return Ok(StatusRead::StatusError(err));
     }
-    let info = info.ok_or_else(|| MissingKey::at(format!("{path}.{key}")))?;
+    let struct_key = key.info.leaf();
+    let info = info.ok_or_else(|| key.info.missing_at(format!("{path}.{struct_key}")))?;
     if let Some(err) = info.status_error.as_deref() {
         return Ok(StatusRead::StatusError(err));
     }
-    let current = info
-        .current
-        .as_deref()
-        .ok_or_else(|| MissingKey::at(format!("{path}.{key}.current")))?;
+    let current = info.current.as_deref().ok_or_else(|| {
+        key.current
+            .missing_at(format!("{path}.{struct_key}.current"))
+    })?;
     Ok(StatusRead::Status {
         current,
         message: info.message.as_deref().unwrap_or(""),
@@ -226,7 +387,11 @@ impl<'a> UnitRef<'a> {
             self.unit.status_error.as_deref(),
             self.unit.workload_status.as_ref(),
             &self.path,
-            "workload-status",
+            if self.is_subordinate() {
+                SUB_WORKLOAD
+            } else {
+                UNIT_WORKLOAD
+            },
         )
     }
 
@@ -243,7 +408,11 @@ impl<'a> UnitRef<'a> {
             None,
             self.unit.juju_status.as_ref(),
             &self.path,
-            "juju-status",
+            if self.is_subordinate() {
+                SUB_AGENT
+            } else {
+                UNIT_AGENT
+            },
         )
     }
 
@@ -272,7 +441,11 @@ impl<'a> MachineRef<'a> {
             self.machine.status_error.as_deref(),
             self.machine.juju_status.as_ref(),
             &self.path,
-            "juju-status",
+            if self.is_container {
+                CONTAINER_AGENT
+            } else {
+                MACHINE_AGENT
+            },
         )
     }
 
@@ -329,7 +502,7 @@ impl JujuStatus {
             {
                 // A subordinate that lost `subordinate-to` looks like a principal
                 // without units: the path names both keys.
-                gaps.push(MissingKey::at(format!(
+                gaps.push(keys::APP_UNITS.missing_at(format!(
                     "applications.{name}.units (a subordinate names subordinate-to)"
                 )));
             }
@@ -349,7 +522,7 @@ impl JujuStatus {
                         .flatten()
                         .any(|(s, _)| application_of(s) == sub_name);
                     if !hosts {
-                        gaps.push(MissingKey::at(format!(
+                        gaps.push(keys::UNIT_SUBORDINATES.missing_at(format!(
                             "applications.{principal}.units.{unit_name}.subordinates"
                         )));
                     }
@@ -369,12 +542,13 @@ impl JujuStatus {
             };
             let top = machine.split('/').next().unwrap_or(machine);
             match self.machines.get(top) {
-                None => gaps.push(MissingKey::at(format!("machines.{top}"))),
+                None => gaps.push(keys::MACHINE.missing_at(format!("machines.{top}"))),
                 Some(host) if top != machine => {
                     if !containers.contains(machine) && host.status_error.is_none() {
-                        gaps.push(MissingKey::at(format!(
-                            "machines.{top}.containers.{machine}"
-                        )));
+                        gaps.push(
+                            keys::CONTAINER
+                                .missing_at(format!("machines.{top}.containers.{machine}")),
+                        );
                     }
                 }
                 Some(_) => {}

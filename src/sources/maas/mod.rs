@@ -11,35 +11,535 @@
 
 use serde::Deserialize;
 
+use super::keys::{Doc, KeyPath};
 use super::{SourceError, parse_json};
 use crate::runner::{CommandOutput, Invocation, display_argv};
 
-/// Every key path a phase-00/01 gate reads from MAAS output.
-pub const GATE_KEY_PATHS: &[&str] = &[
-    "machines read: [].hostname",
-    "machines read: [].system_id",
-    "machines read: [].status_name",
-    "machines read: [].power_state",
-    "machines read: [].tag_names",
-    "spaces read: [].name",
-    "spaces read: [].subnets[].cidr",
-    "subnets read: [].cidr",
-    "subnets read: [].vlan.vid",
-    "subnets read: [].gateway_ip",
-    "subnets read: [].dns_servers",
-    "subnets read: [].space",
-    "ipranges read: [].type",
-    "ipranges read: [].start_ip",
-    "ipranges read: [].end_ip",
-    "ipranges read: [].subnet.cidr",
-    "interfaces read: [].name",
-    "interfaces read: [].type",
-    "interfaces read: [].links[].mode",
-    "interfaces read: [].links[].ip_address",
-    "interfaces read: [].links[].subnet.cidr",
-    "subnet ip-addresses: [].ip",
-    "subnet ip-addresses: [].alloc_type",
-    "subnet ip-addresses: [].node_summary.system_id",
+/// Gates that read this document; each parses it whole, so the keys its parser requires
+/// are theirs too.
+const MAAS_MACHINES_READERS: &[&str] = &[
+    "P00-CARVE",
+    "P00-REENROLL",
+    "P00-RELEASE-CANARY",
+    "P00-ROUTE",
+    "P00-TEARDOWN",
+    "P00-TEARDOWN-PLAN",
+    "P01-LINKS",
+    "P01-NODES",
+];
+/// Gates that read this document; each parses it whole, so the keys its parser requires
+/// are theirs too.
+const MAAS_SPACES_READERS: &[&str] = &["P00-SPACES", "P01-DEFAULT-SPACE"];
+/// Gates that read this document; each parses it whole, so the keys its parser requires
+/// are theirs too.
+const MAAS_SUBNETS_READERS: &[&str] = &[
+    "P00-CARVE",
+    "P00-REENROLL",
+    "P00-STANDUP",
+    "P01-PLANES",
+    "P04-PRE",
+];
+/// Gates that read this document; each parses it whole, so the keys its parser requires
+/// are theirs too.
+const MAAS_IP_RANGES_READERS: &[&str] = &["P00-STANDUP", "P04-PRE"];
+/// Gates that read this document; each parses it whole, so the keys its parser requires
+/// are theirs too.
+const MAAS_INTERFACES_READERS: &[&str] = &["P00-CARVE", "P00-RELEASE-CANARY", "P01-LINKS"];
+/// Gates that read this document; each parses it whole, so the keys its parser requires
+/// are theirs too.
+const MAAS_SUBNET_IPS_READERS: &[&str] = &["P00-CARVE"];
+
+/// Every key path a phase-00/01 gate reads from MAAS output (docs/schemas/maas.md).
+pub static KEYS: &[&KeyPath] = &[
+    &KeyPath::required(Doc::MaasMachines, "[].hostname", MAAS_MACHINES_READERS),
+    &KeyPath::required(Doc::MaasMachines, "[].system_id", MAAS_MACHINES_READERS),
+    &KeyPath::required(Doc::MaasMachines, "[].status_name", MAAS_MACHINES_READERS),
+    &KeyPath::required(Doc::MaasMachines, "[].power_state", MAAS_MACHINES_READERS),
+    &KeyPath::required(Doc::MaasMachines, "[].tag_names", MAAS_MACHINES_READERS),
+    &KeyPath::required(Doc::MaasSpaces, "[].name", MAAS_SPACES_READERS),
+    &KeyPath::required(Doc::MaasSpaces, "[].subnets[].cidr", MAAS_SPACES_READERS),
+    &KeyPath::required(Doc::MaasSubnets, "[].cidr", MAAS_SUBNETS_READERS),
+    &KeyPath::required(Doc::MaasSubnets, "[].vlan.vid", MAAS_SUBNETS_READERS),
+    &KeyPath::required(Doc::MaasSubnets, "[].gateway_ip", MAAS_SUBNETS_READERS),
+    &KeyPath::required(Doc::MaasSubnets, "[].dns_servers", MAAS_SUBNETS_READERS),
+    &KeyPath::required(Doc::MaasSubnets, "[].space", MAAS_SUBNETS_READERS),
+    &KeyPath::required(Doc::MaasIpRanges, "[].type", MAAS_IP_RANGES_READERS),
+    &KeyPath::required(Doc::MaasIpRanges, "[].start_ip", MAAS_IP_RANGES_READERS),
+    &KeyPath::required(Doc::MaasIpRanges, "[].end_ip", MAAS_IP_RANGES_READERS),
+    &KeyPath::required(Doc::MaasIpRanges, "[].subnet.cidr", MAAS_IP_RANGES_READERS),
+    &KeyPath::required(Doc::MaasInterfaces, "[].name", MAAS_INTERFACES_READERS),
+    &KeyPath::required(Doc::MaasInterfaces, "[].type", MAAS_INTERFACES_READERS),
+    &KeyPath::required(
+        Doc::MaasInterfaces,
+        "[].links[].mode",
+        MAAS_INTERFACES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasInterfaces,
+        "[].links[].ip_address",
+        MAAS_INTERFACES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasInterfaces,
+        "[].links[].subnet.cidr",
+        MAAS_INTERFACES_READERS,
+    ),
+    &KeyPath::required(Doc::MaasSubnetIps, "[].ip", MAAS_SUBNET_IPS_READERS),
+    &KeyPath::required(Doc::MaasSubnetIps, "[].alloc_type", MAAS_SUBNET_IPS_READERS),
+    &KeyPath::optional(
+        Doc::MaasSubnetIps,
+        "[].node_summary.system_id",
+        MAAS_SUBNET_IPS_READERS,
+    ),
+    &KeyPath::required(Doc::MaasInterfaces, "[].id", MAAS_INTERFACES_READERS),
+    &KeyPath::required(Doc::MaasInterfaces, "[].links", MAAS_INTERFACES_READERS),
+    &KeyPath::required(
+        Doc::MaasInterfaces,
+        "[].links[].id",
+        MAAS_INTERFACES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasInterfaces,
+        "[].links[].subnet",
+        MAAS_INTERFACES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasInterfaces,
+        "[].links[].subnet.dns_servers",
+        MAAS_INTERFACES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasInterfaces,
+        "[].links[].subnet.gateway_ip",
+        MAAS_INTERFACES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasInterfaces,
+        "[].links[].subnet.id",
+        MAAS_INTERFACES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasInterfaces,
+        "[].links[].subnet.space",
+        MAAS_INTERFACES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasInterfaces,
+        "[].links[].subnet.vlan",
+        MAAS_INTERFACES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasInterfaces,
+        "[].links[].subnet.vlan.dhcp_on",
+        MAAS_INTERFACES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasInterfaces,
+        "[].links[].subnet.vlan.fabric_id",
+        MAAS_INTERFACES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasInterfaces,
+        "[].links[].subnet.vlan.id",
+        MAAS_INTERFACES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasInterfaces,
+        "[].links[].subnet.vlan.space",
+        MAAS_INTERFACES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasInterfaces,
+        "[].links[].subnet.vlan.vid",
+        MAAS_INTERFACES_READERS,
+    ),
+    &KeyPath::required(Doc::MaasInterfaces, "[].params", MAAS_INTERFACES_READERS),
+    &KeyPath::required(
+        Doc::MaasInterfaces,
+        "[].params.bridge_type",
+        MAAS_INTERFACES_READERS,
+    ),
+    &KeyPath::required(Doc::MaasInterfaces, "[].parents", MAAS_INTERFACES_READERS),
+    &KeyPath::required(Doc::MaasInterfaces, "[].vlan", MAAS_INTERFACES_READERS),
+    &KeyPath::required(
+        Doc::MaasInterfaces,
+        "[].vlan.dhcp_on",
+        MAAS_INTERFACES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasInterfaces,
+        "[].vlan.fabric_id",
+        MAAS_INTERFACES_READERS,
+    ),
+    &KeyPath::required(Doc::MaasInterfaces, "[].vlan.id", MAAS_INTERFACES_READERS),
+    &KeyPath::required(
+        Doc::MaasInterfaces,
+        "[].vlan.space",
+        MAAS_INTERFACES_READERS,
+    ),
+    &KeyPath::required(Doc::MaasInterfaces, "[].vlan.vid", MAAS_INTERFACES_READERS),
+    &KeyPath::required(Doc::MaasIpRanges, "[].id", MAAS_IP_RANGES_READERS),
+    &KeyPath::required(Doc::MaasIpRanges, "[].subnet", MAAS_IP_RANGES_READERS),
+    &KeyPath::required(
+        Doc::MaasIpRanges,
+        "[].subnet.dns_servers",
+        MAAS_IP_RANGES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasIpRanges,
+        "[].subnet.gateway_ip",
+        MAAS_IP_RANGES_READERS,
+    ),
+    &KeyPath::required(Doc::MaasIpRanges, "[].subnet.id", MAAS_IP_RANGES_READERS),
+    &KeyPath::required(Doc::MaasIpRanges, "[].subnet.space", MAAS_IP_RANGES_READERS),
+    &KeyPath::required(Doc::MaasIpRanges, "[].subnet.vlan", MAAS_IP_RANGES_READERS),
+    &KeyPath::required(
+        Doc::MaasIpRanges,
+        "[].subnet.vlan.dhcp_on",
+        MAAS_IP_RANGES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasIpRanges,
+        "[].subnet.vlan.fabric_id",
+        MAAS_IP_RANGES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasIpRanges,
+        "[].subnet.vlan.id",
+        MAAS_IP_RANGES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasIpRanges,
+        "[].subnet.vlan.space",
+        MAAS_IP_RANGES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasIpRanges,
+        "[].subnet.vlan.vid",
+        MAAS_IP_RANGES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasMachines,
+        "[].boot_interface",
+        MAAS_MACHINES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasMachines,
+        "[].boot_interface.id",
+        MAAS_MACHINES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasMachines,
+        "[].boot_interface.links",
+        MAAS_MACHINES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasMachines,
+        "[].boot_interface.links[].id",
+        MAAS_MACHINES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasMachines,
+        "[].boot_interface.links[].ip_address",
+        MAAS_MACHINES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasMachines,
+        "[].boot_interface.links[].mode",
+        MAAS_MACHINES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasMachines,
+        "[].boot_interface.links[].subnet",
+        MAAS_MACHINES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasMachines,
+        "[].boot_interface.links[].subnet.cidr",
+        MAAS_MACHINES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasMachines,
+        "[].boot_interface.links[].subnet.dns_servers",
+        MAAS_MACHINES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasMachines,
+        "[].boot_interface.links[].subnet.gateway_ip",
+        MAAS_MACHINES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasMachines,
+        "[].boot_interface.links[].subnet.id",
+        MAAS_MACHINES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasMachines,
+        "[].boot_interface.links[].subnet.space",
+        MAAS_MACHINES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasMachines,
+        "[].boot_interface.links[].subnet.vlan",
+        MAAS_MACHINES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasMachines,
+        "[].boot_interface.links[].subnet.vlan.dhcp_on",
+        MAAS_MACHINES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasMachines,
+        "[].boot_interface.links[].subnet.vlan.fabric_id",
+        MAAS_MACHINES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasMachines,
+        "[].boot_interface.links[].subnet.vlan.id",
+        MAAS_MACHINES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasMachines,
+        "[].boot_interface.links[].subnet.vlan.space",
+        MAAS_MACHINES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasMachines,
+        "[].boot_interface.links[].subnet.vlan.vid",
+        MAAS_MACHINES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasMachines,
+        "[].boot_interface.name",
+        MAAS_MACHINES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasMachines,
+        "[].boot_interface.params",
+        MAAS_MACHINES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasMachines,
+        "[].boot_interface.parents",
+        MAAS_MACHINES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasMachines,
+        "[].boot_interface.type",
+        MAAS_MACHINES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasMachines,
+        "[].boot_interface.vlan",
+        MAAS_MACHINES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasMachines,
+        "[].boot_interface.vlan.dhcp_on",
+        MAAS_MACHINES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasMachines,
+        "[].boot_interface.vlan.fabric_id",
+        MAAS_MACHINES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasMachines,
+        "[].boot_interface.vlan.id",
+        MAAS_MACHINES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasMachines,
+        "[].boot_interface.vlan.space",
+        MAAS_MACHINES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasMachines,
+        "[].boot_interface.vlan.vid",
+        MAAS_MACHINES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasMachines,
+        "[].interface_set[].id",
+        MAAS_MACHINES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasMachines,
+        "[].interface_set[].links",
+        MAAS_MACHINES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasMachines,
+        "[].interface_set[].links[].id",
+        MAAS_MACHINES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasMachines,
+        "[].interface_set[].links[].ip_address",
+        MAAS_MACHINES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasMachines,
+        "[].interface_set[].links[].mode",
+        MAAS_MACHINES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasMachines,
+        "[].interface_set[].links[].subnet",
+        MAAS_MACHINES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasMachines,
+        "[].interface_set[].links[].subnet.cidr",
+        MAAS_MACHINES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasMachines,
+        "[].interface_set[].links[].subnet.dns_servers",
+        MAAS_MACHINES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasMachines,
+        "[].interface_set[].links[].subnet.gateway_ip",
+        MAAS_MACHINES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasMachines,
+        "[].interface_set[].links[].subnet.id",
+        MAAS_MACHINES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasMachines,
+        "[].interface_set[].links[].subnet.space",
+        MAAS_MACHINES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasMachines,
+        "[].interface_set[].links[].subnet.vlan",
+        MAAS_MACHINES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasMachines,
+        "[].interface_set[].links[].subnet.vlan.dhcp_on",
+        MAAS_MACHINES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasMachines,
+        "[].interface_set[].links[].subnet.vlan.fabric_id",
+        MAAS_MACHINES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasMachines,
+        "[].interface_set[].links[].subnet.vlan.id",
+        MAAS_MACHINES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasMachines,
+        "[].interface_set[].links[].subnet.vlan.space",
+        MAAS_MACHINES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasMachines,
+        "[].interface_set[].links[].subnet.vlan.vid",
+        MAAS_MACHINES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasMachines,
+        "[].interface_set[].name",
+        MAAS_MACHINES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasMachines,
+        "[].interface_set[].params",
+        MAAS_MACHINES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasMachines,
+        "[].interface_set[].parents",
+        MAAS_MACHINES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasMachines,
+        "[].interface_set[].type",
+        MAAS_MACHINES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasMachines,
+        "[].interface_set[].vlan",
+        MAAS_MACHINES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasMachines,
+        "[].interface_set[].vlan.dhcp_on",
+        MAAS_MACHINES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasMachines,
+        "[].interface_set[].vlan.fabric_id",
+        MAAS_MACHINES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasMachines,
+        "[].interface_set[].vlan.id",
+        MAAS_MACHINES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasMachines,
+        "[].interface_set[].vlan.space",
+        MAAS_MACHINES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasMachines,
+        "[].interface_set[].vlan.vid",
+        MAAS_MACHINES_READERS,
+    ),
+    &KeyPath::required(Doc::MaasSpaces, "[].id", MAAS_SPACES_READERS),
+    &KeyPath::required(Doc::MaasSpaces, "[].subnets", MAAS_SPACES_READERS),
+    &KeyPath::required(
+        Doc::MaasSpaces,
+        "[].subnets[].dns_servers",
+        MAAS_SPACES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasSpaces,
+        "[].subnets[].gateway_ip",
+        MAAS_SPACES_READERS,
+    ),
+    &KeyPath::required(Doc::MaasSpaces, "[].subnets[].id", MAAS_SPACES_READERS),
+    &KeyPath::required(Doc::MaasSpaces, "[].subnets[].space", MAAS_SPACES_READERS),
+    &KeyPath::required(Doc::MaasSpaces, "[].subnets[].vlan", MAAS_SPACES_READERS),
+    &KeyPath::required(
+        Doc::MaasSpaces,
+        "[].subnets[].vlan.dhcp_on",
+        MAAS_SPACES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasSpaces,
+        "[].subnets[].vlan.fabric_id",
+        MAAS_SPACES_READERS,
+    ),
+    &KeyPath::required(Doc::MaasSpaces, "[].subnets[].vlan.id", MAAS_SPACES_READERS),
+    &KeyPath::required(
+        Doc::MaasSpaces,
+        "[].subnets[].vlan.space",
+        MAAS_SPACES_READERS,
+    ),
+    &KeyPath::required(
+        Doc::MaasSpaces,
+        "[].subnets[].vlan.vid",
+        MAAS_SPACES_READERS,
+    ),
+    &KeyPath::required(Doc::MaasSpaces, "[].vlans[].dhcp_on", MAAS_SPACES_READERS),
+    &KeyPath::required(Doc::MaasSpaces, "[].vlans[].fabric_id", MAAS_SPACES_READERS),
+    &KeyPath::required(Doc::MaasSpaces, "[].vlans[].id", MAAS_SPACES_READERS),
+    &KeyPath::required(Doc::MaasSpaces, "[].vlans[].space", MAAS_SPACES_READERS),
+    &KeyPath::required(Doc::MaasSpaces, "[].vlans[].vid", MAAS_SPACES_READERS),
+    &KeyPath::required(Doc::MaasSubnets, "[].id", MAAS_SUBNETS_READERS),
+    &KeyPath::required(Doc::MaasSubnets, "[].vlan", MAAS_SUBNETS_READERS),
+    &KeyPath::required(Doc::MaasSubnets, "[].vlan.dhcp_on", MAAS_SUBNETS_READERS),
+    &KeyPath::required(Doc::MaasSubnets, "[].vlan.fabric_id", MAAS_SUBNETS_READERS),
+    &KeyPath::required(Doc::MaasSubnets, "[].vlan.id", MAAS_SUBNETS_READERS),
+    &KeyPath::required(Doc::MaasSubnets, "[].vlan.space", MAAS_SUBNETS_READERS),
 ];
 
 pub fn machines_invocation(profile: &str) -> Invocation {
