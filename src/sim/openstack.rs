@@ -167,9 +167,15 @@ fn unmodelled(argv: &[String]) -> Answer {
 }
 
 /// Whether stderr is the SDK saying the object asked for does not exist.
+/// How python-openstackclient 6.x prints an error its network/common.py
+/// `NetworkAndCompute` commands caught (`network show`, `security group show`).
+const ERROR_PREFIX: &str = "Error while executing command: ";
+
 fn says_absent(stderr: &[u8]) -> bool {
     let t = String::from_utf8_lossy(stderr);
-    let line = t.trim();
+    // python-openstackclient's network commands that also speak nova-network (network
+    // and security group: network/common.py) print their error behind this prefix.
+    let line = t.trim().trim_start_matches(ERROR_PREFIX);
     ["Network", "Subnet", "SecurityGroup", "Image"]
         .iter()
         .any(|c| line.starts_with(&format!("No {c} found for ")))
@@ -439,6 +445,14 @@ impl OpenstackState {
         };
         match self.find(kind, name_or_id) {
             Ok(i) => Answer::ok(render(&Value::Object(docs[i].clone()))),
+            // `network show` and `security group show` are network/common.py
+            // `NetworkAndCompute` commands, which print the error behind a prefix.
+            Err(mut a) if matches!(kind, Kind::Network | Kind::SecurityGroup) => {
+                let mut stderr = ERROR_PREFIX.as_bytes().to_vec();
+                stderr.extend_from_slice(&a.stderr);
+                a.stderr = stderr;
+                a
+            }
             Err(a) => a,
         }
     }
@@ -645,6 +659,8 @@ impl OpenstackState {
             ("status", json!("ACTIVE")),
             ("subnets", json!([])),
             ("tags", json!([])),
+            // OSC 6.x prints neutron's tenant_id beside project_id (hidden from 7.0).
+            ("tenant_id", json!(self.admin_project)),
             ("updated_at", json!(now)),
         ] {
             doc.insert(k.to_string(), v);

@@ -115,7 +115,10 @@ fn creating_on_the_entry_world_reaches_the_recorded_exit_state() {
     );
     assert_eq!(
         (absent.exit, stderr(&absent).as_str()),
-        (1, "No Network found for provider-ext\n")
+        (
+            1,
+            "Error while executing command: No Network found for provider-ext\n"
+        )
     );
     let created = doc(&ask(&mut s, &split(NETWORK_CREATE)));
     // The create prints the object the SDK holds: tagged, revision 1.
@@ -193,7 +196,7 @@ fn neutron_refuses_a_second_flat_network_on_the_physnet_but_not_a_second_name() 
         (show.exit, stderr(&show).as_str()),
         (
             1,
-            "More than one Network exists with the name 'provider-ext'.\n"
+            "Error while executing command: More than one Network exists with the name 'provider-ext'.\n"
         )
     );
     let sub = ask(&mut s, &split(SUBNET_CREATE));
