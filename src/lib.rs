@@ -9,6 +9,7 @@ pub mod actions;
 pub mod cli;
 pub mod gates;
 pub mod profile;
+pub mod redact;
 pub mod rehearsal;
 pub mod report;
 pub mod resolve;

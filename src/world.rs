@@ -31,6 +31,21 @@ pub struct Recording {
     pub exit: i32,
     /// The world whose manifest declared this entry.
     pub declared_in: String,
+    /// Why the output is damaged on purpose, when the manifest says it is.
+    pub damaged: Option<String>,
+}
+
+impl Recording {
+    /// A recording that holds what a command printed, declared by no manifest.
+    pub fn new(stdout: Vec<u8>, stderr: Vec<u8>, exit: i32) -> Self {
+        Recording {
+            stdout,
+            stderr,
+            exit,
+            declared_in: String::new(),
+            damaged: None,
+        }
+    }
 }
 
 /// A loaded fixture world.
@@ -40,6 +55,7 @@ pub struct World {
     pub profile: String,
     pub description: String,
     recordings: BTreeMap<Vec<String>, Recording>,
+    redacted: BTreeMap<Vec<String>, Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -60,6 +76,13 @@ struct ManifestCommand {
     stderr: Option<String>,
     #[serde(default)]
     exit: i32,
+    /// What `stackgate record` redacted in this entry (`stdout: key power_parameters
+    /// (1)`): the files are not byte-identical to what the CLI printed there.
+    #[serde(default)]
+    redacted: Vec<String>,
+    /// Why this output is damaged on purpose (a world for a gate that must refuse it):
+    /// `fixtures check` then requires its parse to fail.
+    damaged: Option<String>,
 }
 
 /// Where world files are read from.
@@ -109,14 +132,20 @@ impl World {
         let manifest: Manifest =
             toml::from_str(&manifest_text).map_err(|e| fail(format!("{MANIFEST}: {e}")))?;
 
-        let (mut recordings, inherited_profile, inherited_description) = match &manifest.extends {
-            Some(base) => {
-                let base_dir = normalize(&dir.join(base));
-                let base = Self::load(store, &base_dir, depth + 1)?;
-                (base.recordings, Some(base.profile), Some(base.description))
-            }
-            None => (BTreeMap::new(), None, None),
-        };
+        let (mut recordings, mut redacted, inherited_profile, inherited_description) =
+            match &manifest.extends {
+                Some(base) => {
+                    let base_dir = normalize(&dir.join(base));
+                    let base = Self::load(store, &base_dir, depth + 1)?;
+                    (
+                        base.recordings,
+                        base.redacted,
+                        Some(base.profile),
+                        Some(base.description),
+                    )
+                }
+                None => (BTreeMap::new(), BTreeMap::new(), None, None),
+            };
         for command in manifest.commands {
             if command.argv.is_empty() {
                 return Err(fail(format!("{MANIFEST}: a [[command]] has an empty argv")));
@@ -132,7 +161,13 @@ impl World {
                 stderr: read(&command.stderr)?,
                 exit: command.exit,
                 declared_in: name.clone(),
+                damaged: command.damaged,
             };
+            if command.redacted.is_empty() {
+                redacted.remove(&command.argv);
+            } else {
+                redacted.insert(command.argv.clone(), command.redacted);
+            }
             recordings.insert(command.argv, recording);
         }
         let profile = manifest.profile.or(inherited_profile).ok_or_else(|| {
@@ -149,7 +184,24 @@ impl World {
             profile,
             description,
             recordings,
+            redacted,
         })
+    }
+
+    /// A world with no command yet, for tests and tools that build one.
+    pub fn empty(name: &str, profile: &str) -> World {
+        World {
+            name: name.to_string(),
+            profile: profile.to_string(),
+            description: String::new(),
+            recordings: BTreeMap::new(),
+            redacted: BTreeMap::new(),
+        }
+    }
+
+    /// What `stackgate record` redacted, per argv that has any.
+    pub fn redactions(&self) -> &BTreeMap<Vec<String>, Vec<String>> {
+        &self.redacted
     }
 
     pub fn get(&self, argv: &[String]) -> Option<&Recording> {

@@ -134,6 +134,7 @@ mod tests {
                 stderr: b"ERROR not logged in\n".to_vec(),
                 exit: 1,
                 declared_in: "test".into(),
+                damaged: None,
             },
         );
         let layered = Layered::new(Replay::new(failing), Elsewhere::default());

@@ -3,17 +3,20 @@
 //! by the one decorator, [`Logged`], wrapped around whichever backend answers.
 //!
 //! Backends: [`Live`] spawns the real CLI; [`Replay`] serves a fixture world;
-//! [`Layered`] serves a world's argvs and passes the rest to another backend. Record and
-//! Sim backends plug in behind the same [`CommandRunner`] trait. Backends do not log.
+//! [`Layered`] serves a world's argvs and passes the rest to another backend. [`Record`] answers through
+//! another backend and keeps a redacted copy of each answer for a fixture world; the
+//! simulator plugs in behind the same [`CommandRunner`] trait. Backends do not log.
 
 mod layered;
 mod live;
 mod logged;
+mod record;
 mod replay;
 
 pub use layered::Layered;
 pub use live::{DEFAULT_MAX_OUTPUT, Live};
 pub use logged::{CallRecord, Logged};
+pub use record::{Record, RecordError, RecordLog, RecordedCommand, WrittenWorld};
 pub use replay::Replay;
 
 use std::fmt;
