@@ -2,6 +2,8 @@
 //! (profile loaded, world loaded, gates chosen) before any command runs.
 
 mod act;
+mod fixtures;
+mod record;
 mod rehearse;
 
 use std::path::PathBuf;
@@ -43,6 +45,19 @@ pub enum Command {
     /// runbooks' order, each action dry-run then applied. Exit 0 only if every exit gate
     /// passed, 1 otherwise.
     Rehearse(rehearse::RehearseArgs),
+    /// Run a phase's gates live and write what every command printed into a fixture
+    /// world, secrets redacted at capture. Exit as `gate` does; 2 if the world could not
+    /// be written (it exists, or a file still matches a secret rule).
+    Record(record::RecordArgs),
+    /// Check fixture worlds against the sources: every recording a gate reads parses,
+    /// and every declared key path is present in some recording of its source. Exit 0
+    /// clean, 1 a parse failure or a declared key no recording holds.
+    Fixtures(fixtures::FixturesArgs),
+    /// Compare two recordings of one command (files, or two worlds): keys added,
+    /// removed, renamed and changed in type, and the gates whose key paths they touch.
+    /// Exit 0 when no change touches a gate's key path (changes are
+    /// still listed), 1 when one does, 2 on a usage error.
+    Drift(fixtures::DriftArgs),
     /// Print every gate with its phase, tags and description (--actions: every action
     /// with its phase, guards and whether it is destructive).
     List {
@@ -97,13 +112,57 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    fn usage_error(message: String) -> Self {
+    pub(crate) fn usage_error(message: String) -> Self {
         Outcome {
             stdout: String::new(),
             stderr: format!("stackgate: {message}\n"),
             exit_code: 2,
         }
     }
+}
+
+/// The gates a run chooses: the phase's (or its moment's), or the ones `--gate` names
+/// among every gate of the phase.
+pub(crate) fn choose_gates(
+    phase: &str,
+    moment: Option<&str>,
+    ids: &[String],
+) -> Result<(String, Vec<&'static GateSpec>), String> {
+    let phase = normalize_phase(phase)?;
+    let mut gates = gates::for_phase(&phase);
+    if gates.is_empty() {
+        return Err(format!(
+            "no gates for phase {phase}; phases with gates: {}",
+            gates::phases().join(", ")
+        ));
+    }
+    if let Some(moment) = moment {
+        gates = gates::for_moment(&phase, moment);
+        if gates.is_empty() {
+            let known = gates::phase_moments(&phase);
+            return Err(format!(
+                "phase {phase} has no moment {moment:?}; its moments: {}",
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
+            ));
+        }
+    }
+    if !ids.is_empty() {
+        // --gate chooses among every gate of the phase, whatever its moment.
+        gates = gates::all_of_phase(&phase);
+        for id in ids {
+            if !gates.iter().any(|g| g.id.eq_ignore_ascii_case(id)) {
+                return Err(format!(
+                    "gate {id} is not a phase {phase} gate (see `stackgate list`)"
+                ));
+            }
+        }
+        gates.retain(|g| ids.iter().any(|id| g.id.eq_ignore_ascii_case(id)));
+    }
+    Ok((phase, gates))
 }
 
 /// A validated gate run.
@@ -121,40 +180,7 @@ pub struct GateRun {
 
 impl GateRun {
     pub fn from_args(args: &GateArgs) -> Result<GateRun, String> {
-        let phase = normalize_phase(&args.phase)?;
-        let mut gates = gates::for_phase(&phase);
-        if gates.is_empty() {
-            return Err(format!(
-                "no gates for phase {phase}; phases with gates: {}",
-                gates::phases().join(", ")
-            ));
-        }
-        if let Some(moment) = &args.moment {
-            gates = gates::for_moment(&phase, moment);
-            if gates.is_empty() {
-                let known = gates::phase_moments(&phase);
-                return Err(format!(
-                    "phase {phase} has no moment {moment:?}; its moments: {}",
-                    if known.is_empty() {
-                        "none".to_string()
-                    } else {
-                        known.join(", ")
-                    }
-                ));
-            }
-        }
-        if !args.gates.is_empty() {
-            // --gate chooses among every gate of the phase, whatever its moment.
-            gates = gates::all_of_phase(&phase);
-            for id in &args.gates {
-                if !gates.iter().any(|g| g.id.eq_ignore_ascii_case(id)) {
-                    return Err(format!(
-                        "gate {id} is not a phase {phase} gate (see `stackgate list`)"
-                    ));
-                }
-            }
-            gates.retain(|g| args.gates.iter().any(|id| g.id.eq_ignore_ascii_case(id)));
-        }
+        let (phase, gates) = choose_gates(&args.phase, args.moment.as_deref(), &args.gates)?;
         if args.timeout == 0 {
             return Err("--timeout must be at least 1 second".into());
         }
@@ -240,7 +266,7 @@ impl GateRun {
 /// SIGINT, SIGTERM, SIGHUP (the operator's ssh session dropped) and SIGQUIT, caught
 /// instead of ending stackgate: its commands sit in sessions of their own, so a signal
 /// that only ended stackgate would leave them all running.
-struct Signals {
+pub(crate) struct Signals {
     interrupt: Signal,
     terminate: Signal,
     hangup: Signal,
@@ -250,7 +276,7 @@ struct Signals {
 impl Signals {
     /// Installs the handlers; done before any command starts, so no signal can end
     /// stackgate the default way while a command runs.
-    fn watch() -> std::io::Result<Signals> {
+    pub(crate) fn watch() -> std::io::Result<Signals> {
         Ok(Signals {
             interrupt: signal(SignalKind::interrupt())?,
             terminate: signal(SignalKind::terminate())?,
@@ -260,7 +286,7 @@ impl Signals {
     }
 
     /// The name of the first signal that arrives.
-    async fn recv(&mut self) -> &'static str {
+    pub(crate) async fn recv(&mut self) -> &'static str {
         tokio::select! {
             _ = self.interrupt.recv() => "SIGINT",
             _ = self.terminate.recv() => "SIGTERM",
@@ -271,7 +297,7 @@ impl Signals {
 }
 
 /// The live runner, bounded by the profile's `[runner] max_output_mib`.
-fn live_for(profile: &Profile) -> Live {
+pub(crate) fn live_for(profile: &Profile) -> Live {
     let max_output = profile
         .runner
         .max_output_bytes()
@@ -280,7 +306,7 @@ fn live_for(profile: &Profile) -> Live {
 }
 
 /// The profile given on the command line, or the embedded one the world names.
-fn profile_for(explicit: Option<Profile>, world: &World) -> Result<Profile, String> {
+pub(crate) fn profile_for(explicit: Option<Profile>, world: &World) -> Result<Profile, String> {
     match explicit {
         Some(p) => Ok(p),
         None => Profile::embedded(&world.profile).ok_or_else(|| {
@@ -319,6 +345,9 @@ pub async fn run(args: Args) -> Outcome {
             exit_code: 0,
         },
         Command::Act(act_args) => act::run(act_args).await,
+        Command::Record(record_args) => record::run(record_args).await,
+        Command::Fixtures(fixtures_args) => fixtures::run_check(fixtures_args).await,
+        Command::Drift(drift_args) => fixtures::run_drift(drift_args).await,
         Command::Rehearse(rehearse_args) => rehearse::run(rehearse_args).await,
         Command::Gate(gate_args) => {
             let run = match GateRun::from_args(&gate_args) {

@@ -7,6 +7,8 @@
 
 pub mod actions;
 pub mod cli;
+pub mod drift;
+pub mod fixtures;
 pub mod gates;
 pub mod profile;
 pub mod redact;

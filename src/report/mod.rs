@@ -2,7 +2,10 @@
 //! strings; only `main` writes them. Output is ASCII + LF.
 
 pub mod action;
+pub mod fixtures;
 pub mod rehearsal;
+
+pub use fixtures::render_recorded;
 
 use std::fmt;
 
