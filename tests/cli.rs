@@ -1099,7 +1099,7 @@ fn password_prompt_juju(on_eof: &str) -> FakeJuju {
     ))
 }
 
-/// P02-A / GATES.md: a login prompt with no terminal is PRECONDITION and must not hang.
+/// P02-A: a login prompt with no terminal is PRECONDITION and must not hang.
 /// The test holds stackgate's own stdin open: a child that inherited it would block.
 #[test]
 fn live_password_prompt_fails_fast_saying_the_login_has_expired() {

@@ -4,7 +4,7 @@ Feature: P04-POST provider-ext and provider-ext-fip are what step 4.1 creates
   shared; provider-ext-fip hangs off it with the provider plane's CIDR and gateway, DHCP
   off, exactly the FIP pool as its one allocation pool, tagged role=provider. The client
   prints allocation_pools as a list of {start, end} objects since python-openstackclient
-  4.0, and as the table string "start-end" before it (SCHEMAS.md section 3): both pass.
+  4.0, and as the table string "start-end" before it (docs/schemas/openstack.md#version-changes-ci-must-detect): both pass.
 
   Background:
     Given the testcloud site profile

@@ -1,4 +1,4 @@
-//! The mutation executor (DESIGN.md layer 5): the phase actions of the runbooks, each a
+//! The mutation executor (the mutation executor): the phase actions of the runbooks, each a
 //! pure planner from (snapshot, profile) to a [`Plan`], run by one [`executor`].
 //!
 //! Dry-run is the default and runs nothing but the reads the plan needs. `--apply`

@@ -38,7 +38,7 @@ pub(super) static GATES: [GateSpec; 3] = [
     GateSpec {
         id: "P00-LBAAS",
         phase: "00",
-        // Testcloud only (DESIGN.md tags): a site without libvirt SKIPs it.
+        // Testcloud only (the @testcloud tag, see `stackgate list`): a site without libvirt SKIPs it.
         tags: &["read-only", "libvirt"],
         description: "no 8_lbaas libvirt network and no host domain interface on it; the detach is refused (HOLD) unless every host domain is shut off",
         reads: |p| {
@@ -62,7 +62,7 @@ pub(super) static GATES: [GateSpec; 3] = [
     GateSpec {
         id: "P00-OSD",
         phase: "00",
-        // Testcloud only (DESIGN.md tags): a site without libvirt SKIPs it.
+        // Testcloud only (the @testcloud tag, see `stackgate list`): a site without libvirt SKIPs it.
         tags: &["read-only", "libvirt"],
         description: "every host's OSD disk is a blank qcow2 (512 GiB virtual, about 200 KiB actual), root:root mode 600; the wipe is refused (HOLD) unless every host domain is shut off",
         reads: |p| {

@@ -1,5 +1,5 @@
 //! Gates: pure functions of (snapshot, profile) to a verdict with evidence. No I/O here;
-//! the rules R1-R7 of GATES.md live in these modules.
+//! the rules R1-R7 (docs/rules.md) live in these modules.
 
 mod bundle;
 mod carve;

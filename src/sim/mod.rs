@@ -1,4 +1,4 @@
-//! The offline simulator (DESIGN.md layer 6): a mutable cloud loaded from a fixture
+//! The offline simulator (the offline simulator): a mutable cloud loaded from a fixture
 //! world. It answers read commands by rendering the bytes the real CLI prints and applies
 //! mutating commands with the behaviour the change log recorded, behind the same
 //! [`CommandRunner`](crate::runner::CommandRunner) trait as the live backend

@@ -1,8 +1,8 @@
 //! `juju status --format=json` for a simulated charmed-OpenStack model: a healthy,
 //! settled cloud of any size, rendered byte for byte in the juju 3.6 shape.
 //!
-//! The shape follows juju 3.6 `cmd/juju/status/formatted.go` (../shared/SCHEMAS.md
-//! section 1.1) and the recorded testcloud worlds: compact JSON with one trailing
+//! The shape follows juju 3.6 `cmd/juju/status/formatted.go` (docs/schemas/juju.md#status)
+//! and the recorded testcloud worlds: compact JSON with one trailing
 //! newline; struct keys in Go field order; map keys (machines, containers,
 //! applications, units, subordinates, relations, bindings) sorted byte-wise as Go sorts
 //! them; `leader` only when true; `subordinates`, `containers` and `open-ports` only

@@ -3,8 +3,8 @@
 //!
 //! The model follows juju's bundle format (juju/charm `bundledata.go`: `applications`,
 //! `machines`, `relations` as `[["app:endpoint", "app:endpoint"]]`, per application
-//! `charm`, `num_units`, `to`, `options`, `bindings`, `resources`; ../shared/SCHEMAS.md
-//! 1.8). Bundle machine keys ("8".."11") are placeholders juju maps to real ids at deploy
+//! `charm`, `num_units`, `to`, `options`, `bindings`, `resources`; docs/schemas/juju.md#export-bundle).
+//! Bundle machine keys ("8".."11") are placeholders juju maps to real ids at deploy
 //! (004: DOCFIX-043), so nothing here reads them as ids. Keys a gate does not read are
 //! ignored; a file that is not a bundle (no `applications` map) is a parse error naming
 //! the key path.

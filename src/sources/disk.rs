@@ -4,7 +4,7 @@
 //! so the runbook reads them with `sudo` (seed 002 step 4).
 //!
 //! `qemu-img info` prints QAPI `ImageInfo` (QEMU 8.0+: `BlockGraphInfo`, which adds
-//! `children`) as pretty JSON (../shared/SCHEMAS.md section 7; qemu/qemu
+//! `children`) as pretty JSON (docs/schemas/qemu-img.md#shape; qemu/qemu
 //! qapi/block-core.json): `filename`, `format` and `virtual-size` are required,
 //! `actual-size` is optional in the schema, so a gate that reads it gets a missing key
 //! (R2), never a zero. A file that does not exist is told by the exit status and the

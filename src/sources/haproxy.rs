@@ -12,11 +12,11 @@
 //! install: haproxy answers one non-interactive command and closes the connection, so
 //! `echo 'show stat' | nc -U <socket>` ends by itself.
 //!
-//! The output is parsed by header name, never by position (../shared/SCHEMAS.md section
-//! 4; haproxy/haproxy `doc/management.txt` section 9.1): the first line is `# ` and the
+//! The output is parsed by header name, never by position (docs/schemas/haproxy.md#format;
+//! haproxy/haproxy `doc/management.txt` section 9.1): the first line is `# ` and the
 //! field names, every line ends with a trailing comma, fields are only ever appended
-//! (haproxy 2.6 already prints `agg_server_status`, a `-` column and module counters
-//! after it), and every row has the header's fields. The answer ends with an empty line
+//! (`agg_server_status` came in 2.8 and was backported to the 2.4 and 2.6 stable
+//! branches, so a 2.6.12 prints it; a `-` column and module counters may follow), and every row has the header's fields. The answer ends with an empty line
 //! (management.txt 9.3: "haproxy uses the empty line as a delimiter to mark an end of
 //! output for each command, and takes care of ensuring that no command can emit an empty
 //! line on output"; haproxy 2.6.12 on loopback ends `show stat` with "\n\n"), and

@@ -1,7 +1,7 @@
 //! OpenStack sources: `openstack endpoint list`, `network show`, `subnet show`,
 //! `security group show`, `image list --tag`, `image show`, all `-f json`.
 //!
-//! Shapes (../shared/SCHEMAS.md section 3, checked against openstack/python-openstackclient
+//! Shapes (docs/schemas/openstack.md, checked against openstack/python-openstackclient
 //! `network/v2/network.py`, `network/v2/subnet.py`, `network/v2/security_group.py`,
 //! `image/v2/image.py` and openstack/cliff `formatters/json_format.py`):
 //! - `show -f json` is one object whose keys are the SDK attribute names after the

@@ -48,7 +48,8 @@ pub static INITIALIZED: KeyPath = KeyPath::required(
 );
 pub static SEALED: KeyPath =
     KeyPath::required(Doc::VaultStatus, "sealed", &["P02-SEALED", "P02-UNSEALED"]);
-/// The API's body omits it while sealed; the CLI prints it.
+/// omitempty in the seal-status struct the CLI re-encodes: a server that does not report
+/// it leaves it out, and the gate names it missing.
 pub static STORAGE_TYPE: KeyPath = KeyPath::required(
     Doc::VaultStatus,
     "storage_type",

@@ -2,7 +2,7 @@
 //! `dumpxml <dom>`, each run under the site's command prefix (seed 002 step 1 runs
 //! `sudo virsh -c qemu:///system ...`).
 //!
-//! virsh prints text tables (../shared/SCHEMAS.md section 6): a header, a line of dashes,
+//! virsh prints text tables (docs/schemas/virsh.md): a header, a line of dashes,
 //! one row per object and a blank line. libvirt 5.x+ computes the column widths
 //! (`vshTable`); older releases printed fixed `printf` widths. Both are read by splitting
 //! on whitespace, a state taking the rest of its row (`shut off`, `in shutdown`). The

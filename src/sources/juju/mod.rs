@@ -2,8 +2,8 @@
 //! `juju config` (config.rs) and `juju exec` (exec.rs) read charm options and run one
 //! command on a unit.
 //!
-//! Models follow juju 3.x `cmd/juju/status/formatted.go` (../shared/SCHEMAS.md section
-//! 1): Go `omitempty` drops `leader` when false and `subordinates` / `containers` when
+//! Models follow juju 3.x `cmd/juju/status/formatted.go` (docs/schemas/juju.md#status):
+//! Go `omitempty` drops `leader` when false and `subordinates` / `containers` when
 //! empty, but never drops a struct, so every unit prints `workload-status` and
 //! `juju-status`. Any entity may be replaced by `{"status-error": "..."}`.
 
@@ -474,7 +474,7 @@ mod tests {
 
     #[test]
     fn relations_parse_as_names_and_as_objects() {
-        // juju 2.9 / early 3.x print names; juju 3.6 prints objects (SCHEMAS.md 1.1).
+        // juju 2.9 / early 3.x print names; juju 3.6 prints objects (docs/schemas/juju.md#status).
         let names = status_doc(
             r#"{"identity-service":["glance","nova-cloud-controller"]}"#,
             UNIT,

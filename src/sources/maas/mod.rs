@@ -2,7 +2,7 @@
 //! `vlans read <fabric_id>`, `ipranges read`, `subnet ip-addresses <id>`,
 //! `interfaces read <system_id>`, `tags read`.
 //!
-//! The CLI prints the API's JSON body (../shared/SCHEMAS.md section 2; canonical/maas
+//! The CLI prints the API's JSON body (docs/schemas/maas.md#how-the-cli-prints; canonical/maas
 //! src/maasserver/api/*.py field tuples). Piston prints every displayed field, so keys
 //! are present with nullable values; fields added across 2.x-3.x are optional here.
 //! Ids (subnet, VLAN, fabric, system_id) are re-minted by every rebuild: gates resolve
