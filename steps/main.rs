@@ -11,6 +11,7 @@ mod horizon;
 mod libvirt;
 mod loopback;
 mod openstack;
+mod osc;
 mod vault;
 mod worlds;
 
@@ -45,6 +46,8 @@ pub struct GateWorld {
     /// A simulated cloud the scenario acts on, and what the actions did: gates read it
     /// instead of the fixture world once it is set.
     pub acting: actions::Acting,
+    /// The OpenStack API stub the real client reads (steps/osc.rs).
+    pub stub: osc::Stub,
 }
 
 /// What one `When ... run` step produced: the report and the snapshot behind it, so a
@@ -222,6 +225,10 @@ const NEEDED_PROGRAMS: &[(&str, &str)] = &[
     ("nc", "apt-get install netcat-openbsd"),
     ("curl", "apt-get install curl"),
     ("python3", "apt-get install python3"),
+    (
+        "openstack-caracal",
+        "python-openstackclient 6.6.1 on Caracal's pins in a venv, linked as openstack-caracal (.ci/run)",
+    ),
     ("stat", "apt-get install coreutils"),
     ("sed", "apt-get install sed"),
 ];

@@ -23,10 +23,21 @@ use super::{CommandOutput, CommandRunner, Invocation, RunError};
 pub const DEFAULT_MAX_OUTPUT: usize = 256 << 20;
 
 /// Runs commands on this machine.
-#[derive(Debug)]
 pub struct Live {
     max_output: usize,
     children: Children,
+    /// Variables set for every command; their values may be credentials, so Debug
+    /// shows only the names.
+    env: Vec<(String, String)>,
+}
+
+impl std::fmt::Debug for Live {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Live")
+            .field("max_output", &self.max_output)
+            .field("env", &self.env.iter().map(|(k, _)| k).collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 impl Default for Live {
@@ -40,7 +51,16 @@ impl Live {
         Live {
             max_output: DEFAULT_MAX_OUTPUT,
             children: Children::default(),
+            env: Vec::new(),
         }
+    }
+
+    /// Sets these variables for every command, over stackgate's own environment: a
+    /// process-wide variable would reach every runner of the process at once (the
+    /// `@needs-openstack-caracal` scenarios each point the client at their own stub).
+    pub fn with_env(mut self, vars: impl IntoIterator<Item = (String, String)>) -> Self {
+        self.env.extend(vars);
+        self
     }
 
     /// Bounds what one command may print: at most `bytes` (at least 1) on stdout and
@@ -57,6 +77,7 @@ impl Live {
         let mut command = Command::new(&argv[0]);
         command
             .args(&argv[1..])
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             // Headers and states of text CLIs (virsh) are translated otherwise.
             .env("LC_ALL", "C")
             .stdin(if invocation.secret_stdin().is_some() {
