@@ -265,11 +265,10 @@ pub fn model_state(model: Option<&ModelSummary>) -> ModelState {
     };
     let shown = |v: Option<&str>| v.unwrap_or("not shown").to_string();
     let current = m.status.as_ref().and_then(|s| s.current.as_deref());
-    let destroying =
-        matches!(m.life.as_deref(), Some("dying" | "dead")) || current == Some("destroying");
+    let destroying = matches!(m.life.as_str(), "dying" | "dead") || current == Some("destroying");
     if !destroying {
         return ModelState::Alive {
-            life: shown(m.life.as_deref()),
+            life: m.life.clone(),
             status: shown(current),
         };
     }
@@ -278,7 +277,7 @@ pub fn model_state(model: Option<&ModelSummary>) -> ModelState {
         Some(age) => ModelState::Destroying {
             age,
             since: since.unwrap_or_default(),
-            life: shown(m.life.as_deref()),
+            life: m.life.clone(),
         },
         None => ModelState::DestroyingSinceUnknown { since },
     }

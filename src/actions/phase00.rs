@@ -112,7 +112,7 @@ fn model_gone(profile: &Profile, bound: Duration) -> Check {
                 None => Poll::Pass(format!("no model {model}")),
                 Some(m) => Poll::Pending(format!(
                     "model {model} still listed (life {}, status {})",
-                    m.life.as_deref().unwrap_or("not shown"),
+                    m.life.as_str(),
                     m.status
                         .as_ref()
                         .and_then(|s| s.current.as_deref())
@@ -177,7 +177,7 @@ fn plan_teardown_destroy(
                 "{} (uuid {}, life {})",
                 m.name,
                 m.model_uuid.as_deref().unwrap_or("not shown"),
-                m.life.as_deref().unwrap_or("not shown")
+                m.life.as_str()
             ),
         },
     );

@@ -93,7 +93,7 @@ fn gate_route(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verdic
                     .as_ref()
                     .and_then(|s| s.current.as_deref())
                     .unwrap_or("status not shown"),
-                m.life.as_deref().unwrap_or("not shown")
+                m.life.as_str()
             ),
             None => "absent".to_string(),
         },

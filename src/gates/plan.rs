@@ -59,12 +59,7 @@ fn gate_teardown_plan(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -
         format!("model {}", profile.model),
         model.map_or_else(
             || "absent: nothing to destroy".to_string(),
-            |m| {
-                format!(
-                    "present (life {})",
-                    m.life.as_deref().unwrap_or("not shown")
-                )
-            },
+            |m| format!("present (life {})", m.life.as_str()),
         ),
     )];
     let hosts: Vec<String> = profile.hosts.iter().map(|h| h.hostname.clone()).collect();

@@ -15,7 +15,55 @@ use serde::Deserialize;
 
 use super::SourceError;
 use super::integrity::{Damage, sanitize_serde};
+use super::keys::{Doc, KeyPath};
 use crate::runner::{CommandOutput, Invocation, display_argv};
+
+/// Every key path a gate reads from a bundle or an overlay (docs/schemas/juju.md#export-bundle).
+/// Maps keyed by names (applications, options, bindings) are wildcards; the options the
+/// gates read by name are declared by name.
+pub static KEYS: &[&KeyPath] = &[
+    &KeyPath::required(
+        Doc::Bundle,
+        "applications",
+        &[
+            "P00-BUNDLE",
+            "P01-BINDINGS",
+            "P01-OVERLAY",
+            "P01-VIPS",
+            "P03-ENDPOINTS",
+        ],
+    ),
+    // A charm deployed with its defaults has no `options`, a subordinate no
+    // `num_units`, an application without bindings none: each omitted, legally.
+    &KeyPath::optional(
+        Doc::Bundle,
+        "applications.<app>.options",
+        &["P00-BUNDLE", "P01-OVERLAY", "P01-VIPS", "P03-ENDPOINTS"],
+    ),
+    &KeyPath::optional(
+        Doc::Bundle,
+        "applications.<app>.options.vip",
+        &["P00-BUNDLE", "P01-VIPS", "P03-ENDPOINTS"],
+    ),
+    &KeyPath::optional(
+        Doc::Bundle,
+        "applications.<app>.options.bridge-interface-mappings",
+        &["P00-BUNDLE"],
+    ),
+    &KeyPath::optional(
+        Doc::Bundle,
+        "applications.<app>.options.use-policyd-override",
+        &["P00-BUNDLE"],
+    ),
+    &KeyPath::optional(
+        Doc::Bundle,
+        "applications.<app>.bindings",
+        &["P00-BUNDLE", "P01-BINDINGS"],
+    ),
+    &KeyPath::optional(Doc::Bundle, "applications.<app>.num_units", &["P00-BUNDLE"]),
+    &KeyPath::optional(Doc::Bundle, "applications.<app>.resources", &["P00-BUNDLE"]),
+    &KeyPath::optional(Doc::Bundle, "relations", &["P00-BUNDLE"]),
+];
 
 /// `cat -- <path>`: the file's bytes, as the jumphost holds them.
 pub fn file_invocation(path: &str) -> Invocation {

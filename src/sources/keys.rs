@@ -427,8 +427,9 @@ pub fn never_printed(key: &KeyPath) -> bool {
 
 /// Every declaration, all sources.
 pub fn all() -> impl Iterator<Item = &'static KeyPath> {
-    use super::{disk, haproxy, iproute, juju, maas, openstack, vault};
+    use super::{bundle, disk, haproxy, iproute, juju, maas, openstack, vault};
     [
+        bundle::KEYS,
         juju::KEYS,
         juju::CONFIG_KEYS,
         juju::EXEC_KEYS,

@@ -20,6 +20,18 @@ use crate::sources::{SourceError, excerpt, parse_json};
 
 /// Every key path a gate reads from the `juju exec --format=json` envelope.
 pub static EXEC_KEYS: &[&KeyPath] = &[
+    // Omitempty: what the remote command said on stderr, classified when it failed.
+    &KeyPath::optional(
+        Doc::JujuExec,
+        "<unit>.results.stderr",
+        &[
+            "P02-INIT",
+            "P02-SEALED",
+            "P02-UNSEALED",
+            "P05-AMPHORA",
+            "P05-POST",
+        ],
+    ),
     &KeyPath::required(Doc::JujuExec, "<unit>.status", &["P05-AMPHORA", "P05-POST"]),
     &KeyPath::required(
         Doc::JujuExec,

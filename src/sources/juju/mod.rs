@@ -59,39 +59,109 @@ pub fn spaces_invocation(model: &str) -> Invocation {
     Invocation::new(["juju", "spaces", "-m", model, "--format=json"])
 }
 
-/// Gates that read this document; each parses it whole, so the keys its parser requires
-/// are theirs too.
-const JUJU_WHOAMI_READERS: &[&str] = &["P02-A"];
-/// Gates that read this document; each parses it whole, so the keys its parser requires
-/// are theirs too.
-const JUJU_MODEL_DEFAULTS_READERS: &[&str] = &["P01-DEFAULT-SPACE"];
-/// Gates that read this document; each parses it whole, so the keys its parser requires
-/// are theirs too.
-const JUJU_SPACES_READERS: &[&str] = &["P01-MODEL-SPACES"];
-/// Gates that read this document; each parses it whole, so the keys its parser requires
-/// are theirs too.
-const STATUS_READERS: &[&str] = &[
+/// P02-A reads who is logged in, and the models list as a controller call.
+const WHOAMI_READERS: &[&str] = &["P02-A"];
+/// The default-space gate reads model-defaults and model-config.
+const DEFAULT_SPACE_READERS: &[&str] = &["P01-DEFAULT-SPACE"];
+const MODEL_SPACES_READERS: &[&str] = &["P01-MODEL-SPACES"];
+/// Gates that parse `juju models` whole.
+const MODELS_READERS: &[&str] = &[
+    "P00-ROUTE",
+    "P00-TEARDOWN",
+    "P00-TEARDOWN-PLAN",
     "P01-BINDINGS",
-    "P02-AUTHORIZED",
-    "P02-B",
-    "P02-C",
-    "P02-D",
-    "P02-E",
-    "P03-ACCEPT",
-    "P03-HAPROXY",
-    "P05-AMPHORA",
-    "P05-POST",
-    "P05-PRE",
+    "P01-DEFAULT-SPACE",
+    "P01-MODEL-SPACES",
+    "P02-A",
 ];
-use status::keys::DEPLOYED_STATUS_READERS;
+/// Gates that read whether the model is destroying, and since when.
+const MODEL_STATE_READERS: &[&str] = &["P00-ROUTE", "P00-TEARDOWN", "P02-A"];
+use status::keys::DEPLOYED_STATUS_READERS as STATUS_READERS;
 
 /// Every key path a gate reads from juju's JSON (docs/schemas/juju.md), as data: the
 /// accessors raise [`MissingKey`](crate::sources::MissingKey) from these, and `fixtures
 /// check` and `drift` walk them.
 pub static KEYS: &[&KeyPath] = &[
-    &KeyPath::required(Doc::JujuWhoami, "user", JUJU_WHOAMI_READERS),
-    &KeyPath::required(Doc::JujuWhoami, "controller", JUJU_WHOAMI_READERS),
-    &KeyPath::required(Doc::JujuWhoami, "model", JUJU_WHOAMI_READERS),
+    &KeyPath::required(Doc::JujuWhoami, "user", WHOAMI_READERS),
+    &KeyPath::required(Doc::JujuWhoami, "controller", WHOAMI_READERS),
+    // Omitted with no current model: the gate needs one, so it is PRECONDITION.
+    &KeyPath::required(Doc::JujuWhoami, "model", WHOAMI_READERS),
+    &KeyPath::required(Doc::JujuModels, "models", MODELS_READERS),
+    &KeyPath::required(Doc::JujuModels, "models[].name", MODELS_READERS),
+    // ModelInfo prints `life` always: without it a dying model would read as alive.
+    &KeyPath::required(Doc::JujuModels, "models[].life", MODELS_READERS),
+    &KeyPath::optional(Doc::JujuModels, "models[].status", MODEL_STATE_READERS),
+    &KeyPath::optional(
+        Doc::JujuModels,
+        "models[].status.current",
+        MODEL_STATE_READERS,
+    ),
+    // Humanised ("14 minutes ago"): how long a model has been destroying.
+    &KeyPath::optional(Doc::JujuModels, "models[].status.since", &["P00-TEARDOWN"]),
+    &MODEL_DEFAULTS_DEFAULT_SPACE,
+    // Both omitempty: the controller's value, else juju's default; neither is unset.
+    &KeyPath::optional(
+        Doc::JujuModelDefaults,
+        "default-space.controller",
+        DEFAULT_SPACE_READERS,
+    ),
+    &KeyPath::optional(
+        Doc::JujuModelDefaults,
+        "default-space.default",
+        DEFAULT_SPACE_READERS,
+    ),
+    &KeyPath::optional(
+        Doc::JujuModelDefaults,
+        "<key>.controller",
+        DEFAULT_SPACE_READERS,
+    ),
+    &MODEL_CONFIG_DEFAULT_SPACE,
+    &KeyPath::required(Doc::JujuModelConfig, "<key>.Source", DEFAULT_SPACE_READERS),
+    &KeyPath::required(Doc::JujuModelConfig, "<key>.Value", DEFAULT_SPACE_READERS),
+    &KeyPath::required(Doc::JujuSpaces, "spaces", MODEL_SPACES_READERS),
+    &KeyPath::required(Doc::JujuSpaces, "spaces[].id", MODEL_SPACES_READERS),
+    &KeyPath::required(Doc::JujuSpaces, "spaces[].name", MODEL_SPACES_READERS),
+    &KeyPath::required(Doc::JujuSpaces, "spaces[].subnets", MODEL_SPACES_READERS),
+    // juju status: the top level and what its parser requires of every entity.
+    &KeyPath::required(Doc::JujuStatus, "applications", STATUS_READERS),
+    &KeyPath::required(Doc::JujuStatus, "machines", STATUS_READERS),
+    &KeyPath::required(Doc::JujuStatus, "model", STATUS_READERS),
+    &KeyPath::required(Doc::JujuStatus, "model.cloud", STATUS_READERS),
+    &KeyPath::required(Doc::JujuStatus, "model.controller", STATUS_READERS),
+    &KeyPath::required(Doc::JujuStatus, "model.name", STATUS_READERS),
+    &KeyPath::required(Doc::JujuStatus, "model.version", STATUS_READERS),
+    &KeyPath::required(
+        Doc::JujuStatus,
+        "applications.<app>.base.channel",
+        STATUS_READERS,
+    ),
+    &KeyPath::required(
+        Doc::JujuStatus,
+        "applications.<app>.base.name",
+        STATUS_READERS,
+    ),
+    &KeyPath::required(
+        Doc::JujuStatus,
+        "applications.<app>.relations.<endpoint>[].related-application",
+        STATUS_READERS,
+    ),
+    &KeyPath::required(
+        Doc::JujuStatus,
+        "machines.<id>.base.channel",
+        STATUS_READERS,
+    ),
+    &KeyPath::required(Doc::JujuStatus, "machines.<id>.base.name", STATUS_READERS),
+    &KeyPath::required(
+        Doc::JujuStatus,
+        "machines.<id>.containers.<id>.base.channel",
+        STATUS_READERS,
+    ),
+    &KeyPath::required(
+        Doc::JujuStatus,
+        "machines.<id>.containers.<id>.base.name",
+        STATUS_READERS,
+    ),
+    // The status structs and the maps juju omits when empty (status.rs).
     &status_keys::UNIT_WORKLOAD,
     &status_keys::UNIT_WORKLOAD_CURRENT,
     &status_keys::UNIT_AGENT,
@@ -109,133 +179,41 @@ pub static KEYS: &[&KeyPath] = &[
     &status_keys::MACHINE,
     &status_keys::CONTAINER,
     &status_keys::ENDPOINT_BINDINGS,
-    &KeyPath::required(
+    // Omitempty, read where present: messages, the leader flag, hostnames.
+    &KeyPath::optional(
         Doc::JujuStatus,
         "applications.<app>.units.<unit>.workload-status.message",
         &[
             "P02-AUTHORIZED",
             "P02-C",
             "P02-D",
+            "P02-E",
             "P03-ACCEPT",
+            "P05-AMPHORA",
             "P05-POST",
             "P05-PRE",
         ],
     ),
-    &MODEL_DEFAULTS_DEFAULT_SPACE,
-    // Both omitempty: the controller's value, else juju's default; neither is unset.
     &KeyPath::optional(
-        Doc::JujuModelDefaults,
-        "default-space.controller",
-        JUJU_MODEL_DEFAULTS_READERS,
-    ),
-    &KeyPath::optional(
-        Doc::JujuModelDefaults,
-        "default-space.default",
-        JUJU_MODEL_DEFAULTS_READERS,
-    ),
-    &MODEL_CONFIG_DEFAULT_SPACE,
-    &KeyPath::required(Doc::JujuSpaces, "spaces[].name", JUJU_SPACES_READERS),
-    &KeyPath::required(
-        Doc::JujuModelConfig,
-        "<key>.Source",
-        JUJU_MODEL_DEFAULTS_READERS,
-    ),
-    &KeyPath::required(
-        Doc::JujuModelConfig,
-        "<key>.Value",
-        JUJU_MODEL_DEFAULTS_READERS,
-    ),
-    &KeyPath::optional(
-        Doc::JujuModelDefaults,
-        "<key>.controller",
-        JUJU_MODEL_DEFAULTS_READERS,
-    ),
-    &KeyPath::required(
-        Doc::JujuModels,
-        "models",
-        &[
-            "P00-ROUTE",
-            "P00-TEARDOWN",
-            "P00-TEARDOWN-PLAN",
-            "P01-BINDINGS",
-            "P01-DEFAULT-SPACE",
-            "P01-MODEL-SPACES",
-            "P02-A",
-        ],
-    ),
-    &KeyPath::required(
-        Doc::JujuModels,
-        "models[].name",
-        &[
-            "P00-ROUTE",
-            "P00-TEARDOWN",
-            "P00-TEARDOWN-PLAN",
-            "P01-BINDINGS",
-            "P01-DEFAULT-SPACE",
-            "P01-MODEL-SPACES",
-            "P02-A",
-        ],
-    ),
-    &KeyPath::optional(Doc::JujuModels, "models[].status", JUJU_WHOAMI_READERS),
-    &KeyPath::optional(
-        Doc::JujuModels,
-        "models[].status.current",
-        JUJU_WHOAMI_READERS,
-    ),
-    &KeyPath::required(Doc::JujuSpaces, "spaces", JUJU_SPACES_READERS),
-    &KeyPath::required(Doc::JujuSpaces, "spaces[].id", JUJU_SPACES_READERS),
-    &KeyPath::required(Doc::JujuSpaces, "spaces[].subnets", JUJU_SPACES_READERS),
-    &KeyPath::required(Doc::JujuStatus, "applications", STATUS_READERS),
-    &KeyPath::required(
         Doc::JujuStatus,
-        "applications.<app>.base.channel",
-        DEPLOYED_STATUS_READERS,
+        "applications.<app>.units.<unit>.subordinates.<unit>.workload-status.message",
+        &["P02-AUTHORIZED", "P02-E", "P03-ACCEPT"],
     ),
-    &KeyPath::required(
+    &KeyPath::optional(
         Doc::JujuStatus,
-        "applications.<app>.base.name",
-        DEPLOYED_STATUS_READERS,
-    ),
-    &KeyPath::required(
-        Doc::JujuStatus,
-        "applications.<app>.relations.<endpoint>[].related-application",
-        DEPLOYED_STATUS_READERS,
+        "applications.<app>.units.<unit>.subordinates.<unit>.juju-status.message",
+        &["P02-E"],
     ),
     &KeyPath::optional(
         Doc::JujuStatus,
         "applications.<app>.units.<unit>.leader",
-        &["P03-ACCEPT"],
+        &["P03-ACCEPT", "P05-PRE"],
     ),
+    &KeyPath::optional(Doc::JujuStatus, "machines.<id>.hostname", &["P02-B"]),
     &KeyPath::optional(
         Doc::JujuStatus,
-        "applications.<app>.units.<unit>.subordinates.<unit>.workload-status.message",
-        &["P02-AUTHORIZED"],
-    ),
-    &KeyPath::required(Doc::JujuStatus, "machines", STATUS_READERS),
-    &KeyPath::required(Doc::JujuStatus, "model", STATUS_READERS),
-    &KeyPath::required(Doc::JujuStatus, "model.cloud", STATUS_READERS),
-    &KeyPath::required(Doc::JujuStatus, "model.controller", STATUS_READERS),
-    &KeyPath::required(Doc::JujuStatus, "model.name", STATUS_READERS),
-    &KeyPath::required(Doc::JujuStatus, "model.version", STATUS_READERS),
-    &KeyPath::required(
-        Doc::JujuStatus,
-        "machines.<id>.base.channel",
-        DEPLOYED_STATUS_READERS,
-    ),
-    &KeyPath::required(
-        Doc::JujuStatus,
-        "machines.<id>.base.name",
-        DEPLOYED_STATUS_READERS,
-    ),
-    &KeyPath::required(
-        Doc::JujuStatus,
-        "machines.<id>.containers.<id>.base.channel",
-        DEPLOYED_STATUS_READERS,
-    ),
-    &KeyPath::required(
-        Doc::JujuStatus,
-        "machines.<id>.containers.<id>.base.name",
-        DEPLOYED_STATUS_READERS,
+        "machines.<id>.juju-status.message",
+        &["P02-B"],
     ),
 ];
 
@@ -243,20 +221,11 @@ pub static KEYS: &[&KeyPath] = &[
 pub static MODEL_DEFAULTS_DEFAULT_SPACE: KeyPath = KeyPath::required(
     Doc::JujuModelDefaults,
     "default-space",
-    JUJU_MODEL_DEFAULTS_READERS,
-);
-/// Its effective value: `controller`, else `default`.
-pub static MODEL_DEFAULTS_DEFAULT_SPACE_VALUE: KeyPath = KeyPath::required(
-    Doc::JujuModelDefaults,
-    "default-space.controller|default",
-    &[],
+    DEFAULT_SPACE_READERS,
 );
 /// `default-space` in `juju model-config`.
-pub static MODEL_CONFIG_DEFAULT_SPACE: KeyPath = KeyPath::required(
-    Doc::JujuModelConfig,
-    "default-space",
-    JUJU_MODEL_DEFAULTS_READERS,
-);
+pub static MODEL_CONFIG_DEFAULT_SPACE: KeyPath =
+    KeyPath::required(Doc::JujuModelConfig, "default-space", DEFAULT_SPACE_READERS);
 
 /// `juju whoami --format=json` (juju/juju cmd/juju/user/whoami.go).
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -294,7 +263,9 @@ pub struct ModelSummary {
     pub model_uuid: Option<String>,
     #[serde(rename = "controller-name")]
     pub controller_name: Option<String>,
-    pub life: Option<String>,
+    /// juju's ModelInfo prints `life` always (no omitempty): without it a destroying
+    /// model would read as alive, so it is required (R2).
+    pub life: String,
     pub status: Option<StatusInfo>,
 }
 

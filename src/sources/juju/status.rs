@@ -189,11 +189,23 @@ pub mod keys {
 
     /// Gates that read each unit's agent status (the census, the acceptance sweep).
     const UNIT_AGENT_READERS: &[&str] = &["P02-E", "P03-ACCEPT"];
+    /// Gates that read each principal unit's workload status.
+    const UNIT_WORKLOAD_READERS: &[&str] = &[
+        "P02-AUTHORIZED",
+        "P02-C",
+        "P02-D",
+        "P02-E",
+        "P03-ACCEPT",
+        "P05-AMPHORA",
+        "P05-POST",
+        "P05-PRE",
+    ];
     /// Gates that read each machine's and container's agent status.
     const MACHINE_AGENT_READERS: &[&str] = &["P02-B"];
     /// Gates that read a deployed model's status; each parses it whole, so the maps
     /// whose emptiness the status contradicts are theirs too.
     pub(crate) const DEPLOYED_STATUS_READERS: &[&str] = &[
+        "P01-BINDINGS",
         "P02-AUTHORIZED",
         "P02-B",
         "P02-C",
@@ -213,28 +225,12 @@ pub mod keys {
     status_key!(
         UNIT_WORKLOAD,
         "applications.<app>.units.<unit>.workload-status",
-        &[
-            "P02-AUTHORIZED",
-            "P02-C",
-            "P02-D",
-            "P02-E",
-            "P03-ACCEPT",
-            "P05-POST",
-            "P05-PRE"
-        ]
+        UNIT_WORKLOAD_READERS
     );
     status_key!(
         UNIT_WORKLOAD_CURRENT,
         "applications.<app>.units.<unit>.workload-status.current",
-        &[
-            "P02-AUTHORIZED",
-            "P02-C",
-            "P02-D",
-            "P02-E",
-            "P03-ACCEPT",
-            "P05-POST",
-            "P05-PRE"
-        ]
+        UNIT_WORKLOAD_READERS
     );
     status_key!(
         UNIT_AGENT,

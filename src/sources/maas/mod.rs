@@ -86,9 +86,20 @@ pub static KEYS: &[&KeyPath] = &[
     ),
     &KeyPath::required(Doc::MaasSubnetIps, "[].ip", MAAS_SUBNET_IPS_READERS),
     &KeyPath::required(Doc::MaasSubnetIps, "[].alloc_type", MAAS_SUBNET_IPS_READERS),
+    // Present when MAAS knows the node holding the address: a DISCOVERED address's owner.
+    &KeyPath::optional(
+        Doc::MaasSubnetIps,
+        "[].node_summary",
+        MAAS_SUBNET_IPS_READERS,
+    ),
     &KeyPath::optional(
         Doc::MaasSubnetIps,
         "[].node_summary.system_id",
+        MAAS_SUBNET_IPS_READERS,
+    ),
+    &KeyPath::optional(
+        Doc::MaasSubnetIps,
+        "[].node_summary.hostname",
         MAAS_SUBNET_IPS_READERS,
     ),
     &KeyPath::required(Doc::MaasInterfaces, "[].id", MAAS_INTERFACES_READERS),
