@@ -201,14 +201,13 @@ pub struct CheckReport {
 }
 
 impl CheckReport {
-    /// The declared keys absent from every recording of a source that has recordings,
-    /// keys no recording can hold aside ([`keys::NEVER_PRINTED`]).
+    /// The declared keys absent from every recording of a source that has recordings.
     pub fn absent_keys(&self) -> Vec<&'static KeyPath> {
         self.sources
             .values()
             .filter(|c| c.recordings > 0)
             .flat_map(|c| c.keys.iter())
-            .filter(|(k, n)| *n == 0 && !keys::never_printed(k))
+            .filter(|(_, n)| *n == 0)
             .map(|(k, _)| *k)
             .collect()
     }

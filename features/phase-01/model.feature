@@ -24,6 +24,14 @@ Feature: P01-DEFAULT-SPACE, P01-MODEL-SPACES, P01-BINDINGS: the model the bundle
     And the evidence of gate P01-DEFAULT-SPACE names "a dead name poisons network-get"
 
   @gate-P01-DEFAULT-SPACE
+  Scenario: default-space never set on the controller fails: new models land on alpha
+    Given the fixture world "phase01-default-space-unset"
+    When gate P01-DEFAULT-SPACE runs
+    Then gate P01-DEFAULT-SPACE is FAIL
+    And gate P01-DEFAULT-SPACE has a BAD line naming "controller model-defaults"
+    And the evidence of gate P01-DEFAULT-SPACE names "not set"
+
+  @gate-P01-DEFAULT-SPACE
   Scenario: after add-model the model inherits the live default space
     Given the fixture world "phase01-model-added"
     When gate P01-DEFAULT-SPACE runs

@@ -161,9 +161,10 @@ fn gate_default_space(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -
             evidence,
         );
     };
-    // `default` and `controller` are both omitempty (juju environs/config
-    // AttributeDefaultValues): `"default-space": {}` is legal output for a key set at
-    // neither level, which leaves new models on alpha: a finding, not a missing key.
+    // `default` and `controller` are omitempty interface values (juju environs/config
+    // AttributeDefaultValues): a controller that never set default-space prints
+    // `{"default": ""}`, and `{}` is legal too. Either leaves new models on alpha: a
+    // finding, not a missing key.
     let (value, level) = entry
         .effective()
         .unwrap_or((&serde_json::Value::Null, "unset at every level"));

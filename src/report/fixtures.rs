@@ -9,7 +9,7 @@ use super::ascii;
 use crate::drift::{Change, Impact, Relation};
 use crate::fixtures::CheckReport;
 use crate::runner::WrittenWorld;
-use crate::sources::keys::{self, Need};
+use crate::sources::keys::Need;
 
 /// The lines `record` adds after the run's report.
 pub fn render_recorded(written: &WrittenWorld) -> String {
@@ -75,13 +75,7 @@ pub fn render_check(report: &CheckReport) -> String {
             coverage.keys.len()
         );
         for (key, n) in &coverage.keys {
-            let mark = if *n > 0 {
-                "ok     "
-            } else if keys::never_printed(key) {
-                "never  "
-            } else {
-                "ABSENT "
-            };
+            let mark = if *n > 0 { "ok     " } else { "ABSENT " };
             let need = match key.need {
                 Need::Required => "required",
                 Need::Optional => "optional",

@@ -410,21 +410,6 @@ fn pattern_regex(pattern: &str) -> regex::Regex {
     regex::Regex::new(&re).expect("a key-path pattern compiles")
 }
 
-/// Declared keys no recording can hold, each with why a gate still reads it: `fixtures
-/// check` and the key-path tests do not ask a recording to show them.
-pub const NEVER_PRINTED: &[(&str, &str)] = &[(
-    "juju-model-defaults: default-space.default",
-    "juju's schema default for default-space is empty, which omitempty drops; the gate \
-     takes a non-empty one should a juju ever print it",
-)];
-
-/// Whether a declaration is one no recording can hold ([`NEVER_PRINTED`]).
-pub fn never_printed(key: &KeyPath) -> bool {
-    NEVER_PRINTED
-        .iter()
-        .any(|(shown, _)| key.to_string() == *shown)
-}
-
 /// Every declaration, all sources.
 pub fn all() -> impl Iterator<Item = &'static KeyPath> {
     use super::{bundle, disk, haproxy, iproute, juju, maas, openstack, vault};

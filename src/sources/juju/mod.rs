@@ -99,7 +99,8 @@ pub static KEYS: &[&KeyPath] = &[
     // Humanised ("14 minutes ago"): how long a model has been destroying.
     &KeyPath::optional(Doc::JujuModels, "models[].status.since", &["P00-TEARDOWN"]),
     &MODEL_DEFAULTS_DEFAULT_SPACE,
-    // Both omitempty: the controller's value, else juju's default; neither is unset.
+    // Both omitempty interface values: the controller's value, else juju's default
+    // (printed even when it is ""); neither is unset, and new models land on alpha.
     &KeyPath::optional(
         Doc::JujuModelDefaults,
         "default-space.controller",
