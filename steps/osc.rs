@@ -13,8 +13,11 @@ use std::time::{Duration, Instant};
 use cucumber::{given, then, when};
 use stackgate::cli::{Format, GateRun};
 use stackgate::gates;
+use stackgate::profile::Profile;
 use stackgate::redact::Redactor;
-use stackgate::runner::{DEFAULT_TIMEOUT, Layered, Live, Logged, Record, Replay, display_argv};
+use stackgate::runner::{
+    CommandRunner, DEFAULT_TIMEOUT, Layered, Live, Logged, Record, Replay, display_argv,
+};
 use stackgate::snapshot::DEFAULT_JOBS;
 use stackgate::world::World;
 
@@ -145,8 +148,17 @@ fn world_without_openstack(name: &str) -> Result<World, String> {
     Ok(bare)
 }
 
-fn phase_gates(phase: &str) -> Vec<&'static gates::GateSpec> {
-    gates::all_of_phase(phase)
+/// Every gate of a phase, run as the binary runs them, through `runner`.
+fn phase_run(phase: &str, profile: Profile, runner: impl CommandRunner + 'static) -> GateRun {
+    GateRun {
+        phase: phase.to_string(),
+        gates: gates::all_of_phase(phase),
+        profile,
+        runner: Arc::new(Logged::new(runner)),
+        timeout: DEFAULT_TIMEOUT,
+        format: Format::Json,
+        jobs: DEFAULT_JOBS,
+    }
 }
 
 #[when(
@@ -160,17 +172,9 @@ async fn gates_run_with_client(
 ) -> Result<(), String> {
     let env = client_env(w, &credentials)?;
     let bare = world_without_openstack(&world)?;
-    let profile = stackgate::profile::Profile::embedded(&bare.profile).ok_or("no profile")?;
+    let profile = Profile::embedded(&bare.profile).ok_or("no profile")?;
     let runner = Layered::new(Replay::new(bare), Live::new().with_env(env));
-    let run = GateRun {
-        phase: phase.clone(),
-        gates: phase_gates(&phase),
-        profile: profile.clone(),
-        runner: Arc::new(Logged::new(runner)),
-        timeout: DEFAULT_TIMEOUT,
-        format: Format::Json,
-        jobs: DEFAULT_JOBS,
-    };
+    let run = phase_run(&phase, profile.clone(), runner);
     let (snapshot, report) = run.execute_with_snapshot().await;
     w.profile = Some(profile);
     w.fixture = Some(load(&world)?);
@@ -184,15 +188,7 @@ async fn same_verdicts_as_the_world(w: &mut GateWorld) -> Result<(), String> {
     let world = w.fixture.clone().ok_or("no fixture world")?;
     let profile = w.profile.clone().ok_or("no profile")?;
     let phase = report.phase.clone();
-    let run = GateRun {
-        phase: phase.clone(),
-        gates: phase_gates(&phase),
-        profile,
-        runner: Arc::new(Logged::new(Replay::new(world))),
-        timeout: DEFAULT_TIMEOUT,
-        format: Format::Json,
-        jobs: DEFAULT_JOBS,
-    };
+    let run = phase_run(&phase, profile, Replay::new(world));
     let alone = run.execute().await;
     let mut differ = Vec::new();
     for (live, recorded) in report.verdicts.iter().zip(&alone.verdicts) {
@@ -229,7 +225,7 @@ async fn record_with_client(
 ) -> Result<(), String> {
     let env = client_env(w, &credentials)?;
     let bare = world_without_openstack(&world)?;
-    let profile = stackgate::profile::Profile::embedded(&bare.profile).ok_or("no profile")?;
+    let profile = Profile::embedded(&bare.profile).ok_or("no profile")?;
     // The redactor knows the client's password, as `record --live` knows the
     // environment's credentials.
     let redactor = Redactor::from_env(env.iter().cloned());
@@ -238,15 +234,7 @@ async fn record_with_client(
         redactor,
     );
     let log = record.log();
-    let run = GateRun {
-        phase: phase.clone(),
-        gates: phase_gates(&phase),
-        profile: profile.clone(),
-        runner: Arc::new(Logged::new(record)),
-        timeout: DEFAULT_TIMEOUT,
-        format: Format::Json,
-        jobs: DEFAULT_JOBS,
-    };
+    let run = phase_run(&phase, profile.clone(), record);
     let report = run.execute().await;
     let out = w.loopback.dir()?.join("recorded");
     log.write_world(

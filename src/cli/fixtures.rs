@@ -151,26 +151,17 @@ async fn sections(args: &DriftArgs) -> Result<Vec<DriftSection>, String> {
             .map(|p| section(p.argv, p.doc, &p.old, &p.new))
             .collect());
     }
-    let name = args.source.as_deref().ok_or_else(|| {
-        format!(
-            "two files need --source NAME, one of: {}",
-            Doc::ALL
-                .iter()
-                .map(|d| d.name())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-    })?;
-    let doc = Doc::from_name(name).ok_or_else(|| {
-        format!(
-            "no source {name:?}; sources: {}",
-            Doc::ALL
-                .iter()
-                .map(|d| d.name())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-    })?;
+    let every = Doc::ALL
+        .iter()
+        .map(|d| d.name())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let name = args
+        .source
+        .as_deref()
+        .ok_or_else(|| format!("two files need --source NAME, one of: {every}"))?;
+    let doc =
+        Doc::from_name(name).ok_or_else(|| format!("no source {name:?}; sources: {every}"))?;
     let old = fixtures::read_document(&args.old, doc)?;
     let new = fixtures::read_document(&args.new, doc)?;
     Ok(vec![section(
