@@ -15,10 +15,10 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::gates::{self, GateSpec};
+use crate::gates;
 use crate::profile::Profile;
 use crate::runner::{CommandOutput, Logged, Replay, display_argv};
-use crate::snapshot::{Read, Reader, Snapshot};
+use crate::snapshot::{Read, Reader};
 use crate::sources::keys::{self, Doc, Format, KeyPath};
 use crate::sources::{self, PathStep, SourceError};
 use crate::world::{self, World};
@@ -81,18 +81,10 @@ pub fn worlds_under(roots: &[PathBuf]) -> Result<Vec<NamedWorld>, String> {
 /// reads (and follow-ups) against the world. An argv no gate asks for is an action's
 /// read or the simulator's, outside the gates' schema.
 pub async fn classify(world: &World, profile: &Profile) -> BTreeMap<Vec<String>, Read> {
-    let every: Vec<&'static GateSpec> = gates::catalog();
     let runner = Arc::new(Logged::new(Replay::new(world.clone())));
     let reader = Reader::new(runner, Duration::from_secs(5));
-    let reads: Vec<Read> = every.iter().flat_map(|g| (g.reads)(profile)).collect();
-    let mut snapshot = Snapshot::collect(&reader, reads).await;
-    let follow_ups: Vec<Read> = every
-        .iter()
-        .filter_map(|g| g.follow_up)
-        .flat_map(|f| f(&snapshot, profile))
-        .collect();
-    snapshot.extend(&reader, follow_ups).await;
-    snapshot
+    crate::run::read(&gates::catalog(), profile, &reader)
+        .await
         .reads()
         .filter(|r| world.get(r.invocation().argv()).is_some())
         .map(|r| (r.invocation().argv().to_vec(), r.clone()))

@@ -41,16 +41,22 @@ pub async fn evaluate(
     let reader = Reader::new(runner, options.timeout)
         .with_jobs(options.jobs)
         .with_max_output(profile.runner.max_output_bytes());
+    let snapshot = read(gates, profile, &reader).await;
+    let verdicts = gates.iter().map(|g| g.run(&snapshot, profile)).collect();
+    (snapshot, verdicts)
+}
+
+/// What `gates` read: their reads, then the follow-ups those answers call for.
+pub async fn read(gates: &[&'static GateSpec], profile: &Profile, reader: &Reader) -> Snapshot {
     let reads = gates.iter().flat_map(|g| (g.reads)(profile));
-    let mut snapshot = Snapshot::collect(&reader, reads).await;
+    let mut snapshot = Snapshot::collect(reader, reads).await;
     let follow_ups: Vec<_> = gates
         .iter()
         .filter_map(|g| g.follow_up)
         .flat_map(|f| f(&snapshot, profile))
         .collect();
-    snapshot.extend(&reader, follow_ups).await;
-    let verdicts = gates.iter().map(|g| g.run(&snapshot, profile)).collect();
-    (snapshot, verdicts)
+    snapshot.extend(reader, follow_ups).await;
+    snapshot
 }
 
 #[cfg(test)]

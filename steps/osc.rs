@@ -96,7 +96,7 @@ async fn stub_serving(w: &mut GateWorld, world: String) -> Result<(), String> {
 
 /// The client's environment: admin-openrc's variables (src/actions/phase03.rs writes
 /// them) pointed at the stub, or none at all (an operator who did not source it).
-fn client_env(w: &mut GateWorld, credentials: &str) -> Result<Vec<(String, String)>, String> {
+fn client_env(w: &mut GateWorld, credentials: &str) -> Result<ClientEnv, String> {
     let port = w
         .stub
         .port
@@ -148,6 +148,24 @@ fn world_without_openstack(name: &str) -> Result<World, String> {
     Ok(bare)
 }
 
+/// Variables set for the client (admin-openrc's).
+type ClientEnv = Vec<(String, String)>;
+
+/// The client over a fixture world: the world answers juju and MAAS, the real client
+/// (with `credentials`) every `openstack` argv. Also the client's environment, whose
+/// secrets a recording must know.
+fn client_over_world(
+    w: &mut GateWorld,
+    credentials: &str,
+    world: &str,
+) -> Result<(Layered, Profile, ClientEnv), String> {
+    let env = client_env(w, credentials)?;
+    let bare = world_without_openstack(world)?;
+    let profile = Profile::embedded(&bare.profile).ok_or("no profile")?;
+    let runner = Layered::new(Replay::new(bare), Live::new().with_env(env.clone()));
+    Ok((runner, profile, env))
+}
+
 /// Every gate of a phase, run as the binary runs them, through `runner`.
 fn phase_run(phase: &str, profile: Profile, runner: impl CommandRunner + 'static) -> GateRun {
     GateRun {
@@ -170,10 +188,7 @@ async fn gates_run_with_client(
     credentials: String,
     world: String,
 ) -> Result<(), String> {
-    let env = client_env(w, &credentials)?;
-    let bare = world_without_openstack(&world)?;
-    let profile = Profile::embedded(&bare.profile).ok_or("no profile")?;
-    let runner = Layered::new(Replay::new(bare), Live::new().with_env(env));
+    let (runner, profile, _) = client_over_world(w, &credentials, &world)?;
     let run = phase_run(&phase, profile.clone(), runner);
     let (snapshot, report) = run.execute_with_snapshot().await;
     w.profile = Some(profile);
@@ -223,16 +238,10 @@ async fn record_with_client(
     credentials: String,
     world: String,
 ) -> Result<(), String> {
-    let env = client_env(w, &credentials)?;
-    let bare = world_without_openstack(&world)?;
-    let profile = Profile::embedded(&bare.profile).ok_or("no profile")?;
+    let (runner, profile, env) = client_over_world(w, &credentials, &world)?;
     // The redactor knows the client's password, as `record --live` knows the
     // environment's credentials.
-    let redactor = Redactor::from_env(env.iter().cloned());
-    let record = Record::new(
-        Layered::new(Replay::new(bare), Live::new().with_env(env)),
-        redactor,
-    );
+    let record = Record::new(runner, Redactor::from_env(env));
     let log = record.log();
     let run = phase_run(&phase, profile.clone(), record);
     let report = run.execute().await;

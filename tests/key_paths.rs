@@ -262,23 +262,36 @@ fn variants(
             }
         }
     };
-    match doc.format() {
-        DocFormat::Json => {
-            let Ok(inner) = serde_json::from_str::<Value>(&inner_text) else {
-                return out;
-            };
-            for (pattern, places) in key_places(doc, &inner) {
-                if !wanted(doc, &pattern) {
-                    continue;
-                }
-                let mut v = inner.clone();
-                for p in &places {
-                    remove_at(&mut v, p);
-                }
+    // The document without one key name, written again as its format writes it.
+    let mut without_each = |inner: &Value, write: &dyn Fn(&Value) -> Option<Vec<u8>>| {
+        for (pattern, places) in key_places(doc, inner) {
+            if !wanted(doc, &pattern) {
+                continue;
+            }
+            let mut v = inner.clone();
+            for p in &places {
+                remove_at(&mut v, p);
+            }
+            if let Some(bytes) = write(&v) {
                 out.push(Variant {
                     doc,
                     pattern,
-                    stdout: embed(serde_json::to_vec(&v).unwrap()),
+                    stdout: embed(bytes),
+                });
+            }
+        }
+    };
+    match doc.format() {
+        DocFormat::Json => {
+            if let Ok(inner) = serde_json::from_str::<Value>(&inner_text) {
+                without_each(&inner, &|v| serde_json::to_vec(v).ok());
+            }
+        }
+        // A bundle: YAML again.
+        DocFormat::Yaml => {
+            if let Ok(inner) = yaml_serde::from_str::<Value>(&inner_text) {
+                without_each(&inner, &|v| {
+                    yaml_serde::to_string(v).ok().map(String::into_bytes)
                 });
             }
         }
@@ -287,29 +300,6 @@ fn variants(
                 .into_iter()
                 .filter(|v| wanted(doc, &v.pattern)),
         ),
-        DocFormat::Yaml => {
-            // A bundle: each variant is the document without one key, as YAML again.
-            let Ok(inner) = yaml_serde::from_str::<Value>(&inner_text) else {
-                return out;
-            };
-            for (pattern, places) in key_places(doc, &inner) {
-                if !wanted(doc, &pattern) {
-                    continue;
-                }
-                let mut v = inner.clone();
-                for p in &places {
-                    remove_at(&mut v, p);
-                }
-                let Ok(text) = yaml_serde::to_string(&v) else {
-                    continue;
-                };
-                out.push(Variant {
-                    doc,
-                    pattern,
-                    stdout: embed(text.into_bytes()),
-                });
-            }
-        }
         DocFormat::Text => {}
     }
     out
