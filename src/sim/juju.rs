@@ -250,6 +250,9 @@ pub struct JujuState {
     /// unknown, and every model command replays the world's recordings.
     models_known: bool,
     effects: Vec<Effect>,
+    /// A certificate cascade under way ([`SimConfig::cert_cascade`]): the model, and the
+    /// worlds still to show with the reads each has left (the first is showing now).
+    cascade: Option<(String, std::collections::VecDeque<(&'static str, u32)>)>,
 }
 
 fn juju_error(message: &str) -> Answer {
@@ -502,13 +505,16 @@ impl JujuState {
             ["remove-machine", rest @ ..] => self.remove_machine(argv, rest, config),
             ["status", "-m", model, "--format=json"] => match self.find(model) {
                 None => self.model_not_found(model),
-                Some(i) => match &self.models[i].status {
-                    Some(s) => Answer::ok(s.clone()),
+                Some(i) => match self.models[i].status.clone() {
+                    Some(s) => {
+                        self.cascade_read(model);
+                        Answer::ok(s)
+                    }
                     None => unmodelled(argv),
                 },
             },
             ["export-bundle", rest @ ..] => self.export_bundle(argv, rest),
-            ["run", rest @ ..] => self.run_action(argv, rest),
+            ["run", rest @ ..] => self.run_action(argv, rest, config),
             ["model-defaults", "--format=json"] => self.render_defaults(),
             ["model-defaults", kv] if kv.contains('=') => self.set_default(kv),
             ["add-model", name, rest @ ..] => self.add_model(argv, name, rest, maas),
@@ -1074,7 +1080,7 @@ impl JujuState {
     }
 
     /// `juju run` of the vault charm's authorize-charm or generate-root-ca.
-    fn run_action(&mut self, argv: &[String], rest: &[&str]) -> Answer {
+    fn run_action(&mut self, argv: &[String], rest: &[&str], config: &SimConfig) -> Answer {
         let (mut model, mut params, mut words) = (None, None, Vec::new());
         let mut it = rest.iter();
         while let Some(w) = it.next() {
@@ -1128,15 +1134,56 @@ impl JujuState {
                 "stackgate simulator: {action} a second time is not modelled"
             ));
         }
+        // generate-root-ca starts the certificate cascade, when one is configured.
+        let mut stages: std::collections::VecDeque<(&'static str, u32)> = if step == 2 {
+            config.cert_cascade.iter().copied().collect()
+        } else {
+            Default::default()
+        };
+        let world = match stages.front() {
+            Some((world, _)) => *world,
+            None => VAULT_AUTHORIZED_WORLDS[step - 1],
+        };
         let moved = Effect::RecordedStatus {
             model: model.to_string(),
-            world: VAULT_AUTHORIZED_WORLDS[step - 1],
+            world,
         };
         if self.apply(&moved).is_err() {
             return unmodelled(argv);
         }
+        if !stages.is_empty() {
+            stages.push_back((VAULT_AUTHORIZED_WORLDS[1], u32::MAX));
+            self.cascade = Some((model.to_string(), stages));
+        }
         self.vault_actions = step;
         Answer::ok("")
+    }
+
+    /// One `juju status` read of `model` during a certificate cascade: the showing
+    /// stage has one read fewer left; when it has none, the next stage's recording shows.
+    fn cascade_read(&mut self, model: &str) {
+        let Some((on, stages)) = &mut self.cascade else {
+            return;
+        };
+        if on != model {
+            return;
+        }
+        let Some(head) = stages.front_mut() else {
+            return;
+        };
+        head.1 = head.1.saturating_sub(1);
+        if head.1 > 0 {
+            return;
+        }
+        stages.pop_front();
+        let next = stages.front().map(|(w, _)| *w);
+        let model = on.clone();
+        if let Some(world) = next {
+            // The stages are recordings of this cloud's machines (a failure is a bug).
+            let _ = self.apply(&Effect::RecordedStatus { model, world });
+        } else {
+            self.cascade = None;
+        }
     }
 
     /// What juju's MAAS provider did to MAAS machines since the last call.

@@ -109,6 +109,10 @@ pub struct SimConfig {
     /// Reads of a unit's o-hm0 after configure-resources that still find no device
     /// (the port's bring-up); `u32::MAX`: it never comes up.
     pub o_hm0_bringup_reads: u32,
+    /// The certificate cascade after generate-root-ca: the recorded `juju status` worlds
+    /// the model shows, in order, each for that many `juju status` reads, before
+    /// `phase02-authorized` (vault ready, every consumer active). Empty: straight there.
+    pub cert_cascade: Vec<(&'static str, u32)>,
 }
 
 impl Default for SimConfig {
@@ -121,6 +125,7 @@ impl Default for SimConfig {
             decompose_on_destroy: true,
             real_programs: false,
             o_hm0_bringup_reads: 2,
+            cert_cascade: Vec::new(),
         }
     }
 }
