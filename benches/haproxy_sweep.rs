@@ -16,6 +16,7 @@ use futures::future::BoxFuture;
 use stackgate::cli::{Format, GateRun};
 use stackgate::gates::{self, Status};
 use stackgate::profile::Profile;
+use stackgate::run::RunOptions;
 use stackgate::runner::{CommandOutput, CommandRunner, Invocation, Logged, Replay, RunError};
 use stackgate::snapshot::DEFAULT_JOBS;
 use stackgate::sources::haproxy;
@@ -94,9 +95,12 @@ fn haproxy_sweep(c: &mut Criterion) {
             replay: Replay::new(world),
             show_stat,
         })),
-        timeout: Duration::from_secs(30),
         format: Format::Text,
-        jobs: DEFAULT_JOBS,
+        options: RunOptions {
+            timeout: Duration::from_secs(30),
+            jobs: DEFAULT_JOBS,
+            today: RunOptions::default().today,
+        },
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

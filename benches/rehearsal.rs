@@ -12,11 +12,11 @@ use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 
-use stackgate::actions::wait::Silent;
+use stackgate::events::Discard;
 use stackgate::rehearsal;
 
 async fn rehearse() {
-    let report = rehearsal::rehearse(&rehearsal::testcloud(), &Silent, "20261202T120000Z").await;
+    let report = rehearsal::rehearse(&rehearsal::testcloud(), &Discard, "20261202T120000Z").await;
     assert!(report.passed, "{report:#?}");
 }
 

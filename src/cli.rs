@@ -2,6 +2,9 @@
 //! (profile loaded, world loaded, gates chosen) before any command runs.
 
 mod act;
+mod explain;
+
+pub use act::poll_line;
 mod fixtures;
 mod record;
 mod rehearse;
@@ -13,9 +16,11 @@ use std::time::Duration;
 use clap::{Parser, Subcommand, ValueEnum};
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
-use crate::gates::{self, GateSpec};
+use crate::actions::wait::{Clock, Poll, SystemClock, WaitOutcome, WaitPolicy, wait_for_gates};
+use crate::events::{Collect, Event, Pending, Sink, Tee, Tool};
+use crate::gates::{self, GateSpec, Status, Verdict};
 use crate::profile::Profile;
-use crate::report::{self, RunReport};
+use crate::report::{self, RunReport, TextOptions};
 use crate::run::{self, RunOptions};
 use crate::runner::{CommandRunner, DEFAULT_TIMEOUT, Live, Logged, Replay};
 use crate::snapshot::{DEFAULT_JOBS, Snapshot};
@@ -58,6 +63,12 @@ pub enum Command {
     /// Exit 0 when no change touches a gate's key path (changes are
     /// still listed), 1 when one does, 2 on a usage error.
     Drift(fixtures::DriftArgs),
+    /// Explain a gate: what it checks, the commands it reads, the scenarios that define
+    /// it and the runbook and change-log lines it comes from.
+    Explain {
+        /// The gate's ID (P02-E), as `stackgate list` prints it.
+        gate: String,
+    },
     /// Print every gate with its phase, tags and description (--actions: every action
     /// with its phase, guards and whether it is destructive).
     List {
@@ -83,6 +94,8 @@ pub struct GateArgs {
     /// Run only these gates (repeatable), e.g. --gate P02-C.
     #[arg(long = "gate", value_name = "ID")]
     pub gates: Vec<String>,
+    /// text (the terminal), json, junit (JUnit XML for CI) or log (an as-executed
+    /// change-log entry, ASCII + LF).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// Seconds one command may run before its process group is killed.
@@ -95,12 +108,100 @@ pub struct GateArgs {
     /// moment's world. Default: the phase's first moment (phase 02: the pre-flight).
     #[arg(long, value_name = "NAME")]
     pub moment: Option<String>,
+    #[command(flatten)]
+    pub wait: WaitArgs,
+    /// More waivers (TOML `[[waiver]]` entries: gate, subject, justification, expires),
+    /// besides the profile's. A malformed file fails before any command runs.
+    #[arg(long, value_name = "FILE")]
+    pub waivers: Option<PathBuf>,
+    /// Judge waivers as of this date (YYYY-MM-DD) instead of today (UTC).
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<chrono::NaiveDate>,
+    #[command(flatten)]
+    pub terminal: TerminalArgs,
+}
+
+/// `gate --wait`: re-read and re-run the gates until each passes N polls in a row.
+#[derive(Debug, Clone, clap::Args)]
+pub struct WaitArgs {
+    /// Re-read the cloud and re-run the gates until every one passes --passes polls in a
+    /// row; a state waiting cannot fix (a unit in error, a PRECONDITION, a HOLD) ends it
+    /// at once. Progress goes to stderr.
+    #[arg(long)]
+    pub wait: bool,
+    /// Consecutive passing polls the wait needs; any miss resets the count.
+    #[arg(long, value_name = "N", default_value_t = 3, requires = "wait")]
+    pub passes: u32,
+    /// Seconds between polls.
+    #[arg(long, value_name = "SECS", default_value_t = 10, requires = "wait")]
+    pub interval: u64,
+    /// Give up after this many seconds (the last poll's verdicts are reported).
+    #[arg(long, value_name = "SECS", default_value_t = 1800, requires = "wait")]
+    pub wait_bound: u64,
+}
+
+impl WaitArgs {
+    pub fn policy(&self) -> Result<WaitPolicy, String> {
+        if self.passes == 0 || self.interval == 0 || self.wait_bound == 0 {
+            return Err("--passes, --interval and --wait-bound must be at least 1".into());
+        }
+        Ok(WaitPolicy {
+            passes: self.passes,
+            interval: Duration::from_secs(self.interval),
+            bound: Duration::from_secs(self.wait_bound),
+        })
+    }
+}
+
+/// How the terminal report looks.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TerminalArgs {
+    /// Print only the gates that did not pass, and the result.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Colour: auto (on a terminal, unless NO_COLOR is set), always or never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+impl TerminalArgs {
+    /// The text options for stdout: colour only on a terminal, never under `NO_COLOR`
+    /// (no-color.org: set and not empty), unless --color always.
+    pub fn text_options(&self, stdout_is_terminal: bool, no_color: Option<&str>) -> TextOptions {
+        let color = match self.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => stdout_is_terminal && no_color.is_none_or(str::is_empty),
+        };
+        TextOptions {
+            quiet: self.quiet,
+            color,
+        }
+    }
+}
+
+/// The formats of `record` and `drift`, which report no gate run's events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlainFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Text,
     Json,
+    /// JUnit XML: one testsuite per phase, one testcase per gate (and per action step).
+    Junit,
+    /// An as-executed entry for the change log: ASCII + LF, dated, ready to paste.
+    Log,
 }
 
 /// What the binary prints and how it exits.
@@ -172,13 +273,29 @@ pub struct GateRun {
     pub profile: Profile,
     /// The backend, behind the log the report's reads come from.
     pub runner: Arc<Logged>,
-    pub timeout: Duration,
+    /// Timeout, jobs and the day waivers are judged on.
+    pub options: RunOptions,
     pub format: Format,
-    /// Commands run at most this many at once.
-    pub jobs: usize,
 }
 
 impl GateRun {
+    /// A run of `gates` through `runner` with the default options (today's date).
+    pub fn new(
+        phase: &str,
+        gates: Vec<&'static GateSpec>,
+        profile: Profile,
+        runner: Logged,
+    ) -> GateRun {
+        GateRun {
+            phase: phase.to_string(),
+            gates,
+            profile,
+            runner: Arc::new(runner),
+            options: RunOptions::default(),
+            format: Format::Text,
+        }
+    }
+
     pub fn from_args(args: &GateArgs) -> Result<GateRun, String> {
         let (phase, gates) = choose_gates(&args.phase, args.moment.as_deref(), &args.gates)?;
         if args.timeout == 0 {
@@ -187,13 +304,16 @@ impl GateRun {
         if args.jobs == 0 {
             return Err("--jobs must be at least 1".into());
         }
+        if args.wait.wait {
+            args.wait.policy()?;
+        }
         let explicit_profile = match &args.profile {
             Some(path) => Some(Profile::from_file(path).map_err(|e| e.to_string())?),
             None => None,
         };
         // The profile comes first: a world names the profile it was recorded for, and
         // the live runner takes its output bound from the profile.
-        let (runner, profile) = if args.live {
+        let (runner, mut profile) = if args.live {
             let profile = explicit_profile.unwrap_or_else(Profile::testcloud);
             (Logged::new(live_for(&profile)), profile)
         } else {
@@ -212,14 +332,34 @@ impl GateRun {
             let profile = profile_for(explicit_profile, &world)?;
             (Logged::new(Replay::new(world)), profile)
         };
+        if let Some(path) = &args.waivers {
+            let more = crate::waivers::from_file(path).map_err(|e| e.to_string())?;
+            for w in more {
+                if profile.waivers.iter().any(|p| p.id == w.id) {
+                    return Err(format!(
+                        "waiver {} is in the profile and in {}: give it once",
+                        w.id,
+                        path.display()
+                    ));
+                }
+                profile.waivers.push(w);
+            }
+        }
+        let mut options = RunOptions {
+            timeout: Duration::from_secs(args.timeout),
+            jobs: args.jobs,
+            ..RunOptions::default()
+        };
+        if let Some(day) = args.as_of {
+            options.today = day;
+        }
         Ok(GateRun {
             phase,
             gates,
             profile,
             runner: Arc::new(runner),
-            timeout: Duration::from_secs(args.timeout),
+            options,
             format: args.format,
-            jobs: args.jobs,
         })
     }
 
@@ -231,20 +371,72 @@ impl GateRun {
     /// As [`GateRun::execute`], also returning what was read (for the features' steps,
     /// which assert on both, through the same path as the binary).
     pub async fn execute_with_snapshot(&self) -> (Snapshot, RunReport) {
-        let options = RunOptions {
-            timeout: self.timeout,
-            jobs: self.jobs,
-        };
-        let (snapshot, verdicts) =
-            run::evaluate(&self.gates, &self.profile, self.runner.clone(), options).await;
-        let report = RunReport::new(
-            &self.phase,
-            snapshot.source.clone(),
-            self.profile.name.clone(),
-            verdicts,
-            snapshot.calls(),
-        );
-        (snapshot, report)
+        let events = Collect::new();
+        let snapshot = self.run_into(&events).await.0;
+        (snapshot, RunReport::from_events(&events.events()))
+    }
+
+    /// The phase's start, then one evaluation into `events`.
+    pub async fn run_into(&self, events: &dyn Sink) -> (Snapshot, Vec<Verdict>) {
+        self.start(events);
+        self.evaluate_into(events).await
+    }
+
+    fn start(&self, events: &dyn Sink) {
+        events.emit(&Event::PhaseStarted {
+            phase: self.phase.clone(),
+            source: self.runner.describe(),
+            profile: self.profile.name.clone(),
+        });
+        for g in &self.gates {
+            events.emit(&Event::GateStarted {
+                id: g.id,
+                phase: g.phase,
+            });
+        }
+    }
+
+    /// One evaluation: fresh reads (each distinct argv once), then every gate; each read
+    /// and each verdict into `events`.
+    async fn evaluate_into(&self, events: &dyn Sink) -> (Snapshot, Vec<Verdict>) {
+        let before = self.runner.records().len();
+        let (snapshot, verdicts) = run::evaluate(
+            &self.gates,
+            &self.profile,
+            self.runner.clone(),
+            self.options,
+        )
+        .await;
+        for call in snapshot.calls().iter().skip(before) {
+            events.emit(&Event::ReadDone(call.into()));
+        }
+        for v in &verdicts {
+            events.emit(&Event::Verdict(v.clone()));
+        }
+        (snapshot, verdicts)
+    }
+
+    /// `gate --wait`: polls the gates until each passes `policy.passes` polls in a row,
+    /// a verdict waiting cannot fix ends it, or the bound passes. Every poll re-reads the
+    /// cloud. Returns how the wait ended and the last poll's verdicts.
+    pub async fn wait(
+        &self,
+        policy: WaitPolicy,
+        clock: &dyn Clock,
+        events: &dyn Sink,
+    ) -> (WaitOutcome, Vec<Verdict>) {
+        self.start(events);
+        let last = std::sync::Mutex::new(Vec::new());
+        let what = format!("phase {} gates", self.phase);
+        let outcome = wait_for_gates(&what, policy, clock, events, || async {
+            let (_, verdicts) = self.evaluate_into(events).await;
+            let poll = judge(&verdicts);
+            *last.lock().unwrap_or_else(|e| e.into_inner()) = verdicts;
+            poll
+        })
+        .await;
+        let verdicts = last.into_inner().unwrap_or_else(|e| e.into_inner());
+        (outcome, verdicts)
     }
 
     /// `signal` reached stackgate mid-run: kills every command still running and
@@ -261,6 +453,54 @@ impl GateRun {
             &self.runner.records(),
         )
     }
+}
+
+/// One poll of a gate wait: every gate passing; a verdict waiting cannot fix (a
+/// PRECONDITION: a read that cannot be trusted or was refused; a HOLD: a guard; a state
+/// a gate marks unsettleable, such as a unit in `error`); or not yet, naming each gate.
+pub fn judge(verdicts: &[Verdict]) -> (Poll, Vec<Pending>) {
+    let pending: Vec<Pending> = verdicts
+        .iter()
+        .filter(|v| v.status.exit_code() != 0)
+        .map(|v| Pending {
+            id: v.id,
+            status: v.status,
+            why: v.unsettleable.clone().unwrap_or_else(|| v.summary.clone()),
+        })
+        .collect();
+    let fatal = verdicts
+        .iter()
+        .find_map(|v| match (v.status, &v.unsettleable) {
+            (Status::Precondition, _) => Some(format!(
+                "{} PRECONDITION: {} (waiting cannot make a read trustworthy)",
+                v.id, v.summary
+            )),
+            (Status::Hold, _) => Some(format!(
+                "{} HOLD: {} (a guard: waiting does not lift it)",
+                v.id, v.summary
+            )),
+            (status, Some(why)) if status.exit_code() != 0 => {
+                Some(format!("{} {status}: {why}", v.id))
+            }
+            _ => None,
+        });
+    let all: Vec<String> = verdicts
+        .iter()
+        .map(|v| format!("{} {}", v.id, v.status))
+        .collect();
+    let state = match fatal {
+        Some(why) => Poll::Fail(why),
+        None if verdicts.is_empty() => Poll::Fail("no gate ran".to_string()),
+        None if pending.is_empty() => Poll::Pass(all.join(", ")),
+        None => Poll::Pending(
+            pending
+                .iter()
+                .map(|p| format!("{} {}", p.id, p.status))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+    };
+    (state, pending)
 }
 
 /// SIGINT, SIGTERM, SIGHUP (the operator's ssh session dropped) and SIGQUIT, caught
@@ -349,39 +589,111 @@ pub async fn run(args: Args) -> Outcome {
         Command::Fixtures(fixtures_args) => fixtures::run_check(fixtures_args).await,
         Command::Drift(drift_args) => fixtures::run_drift(drift_args).await,
         Command::Rehearse(rehearse_args) => rehearse::run(rehearse_args).await,
-        Command::Gate(gate_args) => {
-            let run = match GateRun::from_args(&gate_args) {
-                Ok(run) => run,
-                Err(message) => return Outcome::usage_error(message),
-            };
-            let mut signals = match Signals::watch() {
-                Ok(signals) => signals,
-                Err(e) => {
-                    return Outcome::usage_error(format!(
-                        "cannot watch for SIGINT and SIGTERM: {e}"
-                    ));
-                }
-            };
-            let report = tokio::select! {
-                report = run.execute() => report,
-                signal = async {
-                    let signal = signals.recv().await;
-                    // Before select! drops the run: dropped, each read in flight would
-                    // only be killed, and not logged as interrupted.
-                    run.runner.interrupt();
-                    signal
-                } => run.interrupted(signal),
-            };
-            let stdout = match run.format {
-                Format::Text => report::render_text(&report),
-                Format::Json => report::render_json(&report),
-            };
-            Outcome {
-                stdout,
-                stderr: String::new(),
-                exit_code: report.exit_code,
-            }
+        Command::Gate(gate_args) => run_gate(gate_args).await,
+        Command::Explain { gate } => explain::run(&gate),
+    }
+}
+
+/// `stackgate gate`: one evaluation, or a wait; every report a consumer of the run's
+/// events.
+async fn run_gate(args: GateArgs) -> Outcome {
+    let run = match GateRun::from_args(&args) {
+        Ok(run) => run,
+        Err(message) => return Outcome::usage_error(message),
+    };
+    let mut signals = match Signals::watch() {
+        Ok(signals) => signals,
+        Err(e) => {
+            return Outcome::usage_error(format!("cannot watch for SIGINT and SIGTERM: {e}"));
         }
+    };
+    let started = std::time::Instant::now();
+    let collected = Collect::new();
+    let progress = args.wait.wait.then(act::StderrProgress::new);
+    let mut sinks: Vec<&dyn Sink> = vec![&collected];
+    if let Some(p) = &progress {
+        sinks.push(p);
+    }
+    let events = Tee(sinks);
+    events.emit(&Event::RunStarted {
+        command: "gate",
+        tool: Tool::this(),
+        started: chrono::Utc::now(),
+    });
+    let clock = SystemClock::default();
+    let finished: Result<(Option<WaitOutcome>, Vec<Verdict>), &str> = tokio::select! {
+        done = async {
+            if args.wait.wait {
+                let policy = args.wait.policy().expect("checked by from_args");
+                let (outcome, verdicts) = run.wait(policy, &clock, &events).await;
+                (Some(outcome), verdicts)
+            } else {
+                (None, run.run_into(&events).await.1)
+            }
+        } => Ok(done),
+        signal = async {
+            let signal = signals.recv().await;
+            // Before select! drops the run: dropped, each read in flight would only be
+            // killed, and not logged as interrupted.
+            run.runner.interrupt();
+            signal
+        } => Err(signal),
+    };
+    let elapsed = started.elapsed();
+    match finished {
+        Ok((wait, verdicts)) => {
+            let worst = gates::overall(&verdicts);
+            // A wait that ran out before N passes in a row did not show the gates hold.
+            let exit_code = match wait {
+                Some(WaitOutcome::TimedOut { .. }) => worst.exit_code().max(1),
+                _ => worst.exit_code(),
+            };
+            events.emit(&Event::RunFinished {
+                result: worst.label().to_string(),
+                exit_code,
+                interrupted: None,
+                elapsed,
+            });
+        }
+        Err(signal) => {
+            // The reads not reported yet, the ones the signal cut short included: the
+            // events carry the log's records in order.
+            let reported = collected
+                .events()
+                .iter()
+                .filter(|e| matches!(e, Event::ReadDone(_)))
+                .count();
+            for call in run.runner.records().iter().skip(reported) {
+                events.emit(&Event::ReadDone(call.into()));
+            }
+            events.emit(&Event::RunFinished {
+                result: "INTERRUPTED".to_string(),
+                exit_code: report::INTERRUPTED_EXIT,
+                interrupted: Some(signal.to_string()),
+                elapsed,
+            });
+        }
+    }
+    let events = collected.events();
+    let report = RunReport::from_events(&events);
+    let stdout = match run.format {
+        Format::Text => {
+            use std::io::IsTerminal;
+            let no_color = std::env::var("NO_COLOR").ok();
+            report::render_text_with(
+                &report,
+                args.terminal
+                    .text_options(std::io::stdout().is_terminal(), no_color.as_deref()),
+            )
+        }
+        Format::Json => report::render_json(&report),
+        Format::Junit => report::junit::render(&events),
+        Format::Log => report::log::render(&events),
+    };
+    Outcome {
+        stdout,
+        stderr: String::new(),
+        exit_code: report.exit_code,
     }
 }
 

@@ -8,6 +8,7 @@
 pub mod actions;
 pub mod cli;
 pub mod drift;
+pub mod events;
 pub mod fixtures;
 pub mod gates;
 pub mod profile;
@@ -20,4 +21,5 @@ pub mod runner;
 pub mod sim;
 pub mod snapshot;
 pub mod sources;
+pub mod waivers;
 pub mod world;

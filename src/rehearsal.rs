@@ -20,8 +20,9 @@ use serde::Serialize;
 
 use crate::actions::executor::{ActionReport, Operator, Outcome};
 use crate::actions::plan::SecretNeed;
-use crate::actions::wait::{Clock, ManualClock, Progress};
+use crate::actions::wait::{Clock, ManualClock};
 use crate::actions::{self, ActionArgs, Context};
+use crate::events::{Event, Sink};
 use crate::gates::{self, GateSpec, Status, Verdict};
 use crate::profile::Profile;
 use crate::run::{RunOptions, evaluate};
@@ -332,7 +333,7 @@ pub fn simulate(world: &str, config: SimConfig) -> Result<(Arc<Sim>, Profile), S
 }
 
 /// Runs the legs in order; a leg that stops ends the rehearsal there.
-pub async fn rehearse(legs: &[Leg], progress: &dyn Progress, stamp: &str) -> RehearsalReport {
+pub async fn rehearse(legs: &[Leg], events: &dyn Sink, stamp: &str) -> RehearsalReport {
     let clock = ManualClock::new();
     let spawned = crate::sim::host::processes_spawned();
     let mut report = RehearsalReport {
@@ -371,7 +372,7 @@ pub async fn rehearse(legs: &[Leg], progress: &dyn Progress, stamp: &str) -> Reh
             Err(why) => lr.stopped = Some(format!("cannot simulate {}: {why}", leg.world)),
             Ok((sim, profile, served)) => {
                 let profile = served.as_ref().map_or(&profile, |(p, _, _)| p);
-                run_leg(leg, &sim, profile, &clock, progress, stamp, &mut lr).await;
+                run_leg(leg, &sim, profile, &clock, events, stamp, &mut lr).await;
                 report.commands += sim.history().len();
             }
         }
@@ -392,11 +393,17 @@ async fn run_leg(
     sim: &Arc<Sim>,
     profile: &Profile,
     clock: &ManualClock,
-    progress: &dyn Progress,
+    events: &dyn Sink,
     stamp: &str,
     lr: &mut LegReport,
 ) {
+    let options = options_for(stamp);
     let operator = SimulatedOperator::new(sim.clone());
+    events.emit(&Event::PhaseStarted {
+        phase: leg.phases.to_string(),
+        source: format!("simulator on {}", leg.world),
+        profile: profile.name.clone(),
+    });
     for stage in &leg.stages {
         let entry = match stage {
             Stage::Look(id) | Stage::Require(id) => {
@@ -407,7 +414,9 @@ async fn run_leg(
                 };
                 match gate(id) {
                     Ok(spec) => {
-                        let verdicts = run_gates(sim, profile, vec![spec]).await;
+                        let observed = matches!(stage, Stage::Look(_));
+                        let verdicts =
+                            run_gates(sim, profile, vec![spec], events, options, observed).await;
                         let ok = role == "look" || passes(&verdicts);
                         Entry::Gates { role, verdicts, ok }
                     }
@@ -419,7 +428,7 @@ async fn run_leg(
             }
             Stage::Exit(which) | Stage::RequireAll(which) => match which.specs() {
                 Ok(specs) => {
-                    let verdicts = run_gates(sim, profile, specs).await;
+                    let verdicts = run_gates(sim, profile, specs, events, options, false).await;
                     let ok = if matches!(stage, Stage::Exit(_)) {
                         exits(&verdicts)
                     } else {
@@ -447,7 +456,7 @@ async fn run_leg(
                         runner: Arc::new(Logged::new(sim.clone())),
                         profile,
                         clock,
-                        progress,
+                        events,
                         operator: &operator,
                     };
                     let args = ActionArgs {
@@ -458,7 +467,7 @@ async fn run_leg(
                         a,
                         &args,
                         Some(profile.model.clone()),
-                        RunOptions::default(),
+                        options,
                         &ctx,
                     )
                     .await;
@@ -481,13 +490,41 @@ async fn run_leg(
     }
 }
 
+/// The options of a rehearsal stamped `stamp` (YYYYMMDDTHHMMSSZ): waivers are judged
+/// on the rehearsal's own date.
+fn options_for(stamp: &str) -> RunOptions {
+    RunOptions {
+        today: stamp
+            .get(..8)
+            .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y%m%d").ok())
+            .unwrap_or_else(|| chrono::Utc::now().date_naive()),
+        ..RunOptions::default()
+    }
+}
+
 async fn run_gates(
     sim: &Arc<Sim>,
     profile: &Profile,
     specs: Vec<&'static GateSpec>,
+    events: &dyn Sink,
+    options: RunOptions,
+    observed: bool,
 ) -> Vec<Verdict> {
     let runner = Arc::new(Logged::new(sim.clone()));
-    let (_, verdicts) = evaluate(&specs, profile, runner, RunOptions::default()).await;
+    for spec in &specs {
+        events.emit(&Event::GateStarted {
+            id: spec.id,
+            phase: spec.phase,
+        });
+    }
+    let (_, verdicts) = evaluate(&specs, profile, runner, options).await;
+    for v in &verdicts {
+        events.emit(&if observed {
+            Event::Observed(v.clone())
+        } else {
+            Event::Verdict(v.clone())
+        });
+    }
     verdicts
 }
 
@@ -497,14 +534,11 @@ fn exits(verdicts: &[Verdict]) -> bool {
     !verdicts.is_empty()
         && verdicts
             .iter()
-            .all(|v| matches!(v.status, Status::Pass | Status::Skip))
+            .all(|v| matches!(v.status, Status::Pass | Status::Skip | Status::Waived))
 }
 
 fn passes(verdicts: &[Verdict]) -> bool {
-    !verdicts.is_empty()
-        && verdicts
-            .iter()
-            .all(|v| matches!(v.status, Status::Pass | Status::Proceed | Status::Skip))
+    !verdicts.is_empty() && verdicts.iter().all(|v| v.status.exit_code() == 0)
 }
 
 /// A stage as the report names it.
@@ -577,7 +611,7 @@ mod canary {
             &sim,
             &profile,
             &clock,
-            &crate::actions::wait::Silent,
+            &crate::events::Discard,
             "20261202T120000Z",
             &mut lr,
         )

@@ -6,6 +6,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::NaiveDate;
+
 use crate::gates::{GateSpec, Verdict};
 use crate::profile::Profile;
 use crate::runner::Logged;
@@ -18,6 +20,8 @@ pub struct RunOptions {
     pub timeout: Duration,
     /// Commands run at most this many at once.
     pub jobs: usize,
+    /// The day waivers are judged on (UTC): a waiver holds through its expiry date.
+    pub today: NaiveDate,
 }
 
 impl Default for RunOptions {
@@ -25,13 +29,15 @@ impl Default for RunOptions {
         RunOptions {
             timeout: crate::runner::DEFAULT_TIMEOUT,
             jobs: DEFAULT_JOBS,
+            today: chrono::Utc::now().date_naive(),
         }
     }
 }
 
 /// Reads what `gates` need through `runner` (each distinct argv once, independent reads
 /// at once, no output past the profile's bound) and evaluates them in order. The
-/// snapshot's calls are every call `runner` has logged.
+/// snapshot's calls are every call `runner` has logged. The profile's waivers in force
+/// on `options.today` are applied to the verdicts.
 pub async fn evaluate(
     gates: &[&'static GateSpec],
     profile: &Profile,
@@ -42,8 +48,20 @@ pub async fn evaluate(
         .with_jobs(options.jobs)
         .with_max_output(profile.runner.max_output_bytes());
     let snapshot = read(gates, profile, &reader).await;
-    let verdicts = gates.iter().map(|g| g.run(&snapshot, profile)).collect();
+    let verdicts = verdicts(gates, &snapshot, profile, options.today);
     (snapshot, verdicts)
+}
+
+/// The gates' verdicts over what was read, as a run judges them: the profile's waivers
+/// in force on `today` applied.
+pub fn verdicts(
+    gates: &[&'static GateSpec],
+    snapshot: &Snapshot,
+    profile: &Profile,
+    today: NaiveDate,
+) -> Vec<Verdict> {
+    let verdicts = gates.iter().map(|g| g.run(snapshot, profile)).collect();
+    crate::waivers::apply(verdicts, &profile.waivers, today)
 }
 
 /// What `gates` read: their reads, then the follow-ups those answers call for.

@@ -9,8 +9,9 @@ use std::sync::{Arc, Mutex};
 use cucumber::{given, then, when};
 use stackgate::actions::executor::{ActionReport, Operator};
 use stackgate::actions::plan::SecretNeed;
-use stackgate::actions::wait::{ManualClock, Silent};
+use stackgate::actions::wait::ManualClock;
 use stackgate::actions::{self, ActionArgs, Context, ExecOptions};
+use stackgate::events::Discard;
 use stackgate::report;
 use stackgate::run::RunOptions;
 use stackgate::runner::{CommandRunner, Logged};
@@ -164,7 +165,7 @@ pub(crate) async fn act(
         runner: Arc::new(Logged::new(runner)),
         profile: &profile,
         clock: &clock,
-        progress: &Silent,
+        events: &Discard,
         operator: &operator,
     };
     let args = ActionArgs {

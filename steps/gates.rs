@@ -3,9 +3,10 @@
 
 use std::sync::Arc;
 
-use cucumber::{then, when};
+use cucumber::{given, then, when};
 use stackgate::cli::{Format, GateRun};
 use stackgate::gates::{self as catalog, Evidence, GateSpec, Mark, Verdict};
+use stackgate::run::RunOptions;
 use stackgate::runner::{DEFAULT_TIMEOUT, Live, Logged, Replay};
 use stackgate::snapshot::DEFAULT_JOBS;
 
@@ -41,9 +42,12 @@ pub(crate) async fn run_gates(
         gates,
         profile,
         runner: Arc::new(runner),
-        timeout: DEFAULT_TIMEOUT,
         format: Format::Text,
-        jobs: DEFAULT_JOBS,
+        options: RunOptions {
+            timeout: DEFAULT_TIMEOUT,
+            jobs: DEFAULT_JOBS,
+            today: w.today(),
+        },
     };
     let (snapshot, report) = run.execute_with_snapshot().await;
     if w.acting.runner.is_some() {
@@ -157,6 +161,25 @@ fn evidence_names(w: &mut GateWorld, gate: Gate, text: String) -> Result<(), Str
             describe(v)
         ))
     }
+}
+
+#[then(expr = "gate {gate} cannot settle by waiting, naming {string}")]
+fn cannot_settle(w: &mut GateWorld, gate: Gate, text: String) -> Result<(), String> {
+    let v = w.verdict(gate)?;
+    match &v.unsettleable {
+        Some(why) if why.contains(&text) => Ok(()),
+        other => Err(format!(
+            "expected gate {} to be a state waiting cannot fix, naming {text:?}; it is {other:?}:\n{}",
+            gate.0.id,
+            describe(v)
+        )),
+    }
+}
+
+#[given(expr = "the date is {word}")]
+fn the_date_is(w: &mut GateWorld, day: String) -> Result<(), String> {
+    w.today = Some(day.parse().map_err(|e| format!("{day}: {e}"))?);
+    Ok(())
 }
 
 #[then(expr = "gate {gate} has a(n) {mark} line naming {string}")]

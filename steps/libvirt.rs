@@ -16,6 +16,7 @@ use cucumber::{given, then, when};
 use stackgate::cli::{Format, GateRun};
 use stackgate::gates::{self as catalog, GateSpec};
 use stackgate::profile::{LibvirtSite, OsdDisks, Profile};
+use stackgate::run::RunOptions;
 use stackgate::runner::{DEFAULT_TIMEOUT, Layered, Live, Logged, Replay};
 use stackgate::world::World;
 use tempfile::TempDir;
@@ -279,8 +280,11 @@ async fn run_on_test_node(
         profile: profile.clone(),
         // The juju and MAAS argvs from the world, every other (virsh, qemu-img, stat) live.
         runner: Arc::new(Logged::new(Layered::new(Replay::new(world), Live::new()))),
-        timeout: DEFAULT_TIMEOUT,
-        jobs: stackgate::snapshot::DEFAULT_JOBS,
+        options: RunOptions {
+            timeout: DEFAULT_TIMEOUT,
+            jobs: stackgate::snapshot::DEFAULT_JOBS,
+            today: crate::TODAY.parse().expect("a date"),
+        },
         format: Format::Text,
     };
     let (snapshot, report) = run.execute_with_snapshot().await;

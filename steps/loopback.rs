@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use cucumber::when;
 use futures::future::BoxFuture;
 use stackgate::cli::{Format, GateRun};
+use stackgate::run::RunOptions;
 use stackgate::runner::{
     CommandOutput, CommandRunner, DEFAULT_TIMEOUT, Invocation, Layered, Live, Logged, Replay,
     RunError,
@@ -296,9 +297,12 @@ async fn gate_runs_on_loopback(w: &mut GateWorld, gate: Gate) -> Result<(), Stri
         gates: vec![gate.0],
         profile,
         runner: Arc::new(Logged::new(runner)),
-        timeout: DEFAULT_TIMEOUT,
         format: Format::Text,
-        jobs: DEFAULT_JOBS,
+        options: RunOptions {
+            timeout: DEFAULT_TIMEOUT,
+            jobs: DEFAULT_JOBS,
+            today: crate::TODAY.parse().expect("a date"),
+        },
     };
     let (snapshot, report) = run.execute_with_snapshot().await;
     w.run = Some(GateRunResult { report, snapshot });

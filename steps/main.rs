@@ -24,6 +24,10 @@ use stackgate::profile::Profile;
 use stackgate::report::RunReport;
 use stackgate::snapshot::Snapshot;
 
+/// The day the scenarios judge waivers on: fixed, so a waiver's expiry never turns a
+/// scenario red (the profile's FINDING-1 holds through 2027-06-30).
+pub const TODAY: &str = "2026-12-07";
+
 /// One scenario's state: the site profile and fixture world it reads, then what the
 /// gates decided.
 #[derive(Debug, Default, cucumber::World)]
@@ -48,6 +52,16 @@ pub struct GateWorld {
     pub acting: actions::Acting,
     /// The OpenStack API stub the real client reads (steps/osc.rs).
     pub stub: osc::Stub,
+    /// The day waivers are judged on, when a scenario sets one (default [`TODAY`]).
+    pub today: Option<chrono::NaiveDate>,
+}
+
+impl GateWorld {
+    /// The day this scenario judges waivers on.
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.today
+            .unwrap_or_else(|| TODAY.parse().expect("TODAY is a date"))
+    }
 }
 
 /// What one `When ... run` step produced: the report and the snapshot behind it, so a
@@ -100,7 +114,10 @@ impl FromStr for Gate {
 
 /// `{verdict}`: a gate status label.
 #[derive(Debug, Clone, Copy, Parameter)]
-#[param(name = "verdict", regex = "PASS|PROCEED|SKIP|FAIL|HOLD|PRECONDITION")]
+#[param(
+    name = "verdict",
+    regex = "PASS|PROCEED|SKIP|WAIVED|FAIL|HOLD|PRECONDITION"
+)]
 pub struct Expected(pub Status);
 
 impl FromStr for Expected {
@@ -115,7 +132,7 @@ impl FromStr for Expected {
 
 /// `{mark}`: how an evidence line bears on the verdict, as reports print it.
 #[derive(Debug, Clone, Copy, Parameter)]
-#[param(name = "mark", regex = "ok|BAD|MISSING|allowed|finding|info")]
+#[param(name = "mark", regex = "ok|BAD|MISSING|allowed|waived|info")]
 pub struct MarkParam(pub Mark);
 
 impl FromStr for MarkParam {
@@ -127,7 +144,7 @@ impl FromStr for MarkParam {
             Mark::Bad,
             Mark::Missing,
             Mark::Allowed,
-            Mark::Finding,
+            Mark::Waived,
             Mark::Info,
         ]
         .into_iter()

@@ -15,6 +15,7 @@ use stackgate::cli::{Format, GateRun};
 use stackgate::gates;
 use stackgate::profile::Profile;
 use stackgate::redact::Redactor;
+use stackgate::run::RunOptions;
 use stackgate::runner::{
     CommandRunner, DEFAULT_TIMEOUT, Layered, Live, Logged, Record, Replay, display_argv,
 };
@@ -173,9 +174,12 @@ fn phase_run(phase: &str, profile: Profile, runner: impl CommandRunner + 'static
         gates: gates::all_of_phase(phase),
         profile,
         runner: Arc::new(Logged::new(runner)),
-        timeout: DEFAULT_TIMEOUT,
         format: Format::Json,
-        jobs: DEFAULT_JOBS,
+        options: RunOptions {
+            timeout: DEFAULT_TIMEOUT,
+            jobs: DEFAULT_JOBS,
+            today: crate::TODAY.parse().expect("a date"),
+        },
     }
 }
 

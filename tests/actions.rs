@@ -5,8 +5,9 @@
 
 use std::sync::Arc;
 
-use stackgate::actions::wait::{ManualClock, Silent};
+use stackgate::actions::wait::ManualClock;
 use stackgate::actions::{self, ActionArgs, Context, ExecOptions, NoOperator, Outcome};
+use stackgate::events::Discard;
 use stackgate::gates::{self, Status};
 use stackgate::profile::Profile;
 use stackgate::run::{RunOptions, evaluate};
@@ -66,7 +67,7 @@ fn context<'a>(sim: &Arc<Sim>, profile: &'a Profile, clock: &'a ManualClock) -> 
         runner: Arc::new(Logged::new(sim.clone())),
         profile,
         clock,
-        progress: &Silent,
+        events: &Discard,
         operator: &NoOperator,
     }
 }
@@ -400,7 +401,7 @@ mod guards {
             runner: Arc::new(Logged::new(fake.clone())),
             profile: &profile,
             clock: &clock,
-            progress: &Silent,
+            events: &Discard,
             operator: &Typist,
         };
         let dry = actions::execute(action, &args(), &ExecOptions::default(), &ctx).await;

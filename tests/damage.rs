@@ -16,6 +16,7 @@ use serde_json::Value;
 use stackgate::cli::{Format, GateRun};
 use stackgate::gates::{GateSpec, Status, Verdict};
 use stackgate::profile::Profile;
+use stackgate::run::RunOptions;
 use stackgate::runner::{CommandOutput, Logged, Replay, display_argv};
 use stackgate::snapshot::Snapshot;
 use stackgate::world::{self, Recording, World};
@@ -327,9 +328,12 @@ impl Harness {
             gates: gates.to_vec(),
             profile: profile.clone(),
             runner: Arc::new(Logged::new(Replay::new(world))),
-            timeout: Duration::from_secs(5),
             format: Format::Json,
-            jobs: 8,
+            options: RunOptions {
+                timeout: Duration::from_secs(5),
+                jobs: 8,
+                today: common::TODAY.parse().expect("a date"),
+            },
         }
     }
     /// Runs gates on a healthy snapshot with one read's output replaced and parsed
@@ -360,7 +364,14 @@ impl Harness {
             .iter()
             .filter_map(|g| g.follow_up)
             .all(|f| f(&snapshot, profile).iter().all(|r| snapshot.holds(r)));
-        follow_ups_unchanged.then(|| gates.iter().map(|g| g.run(&snapshot, profile)).collect())
+        follow_ups_unchanged.then(|| {
+            stackgate::run::verdicts(
+                gates,
+                &snapshot,
+                profile,
+                common::TODAY.parse().expect("a date"),
+            )
+        })
     }
 
     /// Runs gates together on a world: each output is read and parsed once for all.
@@ -478,7 +489,7 @@ fn subjects(harness: &Harness, failures: &mut Vec<String>) -> Vec<Subject> {
             let verdict = verdicts.into_iter().next().expect("one gate ran");
             if !matches!(
                 verdict.status,
-                Status::Pass | Status::Proceed | Status::Skip
+                Status::Pass | Status::Proceed | Status::Skip | Status::Waived
             ) {
                 failures.push(format!(
                     "{name} {}: healthy verdict {}",

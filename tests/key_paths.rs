@@ -25,6 +25,7 @@ use serde_json::Value;
 use stackgate::cli::{Format, GateRun};
 use stackgate::gates::{self, GateSpec, Mark, Status, Verdict};
 use stackgate::profile::Profile;
+use stackgate::run::RunOptions;
 use stackgate::runner::{CommandOutput, Logged, Replay};
 use stackgate::snapshot::{Read, Snapshot};
 use stackgate::sources::keys::{self, Doc, Format as DocFormat, KeyPath, Need, Seg};
@@ -437,9 +438,12 @@ impl Harness {
             gates: gates.to_vec(),
             profile: profile.clone(),
             runner: Arc::new(Logged::new(Replay::new(world))),
-            timeout: Duration::from_secs(5),
             format: Format::Json,
-            jobs: 8,
+            options: RunOptions {
+                timeout: Duration::from_secs(5),
+                jobs: 8,
+                today: common::TODAY.parse().expect("a date"),
+            },
         };
         self.runtime.block_on(run.execute_with_snapshot()).0
     }

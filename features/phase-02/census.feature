@@ -37,6 +37,7 @@ Feature: P02-E no unit in error, subordinates included, and the census reported
     And gate P02-E reports metric "workload_error" = <workload_error>
     And gate P02-E reports metric "juju_status_error" = <juju_status_error>
     And the census of gate P02-E counts every unit once
+    And gate P02-E cannot settle by waiting, naming "<unit> in error"
     And the run exits 1
 
     Examples: a subordinate's hook failed, in the shape juju 3.6 prints it (workload-status error, juju-status idle)

@@ -43,6 +43,27 @@ Feature: P02-AUTHORIZED, the read-only half: vault ready and its certificate con
       | phase02-missing-ca | Missing CA cert |
 
   @gate-P02-AUTHORIZED
+  Scenario: the cascade just after generate-root-ca: vault ready, every consumer still waiting, fails and names them
+    Given the fixture world "phase02-cascade-started"
+    When gate P02-AUTHORIZED runs
+    Then gate P02-AUTHORIZED is FAIL
+    And gate P02-AUTHORIZED marks vault/0 ok
+    And gate P02-AUTHORIZED marks ovn-chassis/0 BAD
+    And gate P02-AUTHORIZED marks barbican-vault/0 BAD
+    And gate P02-AUTHORIZED reports metric "consumer_units_active" = 0
+    And the run exits 1
+
+  @gate-P02-AUTHORIZED
+  Scenario: a consumer whose certificates hook failed is in error, which waiting cannot fix
+    Given the fixture world "phase02-cascade-unit-error"
+    When gate P02-AUTHORIZED runs
+    Then gate P02-AUTHORIZED is FAIL
+    And gate P02-AUTHORIZED marks no unit but ovn-chassis/1 BAD
+    And gate P02-AUTHORIZED has a BAD line naming "certificates-relation-changed"
+    And gate P02-AUTHORIZED cannot settle by waiting, naming "ovn-chassis/1 in error"
+    And the run exits 1
+
+  @gate-P02-AUTHORIZED
   Scenario: one chassis still waiting for its certificate fails naming that unit alone
     Given the fixture world "phase02-chassis-awaiting-certs"
     When gate P02-AUTHORIZED runs

@@ -6,24 +6,38 @@ Feature: P03-ACCEPT every unit active/idle except the allowlist
   image sync, or maintenance "Synchronising images" during one). Units are matched by
   identity (application, status, the whole message, the unit's role), never by count
   (R4): a charms.openstack charm joins every failing state into one message, so a message
-  that holds an allowed state among others is not allowed (issue 8). Known findings are
-  reported, never hidden, never a failure.
+  that holds an allowed state among others is not allowed (issue 8). A unit whose
+  policyd override failed to load ("PO (broken): ", charm-helpers policyd) fails; the
+  profile's waiver FINDING-1 (seed 004: keystone "PO (broken): Unit is ready",
+  "expected; no regression") reports it WAIVED, with its justification, until its date.
 
   Background:
     Given the testcloud site profile
 
   @gate-P03-ACCEPT
-  Scenario: the settled cloud passes and reports the keystone known finding
+  Scenario: the settled cloud's broken keystone policy override is waived until the waiver's date
     Given the fixture world "phase03-settled"
+    And the date is 2027-06-30
     When gate P03-ACCEPT runs
-    Then gate P03-ACCEPT is PASS
-    And gate P03-ACCEPT has a finding line naming "FINDING-1"
-    And gate P03-ACCEPT marks keystone/0 finding
+    Then gate P03-ACCEPT is WAIVED
+    And gate P03-ACCEPT has a waived line naming "waived by FINDING-1 until 2027-06-30"
+    And gate P03-ACCEPT marks keystone/0 waived
     And gate P03-ACCEPT marks octavia/0 allowed
     And gate P03-ACCEPT marks glance-simplestreams-sync/0 allowed
-    And gate P03-ACCEPT reports metric "known_findings" = 1
+    And gate P03-ACCEPT reports metric "policy_override_broken" = 1
     And gate P03-ACCEPT counts 2 units not active/idle
     And the run exits 0
+
+  @gate-P03-ACCEPT
+  Scenario: past the waiver's date the broken policy override fails again, and the verdict says the waiver expired
+    Given the fixture world "phase03-settled"
+    And the date is 2027-07-01
+    When gate P03-ACCEPT runs
+    Then gate P03-ACCEPT is FAIL
+    And gate P03-ACCEPT marks no unit but keystone/0 BAD
+    And gate P03-ACCEPT has a BAD line naming "PO (broken): Unit is ready"
+    And gate P03-ACCEPT has an info line naming "expired 2027-06-30 (today is 2027-07-01)"
+    And the run exits 1
 
   @gate-P03-ACCEPT
   Scenario: another application blocked fails by identity, though the count matches the allowlist's (R4)
@@ -34,7 +48,7 @@ Feature: P03-ACCEPT every unit active/idle except the allowlist
     And gate P03-ACCEPT marks no unit but barbican-vault/0 BAD
     And gate P03-ACCEPT has a BAD line naming "'secrets-storage' missing"
     And gate P03-ACCEPT marks octavia/0 allowed
-    And gate P03-ACCEPT has a finding line naming "FINDING-1"
+    And gate P03-ACCEPT has a waived line naming "FINDING-1"
     And the run exits 1
 
   @gate-P03-ACCEPT
@@ -61,7 +75,7 @@ Feature: P03-ACCEPT every unit active/idle except the allowlist
     # phase-05 entry is the phase-03 state of octavia: still awaiting configure-resources.
     Given the fixture world "phase05-entry-two-octavia"
     When gate P03-ACCEPT runs
-    Then gate P03-ACCEPT is PASS
+    Then gate P03-ACCEPT is WAIVED
     And gate P03-ACCEPT marks octavia/0 allowed
     And gate P03-ACCEPT marks octavia/1 allowed
     And gate P03-ACCEPT has an allowed line naming "Awaiting leader to create required resources"
@@ -78,8 +92,8 @@ Feature: P03-ACCEPT every unit active/idle except the allowlist
 
     Examples:
       | world                       | state                                   | verdict | mark    | says                                                              |
-      | phase03-settled             | unknown before any sync                 | PASS    | allowed | no image sync has run yet                                         |
-      | phase03-glance-syncing      | syncing                                 | PASS    | allowed | Synchronising images                                              |
+      | phase03-settled             | unknown before any sync                 | WAIVED  | allowed | no image sync has run yet                                         |
+      | phase03-glance-syncing      | syncing                                 | WAIVED  | allowed | Synchronising images                                              |
       | phase03-glance-sync-failed  | failed                                  | FAIL    | BAD     | Image sync failed, retrying soon.                                 |
       | phase03-glance-swift-pending | without the object store's endpoints   | FAIL    | BAD     | Swift usage has been requested but its endpoints are not yet in the catalog |
 
@@ -87,7 +101,7 @@ Feature: P03-ACCEPT every unit active/idle except the allowlist
   Scenario: glance-simplestreams-sync synced is settled, not allowlisted
     Given the fixture world "phase03-glance-synced"
     When gate P03-ACCEPT runs
-    Then gate P03-ACCEPT is PASS
+    Then gate P03-ACCEPT is WAIVED
     And gate P03-ACCEPT counts 1 unit not active/idle
     And gate P03-ACCEPT reports metric "allowed" = 1
     And gate P03-ACCEPT marks octavia/0 allowed

@@ -28,9 +28,11 @@ fn gate_check(id: &'static str, profile: &Profile, proceed_holds: bool) -> Check
         let verdict = gate.run(snapshot, profile);
         let line = format!("{id} {}: {}", verdict.status.label(), verdict.summary);
         match verdict.status {
-            Status::Pass => Poll::Pass(line),
+            Status::Pass | Status::Waived => Poll::Pass(line),
             Status::Proceed if proceed_holds => Poll::Pass(line),
             Status::Precondition => Poll::Fail(line),
+            // A unit in error: waiting cannot fix it.
+            Status::Fail if verdict.unsettleable.is_some() => Poll::Fail(line),
             Status::Proceed | Status::Fail | Status::Hold | Status::Skip => Poll::Pending(line),
         }
     });

@@ -22,8 +22,9 @@ use super::plan::{
     Check, Delivery, Extract, Input, Native, Plan, SECRET_FILE, SecretNeed, SecretSource, Shape,
     Step, Target,
 };
-use super::wait::{Clock, Poll, Progress, WaitOutcome, wait_for};
+use super::wait::{Clock, Poll, WaitOutcome, wait_for};
 use super::{Action, ActionArgs};
+use crate::events::{Event, Sink};
 use crate::profile::Profile;
 use crate::resolve::Protected;
 use crate::run::RunOptions;
@@ -75,7 +76,8 @@ pub struct Context<'a> {
     pub runner: Arc<Logged>,
     pub profile: &'a Profile,
     pub clock: &'a dyn Clock,
-    pub progress: &'a dyn Progress,
+    /// Where the run's events go: the plan, each step, each wait's polls, the end.
+    pub events: &'a dyn Sink,
     pub operator: &'a dyn Operator,
 }
 
@@ -267,8 +269,30 @@ pub async fn plan_then_apply(
     (dry, applied)
 }
 
-/// Plans `action` on a fresh read and, when `options.apply`, runs it.
+/// Plans `action` on a fresh read and, when `options.apply`, runs it. Emits the plan,
+/// each step as it is proven (or fails) and the report into `ctx.events`.
 pub async fn execute(
+    action: &Action,
+    args: &ActionArgs,
+    options: &ExecOptions,
+    ctx: &Context<'_>,
+) -> ActionReport {
+    let report = plan_and_run(action, args, options, ctx).await;
+    ctx.events
+        .emit(&Event::ActionFinished(Box::new(report.clone())));
+    report
+}
+
+/// A step's result, into the report and the events.
+fn push_step(report: &mut ActionReport, result: StepResult, ctx: &Context<'_>) {
+    ctx.events.emit(&Event::StepDone {
+        action: report.action,
+        step: result.clone(),
+    });
+    report.steps.push(result);
+}
+
+async fn plan_and_run(
     action: &Action,
     args: &ActionArgs,
     options: &ExecOptions,
@@ -292,6 +316,12 @@ pub async fn execute(
         }
     };
     report.plan = Some(PlanView::of(&plan));
+    ctx.events.emit(&Event::ActionPlanned {
+        action: action.name,
+        phase: action.phase,
+        apply: options.apply,
+        plan: report.plan.clone(),
+    });
     if plan.is_empty() {
         report.outcome = Outcome::NothingToDo;
         return report;
@@ -372,7 +402,7 @@ pub async fn execute(
                 Ok((argv, targets)) => {
                     if let Some(why) = guard.refuses_any(&targets) {
                         result.detail = why.clone();
-                        report.steps.push(result);
+                        push_step(&mut report, result, ctx);
                         report.outcome = Outcome::Refused(format!(
                             "step {number} `{command}` resolved to a protected machine: {why}; it and the steps after it did not run"
                         ));
@@ -383,7 +413,7 @@ pub async fn execute(
                 }
                 Err(why) => {
                     result.detail = why.clone();
-                    report.steps.push(result);
+                    push_step(&mut report, result, ctx);
                     report.outcome = Outcome::StepFailed(format!(
                         "step {number} `{command}`: cannot resolve its ids: {why}"
                     ));
@@ -395,7 +425,7 @@ pub async fn execute(
             && let Err(why) = run_native(native, step, options).await
         {
             result.detail = why.clone();
-            report.steps.push(result);
+            push_step(&mut report, result, ctx);
             report.outcome = Outcome::StepFailed(format!("step {number} `{command}`: {why}"));
             return report;
         }
@@ -414,7 +444,7 @@ pub async fn execute(
             let Some((alternative, code)) = chosen else {
                 let why = format!("no alternative succeeded ({})", refused.join("; "));
                 result.detail = why.clone();
-                report.steps.push(result);
+                push_step(&mut report, result, ctx);
                 report.outcome = Outcome::StepFailed(format!("step {number} `{command}`: {why}"));
                 return report;
             };
@@ -434,7 +464,7 @@ pub async fn execute(
                 Err((code, why)) => {
                     result.exit_code = code;
                     result.detail = why.clone();
-                    report.steps.push(result);
+                    push_step(&mut report, result, ctx);
                     report.outcome =
                         Outcome::StepFailed(format!("step {number} `{command}`: {why}"));
                     return report;
@@ -449,11 +479,11 @@ pub async fn execute(
                 } else {
                     format!("{}; {detail}", result.detail)
                 };
-                report.steps.push(result);
+                push_step(&mut report, result, ctx);
             }
             Err(why) => {
                 result.detail = why.clone();
-                report.steps.push(result);
+                push_step(&mut report, result, ctx);
                 report.outcome = Outcome::StepFailed(format!(
                     "step {number} `{command}`: post-condition \"{}\" not met: {why}",
                     step.check.describe
@@ -930,7 +960,7 @@ async fn prove(check: &Check, ctx: &Context<'_>, options: &ExecOptions) -> Resul
             Poll::Pending(why) | Poll::Fail(why) => Err(why),
         },
         Some(policy) => {
-            match wait_for(&check.describe, policy, ctx.clock, ctx.progress, probe).await {
+            match wait_for(&check.describe, policy, ctx.clock, ctx.events, probe).await {
                 WaitOutcome::Passed { last, polls, .. } => {
                     Ok(format!("{last} (after {polls} poll(s))"))
                 }

@@ -1,13 +1,16 @@
 //! Bounded polls: wait until a condition holds N times in a row (3 by default), fail
 //! fast on a state waiting cannot fix, give up at a bound, on an injectable clock so
 //! tests take no wall time. The executor's waits (model destroying, commissioning,
-//! settle) use this; so will `gate --wait`.
+//! settle) and `gate --wait` use this; each poll and the end are events (`WaitPoll`,
+//! `WaitDone`), so the progress line and the reports see every wait alike.
 
 use std::future::Future;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use futures::future::BoxFuture;
+
+use crate::events::{Event, Pending, Sink, WaitSummary};
 
 /// Time as the wait sees it.
 pub trait Clock: Send + Sync {
@@ -69,6 +72,17 @@ pub enum Poll {
     Fail(String),
 }
 
+impl Poll {
+    /// The poll's line, as the progress line and the reports show it.
+    pub fn describe(&self) -> String {
+        match self {
+            Poll::Pass(l) => format!("holds: {l}"),
+            Poll::Pending(l) => format!("not yet: {l}"),
+            Poll::Fail(l) => format!("failed: {l}"),
+        }
+    }
+}
+
 /// How long and how often to poll.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WaitPolicy {
@@ -114,6 +128,36 @@ impl WaitOutcome {
         matches!(self, WaitOutcome::Passed { .. })
     }
 
+    /// The reports' record of the wait.
+    pub fn summary(&self, policy: WaitPolicy) -> WaitSummary {
+        let (outcome, polls, waited, last) = match self {
+            WaitOutcome::Passed {
+                polls,
+                waited,
+                last,
+            } => ("PASSED", polls, waited, last),
+            WaitOutcome::Failed {
+                polls,
+                waited,
+                reason,
+            } => ("FAILED", polls, waited, reason),
+            WaitOutcome::TimedOut {
+                polls,
+                waited,
+                last,
+            } => ("TIMED-OUT", polls, waited, last),
+        };
+        WaitSummary {
+            outcome,
+            polls: *polls,
+            needed: policy.passes.max(1),
+            interval_secs: policy.interval.as_secs(),
+            bound_secs: policy.bound.as_secs(),
+            waited_secs: waited.as_secs(),
+            last: last.clone(),
+        }
+    }
+
     /// One line for reports.
     pub fn describe(&self) -> String {
         match self {
@@ -142,46 +186,76 @@ impl WaitOutcome {
     }
 }
 
-/// Told about each poll while a wait runs (the CLI draws a progress line on stderr).
-pub trait Progress: Send + Sync {
-    fn poll(&self, what: &str, poll: u32, passes: u32, needed: u32, state: &Poll);
-    fn done(&self, _what: &str, _outcome: &WaitOutcome) {}
-}
-
-/// Reports nothing.
-#[derive(Debug, Default)]
-pub struct Silent;
-
-impl Progress for Silent {
-    fn poll(&self, _: &str, _: u32, _: u32, _: u32, _: &Poll) {}
-}
-
 /// Polls `probe` until it passes `policy.passes` times in a row, fails, or the bound
 /// passes. The first poll runs at once; later ones `interval` apart.
 pub async fn wait_for<F, Fut>(
     what: &str,
     policy: WaitPolicy,
     clock: &dyn Clock,
-    progress: &dyn Progress,
+    events: &dyn Sink,
     mut probe: F,
 ) -> WaitOutcome
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Poll>,
 {
+    polls(false, what, policy, clock, events, || {
+        let poll = probe();
+        async move { (poll.await, Vec::new()) }
+    })
+    .await
+}
+
+/// A gate wait: as [`wait_for`], each poll re-running gates (whose verdicts it emits)
+/// and naming the gates still not passing, which each `WaitPoll` event carries.
+pub async fn wait_for_gates<F, Fut>(
+    what: &str,
+    policy: WaitPolicy,
+    clock: &dyn Clock,
+    events: &dyn Sink,
+    probe: F,
+) -> WaitOutcome
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = (Poll, Vec<Pending>)>,
+{
+    polls(true, what, policy, clock, events, probe).await
+}
+
+async fn polls<F, Fut>(
+    gates: bool,
+    what: &str,
+    policy: WaitPolicy,
+    clock: &dyn Clock,
+    events: &dyn Sink,
+    mut probe: F,
+) -> WaitOutcome
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = (Poll, Vec<Pending>)>,
+{
     let started = clock.now();
     let needed = policy.passes.max(1);
     let (mut polls, mut streak) = (0u32, 0u32);
     loop {
         polls += 1;
-        let state = probe().await;
+        let (state, pending) = probe().await;
         let waited = clock.now().saturating_sub(started);
         match &state {
             Poll::Pass(_) => streak += 1,
             Poll::Pending(_) => streak = 0,
             Poll::Fail(_) => {}
         }
-        progress.poll(what, polls, streak, needed, &state);
+        events.emit(&Event::WaitPoll {
+            what: what.to_string(),
+            gates,
+            poll: polls,
+            streak,
+            needed,
+            waited_secs: waited.as_secs(),
+            pending,
+            state: state.describe(),
+        });
         let outcome = match state {
             Poll::Fail(reason) => Some(WaitOutcome::Failed {
                 polls,
@@ -203,7 +277,10 @@ where
             _ => None,
         };
         if let Some(outcome) = outcome {
-            progress.done(what, &outcome);
+            events.emit(&Event::WaitDone {
+                what: what.to_string(),
+                summary: outcome.summary(policy),
+            });
             return outcome;
         }
         clock.sleep(policy.interval).await;
@@ -213,6 +290,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::events::Discard;
 
     fn policy() -> WaitPolicy {
         WaitPolicy {
@@ -225,7 +303,7 @@ mod tests {
     async fn run(states: Vec<Poll>) -> (WaitOutcome, Duration) {
         let clock = ManualClock::new();
         let mut states = states.into_iter();
-        let outcome = wait_for("x", policy(), &clock, &Silent, || {
+        let outcome = wait_for("x", policy(), &clock, &Discard, || {
             std::future::ready(states.next().unwrap_or(Poll::Pending("no more".into())))
         })
         .await;

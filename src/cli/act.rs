@@ -10,8 +10,9 @@ use std::time::{Duration, SystemTime};
 
 use crate::actions::executor::{ActionReport, Operator};
 use crate::actions::plan::SecretNeed;
-use crate::actions::wait::{Clock, ManualClock, Poll, Progress, SystemClock, WaitOutcome};
+use crate::actions::wait::{Clock, ManualClock, SystemClock};
 use crate::actions::{self, ActionArgs, Context, ExecOptions};
+use crate::events::{Event, Sink};
 use crate::profile::Profile;
 use crate::report;
 use crate::run::RunOptions;
@@ -147,46 +148,81 @@ impl Operator for Terminal {
     }
 }
 
-/// Wait progress on stderr: a spinner line on a terminal, plain lines otherwise.
-pub(super) struct StderrProgress {
+/// Wait progress on stderr, a consumer of the run's wait events: an updating line on a
+/// terminal, plain lines otherwise. A gate wait's line names each gate still not passing
+/// and why.
+pub(crate) struct StderrProgress {
     bar: Option<indicatif::ProgressBar>,
 }
 
 impl StderrProgress {
-    pub(super) fn new() -> Self {
-        let bar = std::io::stderr().is_terminal().then(|| {
+    pub(crate) fn new() -> Self {
+        Self::on(std::io::stderr().is_terminal())
+    }
+
+    /// A spinner when `terminal`, plain lines otherwise.
+    pub(crate) fn on(terminal: bool) -> Self {
+        let bar = terminal.then(|| {
             let bar = indicatif::ProgressBar::new_spinner();
             bar.enable_steady_tick(Duration::from_millis(120));
             bar
         });
         StderrProgress { bar }
     }
-}
 
-impl Progress for StderrProgress {
-    fn poll(&self, what: &str, poll: u32, passes: u32, needed: u32, state: &Poll) {
-        let (label, line) = match state {
-            Poll::Pass(l) => ("holds", l),
-            Poll::Pending(l) => ("not yet", l),
-            Poll::Fail(l) => ("failed", l),
-        };
-        let text =
-            format!("waiting: {what}: poll {poll}, {passes}/{needed} in a row, {label}: {line}");
+    fn line(&self, text: String, last: bool) {
         match &self.bar {
-            Some(bar) => bar.set_message(text),
+            Some(bar) if last => bar.println(report::ascii(text)),
+            Some(bar) => bar.set_message(report::ascii(text)),
             None => {
                 let _ = writeln!(std::io::stderr(), "{}", report::ascii(text));
             }
         }
     }
+}
 
-    fn done(&self, what: &str, outcome: &WaitOutcome) {
-        let text = format!("waited: {what}: {}", outcome.describe());
-        match &self.bar {
-            Some(bar) => bar.println(text),
-            None => {
-                let _ = writeln!(std::io::stderr(), "{}", report::ascii(text));
+/// The progress line of one wait poll.
+pub fn poll_line(event: &Event) -> Option<String> {
+    match event {
+        Event::WaitPoll {
+            what,
+            poll,
+            streak,
+            needed,
+            waited_secs,
+            pending,
+            state,
+            ..
+        } => {
+            let mut text =
+                format!("waiting: {what}: poll {poll}, {waited_secs}s, {streak}/{needed} in a row");
+            if pending.is_empty() {
+                text.push_str(&format!(", {state}"));
+            } else {
+                let gates: Vec<String> = pending
+                    .iter()
+                    .map(|p| format!("{} {} ({})", p.id, p.status, p.why))
+                    .collect();
+                text.push_str(&format!(", not passing: {}", gates.join("; ")));
             }
+            Some(text)
+        }
+        _ => None,
+    }
+}
+
+impl Sink for StderrProgress {
+    fn emit(&self, event: &Event) {
+        if let Some(text) = poll_line(event) {
+            self.line(text, false);
+        } else if let Event::WaitDone { what, summary } = event {
+            self.line(
+                format!(
+                    "waited: {what}: {} after {} poll(s), {}s: {}",
+                    summary.outcome, summary.polls, summary.waited_secs, summary.last
+                ),
+                true,
+            );
         }
     }
 }
@@ -310,6 +346,7 @@ pub async fn run(args: ActArgs) -> Outcome {
         run: RunOptions {
             timeout: Duration::from_secs(args.timeout),
             jobs: args.jobs,
+            ..RunOptions::default()
         },
     };
     let action_args = ActionArgs {
@@ -325,6 +362,19 @@ pub async fn run(args: ActArgs) -> Outcome {
         &simulated
     };
     let progress = StderrProgress::new();
+    let collected = crate::events::Collect::new();
+    let events = crate::events::Tee(vec![&collected, &progress]);
+    events.emit(&Event::RunStarted {
+        command: "act",
+        tool: crate::events::Tool::this(),
+        started: chrono::Utc::now(),
+    });
+    events.emit(&Event::PhaseStarted {
+        phase: action.phase.to_string(),
+        source: runner.describe(),
+        profile: profile.name.clone(),
+    });
+    let started = std::time::Instant::now();
     let operator = Terminal {
         secret_fd: Mutex::new(args.secret_fd.map_or(SecretFd::None, SecretFd::Unread)),
     };
@@ -333,7 +383,7 @@ pub async fn run(args: ActArgs) -> Outcome {
         runner: runner.clone(),
         profile: &profile,
         clock,
-        progress: &progress,
+        events: &events,
         operator: &operator,
     };
     let mut signals = match super::Signals::watch() {
@@ -347,6 +397,7 @@ pub async fn run(args: ActArgs) -> Outcome {
             runner.interrupt();
             signal
         } => {
+            drop(events);
             drop(progress);
             return Outcome {
                 stdout: String::new(),
@@ -357,11 +408,20 @@ pub async fn run(args: ActArgs) -> Outcome {
             };
         }
     };
-    drop(progress);
     let report = report.expect("the action finished");
+    events.emit(&Event::RunFinished {
+        result: report.outcome.label().to_string(),
+        exit_code: report.exit_code(),
+        interrupted: None,
+        elapsed: started.elapsed(),
+    });
+    drop(events);
+    drop(progress);
     let stdout = match args.format {
         Format::Text => report::action::render_text(&report, &rerun(&args), &profile.model),
         Format::Json => report::action::render_json(&report),
+        Format::Junit => report::junit::render(&collected.events()),
+        Format::Log => report::log::render(&collected.events()),
     };
     Outcome {
         stdout,

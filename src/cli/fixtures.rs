@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use super::{Format, Outcome};
+use super::{Outcome, PlainFormat as Format};
 use crate::drift::{self, Shape};
 use crate::fixtures;
 use crate::profile::Profile;

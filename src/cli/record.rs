@@ -9,10 +9,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{Format, GateRun, Outcome, Signals, choose_gates, live_for, profile_for};
+use super::{
+    GateRun, Outcome, PlainFormat as Format, Signals, choose_gates, live_for, profile_for,
+};
 use crate::profile::Profile;
 use crate::redact::Redactor;
 use crate::report;
+use crate::run::RunOptions;
 use crate::runner::{CommandRunner, DEFAULT_TIMEOUT, Layered, Logged, Record, Replay};
 use crate::snapshot::DEFAULT_JOBS;
 use crate::world::World;
@@ -154,13 +157,12 @@ fn prepare(args: &RecordArgs) -> Result<(GateRun, Arc<crate::runner::RecordLog>)
     let log = record.log();
     Ok((
         GateRun {
-            phase,
-            gates,
-            profile,
-            runner: Arc::new(Logged::new(record)),
-            timeout: Duration::from_secs(args.timeout),
-            format: args.format,
-            jobs: args.jobs,
+            options: RunOptions {
+                timeout: Duration::from_secs(args.timeout),
+                jobs: args.jobs,
+                ..RunOptions::default()
+            },
+            ..GateRun::new(&phase, gates, profile, Logged::new(record))
         },
         log,
     ))

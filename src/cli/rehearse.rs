@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use super::act::{StderrProgress, stamp};
 use super::{Format, Outcome};
-use crate::actions::wait::{Progress, Silent};
+use crate::events::{Collect, Event, Sink, Tee, Tool};
 use crate::rehearsal;
 use crate::report;
 
@@ -33,18 +33,34 @@ pub async fn run(args: RehearseArgs) -> Outcome {
         }
     }
     // A simulated wait takes no time; a spinner shows only on a terminal.
-    let spinner;
-    let progress: &dyn Progress = if std::io::stderr().is_terminal() {
-        spinner = StderrProgress::new();
-        &spinner
-    } else {
-        &Silent
-    };
-    let result = rehearsal::rehearse(&legs, progress, &stamp()).await;
+    let spinner = std::io::stderr().is_terminal().then(StderrProgress::new);
+    let collected = Collect::new();
+    let mut sinks: Vec<&dyn Sink> = vec![&collected];
+    if let Some(s) = &spinner {
+        sinks.push(s);
+    }
+    let events = Tee(sinks);
+    events.emit(&Event::RunStarted {
+        command: "rehearse",
+        tool: Tool::this(),
+        started: chrono::Utc::now(),
+    });
+    let started = std::time::Instant::now();
+    let result = rehearsal::rehearse(&legs, &events, &stamp()).await;
+    events.emit(&Event::RunFinished {
+        result: if result.passed { "MET" } else { "NOT MET" }.to_string(),
+        exit_code: result.exit_code(),
+        interrupted: None,
+        elapsed: started.elapsed(),
+    });
+    drop(events);
+    drop(spinner);
     Outcome {
         stdout: match args.format {
             Format::Text => report::rehearsal::render_text(&result),
             Format::Json => report::rehearsal::render_json(&result),
+            Format::Junit => report::junit::render(&collected.events()),
+            Format::Log => report::log::render(&collected.events()),
         },
         stderr: String::new(),
         exit_code: result.exit_code(),

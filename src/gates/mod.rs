@@ -40,6 +40,9 @@ pub enum Status {
     /// The gate does not apply to this site (bare metal has no libvirt); the reason is
     /// in the summary. Never a silent pass.
     Skip,
+    /// A failure every line of which a waiver in force covers (reported with the
+    /// waiver's justification and expiry; `src/waivers.rs`).
+    Waived,
     Fail,
     /// A pre-mutation guard refusing to go on (irreversibility guard).
     Hold,
@@ -50,7 +53,7 @@ pub enum Status {
 impl Status {
     pub fn exit_code(self) -> i32 {
         match self {
-            Status::Pass | Status::Proceed | Status::Skip => 0,
+            Status::Pass | Status::Proceed | Status::Skip | Status::Waived => 0,
             Status::Fail | Status::Hold => 1,
             Status::Precondition => 2,
         }
@@ -61,6 +64,7 @@ impl Status {
             Status::Pass => "PASS",
             Status::Proceed => "PROCEED",
             Status::Skip => "SKIP",
+            Status::Waived => "WAIVED",
             Status::Fail => "FAIL",
             Status::Hold => "HOLD",
             Status::Precondition => "PRECONDITION",
@@ -72,6 +76,7 @@ impl Status {
             Status::Pass,
             Status::Proceed,
             Status::Skip,
+            Status::Waived,
             Status::Fail,
             Status::Hold,
             Status::Precondition,
@@ -99,8 +104,9 @@ pub enum Mark {
     Missing,
     /// Allowed by the profile's allowlist, with the reason.
     Allowed,
-    /// A known finding: reported, never hidden, never a failure.
-    Finding,
+    /// Not as expected, and covered by a waiver in force: its justification and expiry
+    /// are in `expected`.
+    Waived,
     /// Context: counts, what was read.
     Info,
 }
@@ -112,7 +118,7 @@ impl Mark {
             Mark::Bad => "BAD",
             Mark::Missing => "MISSING",
             Mark::Allowed => "allowed",
-            Mark::Finding => "finding",
+            Mark::Waived => "waived",
             Mark::Info => "info",
         }
     }
@@ -175,6 +181,10 @@ pub struct Verdict {
     pub outcome: Option<String>,
     /// Counts the gate reports (the P02-E census, ...), keyed by name.
     pub metrics: BTreeMap<String, u64>,
+    /// Why waiting cannot make this verdict pass (a unit or machine in `error`): a gate
+    /// wait ends at once on it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unsettleable: Option<String>,
 }
 
 impl Verdict {
@@ -187,7 +197,14 @@ impl Verdict {
             evidence: Vec::new(),
             outcome: None,
             metrics: BTreeMap::new(),
+            unsettleable: None,
         }
+    }
+
+    /// Marks a state waiting cannot fix: a `gate --wait` ends at once on it.
+    pub fn unsettleable(mut self, why: impl Into<String>) -> Self {
+        self.unsettleable = Some(why.into());
+        self
     }
 
     pub fn with_outcome(mut self, outcome: impl Into<String>) -> Self {
@@ -428,8 +445,22 @@ pub fn overall(verdicts: &[Verdict]) -> Status {
         .or_else(|| worst(&[Status::Fail]))
         .or_else(|| worst(&[Status::Hold]))
         .or_else(|| worst(&[Status::Proceed]))
+        .or_else(|| worst(&[Status::Waived]))
         .or_else(|| worst(&[Status::Pass]))
         .unwrap_or(Status::Skip)
+}
+
+/// A failing verdict over units some of which are in `error`: a gate wait ends at once
+/// on it (issue 12: an error is not a state a settling cloud passes through; the
+/// operator reads the unit's log and resolves it).
+pub(crate) fn units_in_error(verdict: Verdict, units: &[String]) -> Verdict {
+    if units.is_empty() || verdict.status.exit_code() == 0 {
+        return verdict;
+    }
+    verdict.unsettleable(format!(
+        "{} in error: waiting does not clear an error (read `juju debug-log --include <unit>`, then resolve it)",
+        units.join(", ")
+    ))
 }
 
 /// Reads a status document or returns the PRECONDITION verdict for it.
@@ -466,6 +497,7 @@ mod tests {
             evidence: vec![],
             outcome: None,
             metrics: BTreeMap::new(),
+            unsettleable: None,
         }
     }
 
@@ -480,6 +512,9 @@ mod tests {
         assert_eq!(v(&[Status::Pass, Status::Proceed]), Status::Proceed);
         assert_eq!(v(&[Status::Pass, Status::Skip]), Status::Pass);
         assert_eq!(v(&[Status::Proceed]), Status::Proceed);
+        assert_eq!(v(&[Status::Pass, Status::Waived]), Status::Waived);
+        assert_eq!(v(&[Status::Waived, Status::Proceed]), Status::Proceed);
+        assert_eq!(v(&[Status::Waived, Status::Fail]), Status::Fail);
         assert_eq!(v(&[]), Status::Precondition);
     }
 

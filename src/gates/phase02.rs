@@ -490,7 +490,13 @@ fn gate_e(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verdict {
     } else {
         Status::Fail
     };
-    let mut verdict = Verdict::new(gate, status, line)
+    let erring: Vec<String> = census
+        .workload_errors
+        .iter()
+        .chain(&census.agent_errors)
+        .map(|(unit, _)| unit.clone())
+        .collect();
+    let mut verdict = super::units_in_error(Verdict::new(gate, status, line), &erring)
         .with_evidence(evidence)
         .metric("units", census.units)
         .metric("principals", census.principals)

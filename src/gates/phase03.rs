@@ -14,7 +14,7 @@ pub(super) static GATES: [GateSpec; 1] = [GateSpec {
     id: "P03-ACCEPT",
     phase: "03",
     tags: &["read-only"],
-    description: "every unit active/idle except the allowlist (octavia configure-resources, glance-simplestreams-sync); known findings reported",
+    description: "every unit active/idle except the allowlist (octavia configure-resources, glance-simplestreams-sync); a broken policyd override (\"PO (broken): \") fails unless a waiver covers it",
     reads: status_read,
     follow_up: None,
     evaluate: gate_accept,
@@ -24,7 +24,8 @@ fn gate_accept(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verdi
     let status = read_or_precondition!(gate, snapshot.juju_status(&profile.model));
     let mut missing = Vec::new();
     let mut evidence = Vec::new();
-    let (mut units, mut settled, mut allowed, mut unexpected, mut findings) =
+    let mut erring = Vec::new();
+    let (mut units, mut settled, mut allowed, mut unexpected, mut broken) =
         (0u64, 0u64, 0u64, 0u64, 0u64);
     for unit in status.units() {
         units += 1;
@@ -44,20 +45,27 @@ fn gate_accept(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verdi
             agent.current()
         );
         let idle = agent.current() == "idle";
+        if workload.current() == "error" || agent.current() == "error" {
+            erring.push(unit.name.to_string());
+        }
         if workload.current() == "active" && idle {
             settled += 1;
-            if let Some(f) = profile
-                .known_findings
-                .iter()
-                .find(|f| f.application == app && f.message.is_match(workload.message()))
+            // charms.openstack prefixes a unit whose policyd override failed to load;
+            // the unit runs without the operator's policy: a failure, which a waiver
+            // may accept for a time (the change log's FINDING-1).
+            if workload
+                .message()
+                .starts_with(charms::POLICYD_BROKEN_PREFIX)
             {
-                findings += 1;
-                evidence.push(Evidence::new(
-                    Mark::Finding,
-                    subject,
-                    format!("known finding {}", f.id),
-                    format!("{state} ({})", f.note),
-                ));
+                broken += 1;
+                evidence.push(
+                    Evidence::new(Mark::Bad, subject, "policy override", workload.message())
+                        .expected(format!(
+                            "no {:?} prefix: the unit's policyd override failed validation and is not applied (charm-helpers policyd_status_message_prefix)",
+                            charms::POLICYD_BROKEN_PREFIX
+                        )),
+                );
+                continue;
             }
             continue;
         }
@@ -89,20 +97,20 @@ fn gate_accept(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verdi
         return Verdict::missing_keys(gate, &missing, evidence);
     }
     let summary = format!(
-        "{units} units: {settled} active/idle, {allowed} allowlisted, {unexpected} unexpected, {findings} known finding(s)"
+        "{units} units: {settled} active/idle ({broken} with a broken policy override), {allowed} allowlisted, {unexpected} unexpected"
     );
-    let status = if unexpected == 0 && units > 0 {
+    let status = if unexpected == 0 && broken == 0 && units > 0 {
         Status::Pass
     } else {
         Status::Fail
     };
-    Verdict::new(gate, status, summary)
+    super::units_in_error(Verdict::new(gate, status, summary), &erring)
         .with_evidence(evidence)
         .metric("units", units)
         .metric("active_idle", settled)
         .metric("allowed", allowed)
         .metric("unexpected", unexpected)
-        .metric("known_findings", findings)
+        .metric("policy_override_broken", broken)
 }
 
 /// Why a unit near an allowlisted state is not in it, for its evidence line: its agent is

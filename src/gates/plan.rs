@@ -324,6 +324,7 @@ fn gate_exit(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verdict
         let v = part.run(snapshot, profile);
         let mark = match v.status {
             Status::Pass | Status::Proceed => Mark::Ok,
+            Status::Waived => Mark::Waived,
             Status::Skip => Mark::Info,
             Status::Precondition => Mark::Missing,
             Status::Fail | Status::Hold => Mark::Bad,

@@ -529,6 +529,7 @@ fn gate_authorized(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> V
     };
     let (mut consumer_units, mut consumers_active, mut counts_ok) = (0u64, 0u64, true);
     let mut not_active = Vec::new();
+    let mut erring = Vec::new();
     for consumer in &want.cert_consumers {
         let units = status.units_of(&consumer.application);
         let count_ok = units.len() == consumer.units;
@@ -560,6 +561,9 @@ fn gate_authorized(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> V
                 }
             };
             let active = workload.current() == "active";
+            if workload.current() == "error" {
+                erring.push(unit.name.to_string());
+            }
             if active {
                 consumers_active += 1;
             } else {
@@ -596,10 +600,13 @@ fn gate_authorized(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> V
         summary.push_str(", unit counts differ from the profile");
     }
     let ok = vault_ok && counts_ok && not_active.is_empty();
-    Verdict::new(gate, if ok { Status::Pass } else { Status::Fail }, summary)
-        .with_evidence(evidence)
-        .metric("consumer_units", consumer_units)
-        .metric("consumer_units_active", consumers_active)
+    super::units_in_error(
+        Verdict::new(gate, if ok { Status::Pass } else { Status::Fail }, summary),
+        &erring,
+    )
+    .with_evidence(evidence)
+    .metric("consumer_units", consumer_units)
+    .metric("consumer_units_active", consumers_active)
 }
 
 /// Whether vault's ready message is whole: charm-vault sets `'Unit is ready '

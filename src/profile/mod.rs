@@ -1,5 +1,5 @@
 //! Site profiles: what the cloud should look like (model name, mysql shape, vault unit,
-//! allowlists, known findings). TOML, parsed in two stages: the raw file, then a
+//! allowlists, waivers). TOML, parsed in two stages: the raw file, then a
 //! validated [`Profile`] with compiled patterns, before any command runs.
 
 use std::net::{Ipv4Addr, SocketAddrV4};
@@ -37,7 +37,7 @@ struct RawProfile {
     #[serde(default)]
     phase03: RawPhase03,
     #[serde(default)]
-    known_findings: Vec<RawFinding>,
+    waiver: Vec<crate::waivers::RawWaiver>,
     maas: Option<MaasSite>,
     #[serde(default)]
     planes: Vec<RawPlane>,
@@ -301,17 +301,6 @@ struct RawAllow {
     source: String,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawFinding {
-    id: String,
-    application: String,
-    message: Option<String>,
-    pattern: Option<String>,
-    note: Option<String>,
-    source: String,
-}
-
 /// The mysql-innodb-cluster shape gate P02-C expects.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -484,16 +473,6 @@ impl Allowance {
     pub fn allows(&self, application: &str, workload: &str, message: &str, leader: bool) -> bool {
         self.names(application, workload, message) && self.leader.is_none_or(|l| l == leader)
     }
-}
-
-/// A known finding: reported, never hidden, never a failure.
-#[derive(Debug, Clone)]
-pub struct KnownFinding {
-    pub id: String,
-    pub application: String,
-    pub message: MessageMatch,
-    pub note: String,
-    pub source: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -686,7 +665,8 @@ pub struct Profile {
     pub mysql: MysqlExpectation,
     pub vault: VaultExpectation,
     pub phase03_allow: Vec<Allowance>,
-    pub known_findings: Vec<KnownFinding>,
+    /// Failures accepted until a date (`[[waiver]]`; more from `--waivers FILE`).
+    pub waivers: Vec<crate::waivers::Waiver>,
     /// The MAAS substrate; `None` for a profile that covers only later phases.
     pub maas: Option<MaasSite>,
     pub planes: Vec<Plane>,
@@ -812,24 +792,11 @@ impl Profile {
                 })
             })
             .collect::<Result<Vec<_>, ProfileError>>()?;
-        let known_findings = raw
-            .known_findings
-            .into_iter()
-            .map(|f| {
-                Ok(KnownFinding {
-                    message: message_match(
-                        &format!("known_findings {}", f.id),
-                        f.message,
-                        f.pattern,
-                        &f.source,
-                    )?,
-                    note: f.note.unwrap_or_default(),
-                    source: f.source,
-                    id: f.id,
-                    application: f.application,
-                })
-            })
-            .collect::<Result<Vec<_>, ProfileError>>()?;
+        let waivers = crate::waivers::validate(raw.waiver, &format!("in profile {}", raw.name))
+            .map_err(|e| ProfileError {
+                source_name: source_name.to_string(),
+                message: e.to_string(),
+            })?;
         let planes = raw
             .planes
             .into_iter()
@@ -1121,7 +1088,7 @@ impl Profile {
             mysql: raw.phase02.mysql,
             vault: raw.phase02.vault,
             phase03_allow,
-            known_findings,
+            waivers,
         })
     }
 }

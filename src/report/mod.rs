@@ -3,14 +3,18 @@
 
 pub mod action;
 pub mod fixtures;
+pub mod junit;
+pub mod log;
 pub mod rehearsal;
 
+pub use crate::events::ReadLine;
 pub use fixtures::render_recorded;
 
 use std::fmt;
 
 use serde::{Serialize, Serializer};
 
+use crate::events::{Event, WaitSummary};
 use crate::gates::{Mark, Status, Verdict};
 use crate::runner::CallRecord;
 
@@ -31,6 +35,9 @@ pub struct RunReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub interrupted: Option<String>,
     pub reads: Vec<ReadLine>,
+    /// How a `--wait` run's wait ended; the verdicts and reads are its last poll's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wait: Option<WaitSummary>,
 }
 
 /// What a run concluded: the worst verdict, or nothing when a signal cut it short.
@@ -63,31 +70,6 @@ impl Serialize for RunResult {
     }
 }
 
-/// One logged call, as reported. Holds no output: outputs may carry secrets.
-#[derive(Debug, Clone, Serialize)]
-pub struct ReadLine {
-    pub argv: String,
-    pub exit_code: Option<i32>,
-    pub duration_ms: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    /// The read was still running when a signal reached stackgate, and was killed.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub interrupted: bool,
-}
-
-impl From<&CallRecord> for ReadLine {
-    fn from(c: &CallRecord) -> Self {
-        ReadLine {
-            argv: c.argv.clone(),
-            exit_code: c.exit_code,
-            duration_ms: u64::try_from(c.duration.as_millis()).unwrap_or(u64::MAX),
-            error: c.error.clone(),
-            interrupted: c.interrupted,
-        }
-    }
-}
-
 impl RunReport {
     pub fn new(
         phase: &str,
@@ -106,7 +88,79 @@ impl RunReport {
             interrupted: None,
             verdicts,
             reads: calls.iter().map(ReadLine::from).collect(),
+            wait: None,
         }
+    }
+
+    /// The report a gate run's events make: the phase it ran, each read, each verdict,
+    /// how a wait ended and how the run ended. A wait's poll supersedes the one before
+    /// it: the report holds the last poll's reads and verdicts. Without a `RunFinished`
+    /// the result is the worst verdict's.
+    pub fn from_events(events: &[Event]) -> RunReport {
+        let mut report = RunReport {
+            phase: String::new(),
+            source: String::new(),
+            profile: String::new(),
+            verdicts: Vec::new(),
+            result: RunResult::Verdict(Status::Precondition),
+            exit_code: Status::Precondition.exit_code(),
+            interrupted: None,
+            reads: Vec::new(),
+            wait: None,
+        };
+        let mut superseded = false;
+        let mut finished = false;
+        for event in events {
+            match event {
+                Event::PhaseStarted {
+                    phase,
+                    source,
+                    profile,
+                } => {
+                    report.phase = phase.clone();
+                    report.source = source.clone();
+                    report.profile = profile.clone();
+                }
+                Event::ReadDone(read) => {
+                    if std::mem::take(&mut superseded) {
+                        report.reads.clear();
+                        report.verdicts.clear();
+                    }
+                    report.reads.push(read.clone());
+                }
+                Event::Verdict(v) => {
+                    if std::mem::take(&mut superseded) {
+                        report.reads.clear();
+                        report.verdicts.clear();
+                    }
+                    report.verdicts.push(v.clone());
+                }
+                Event::WaitPoll { .. } => superseded = true,
+                Event::WaitDone { summary, .. } => report.wait = Some(summary.clone()),
+                Event::RunFinished {
+                    interrupted: Some(signal),
+                    ..
+                } => {
+                    finished = true;
+                    report.verdicts.clear();
+                    report.result = RunResult::Interrupted;
+                    report.exit_code = INTERRUPTED_EXIT;
+                    report.interrupted = Some(signal.clone());
+                }
+                Event::RunFinished { exit_code, .. } => {
+                    finished = true;
+                    report.result = RunResult::Verdict(crate::gates::overall(&report.verdicts));
+                    report.exit_code = *exit_code;
+                }
+                _ => {}
+            }
+        }
+        if !finished {
+            let worst = crate::gates::overall(&report.verdicts);
+            report.result = RunResult::Verdict(worst);
+            report.exit_code = worst.exit_code();
+        }
+        report
     }
 
     /// A run `signal` cut short: the reads that finished and those it killed, and no
@@ -127,51 +181,150 @@ impl RunReport {
             exit_code: INTERRUPTED_EXIT,
             interrupted: Some(signal.to_string()),
             reads: calls.iter().map(ReadLine::from).collect(),
+            wait: None,
         }
     }
 }
 
+/// A report built from a run's events (nextest's reporter split): each consumes the
+/// stream on its own and renders once the run is over.
+pub(crate) trait Consumer: Default {
+    fn on(&mut self, event: &Event);
+    fn finish(self) -> String;
+}
+
+/// Feeds `events` to a fresh `C` and renders it.
+pub(crate) fn consume<C: Consumer>(events: &[Event]) -> String {
+    let mut consumer = C::default();
+    for event in events {
+        consumer.on(event);
+    }
+    consumer.finish()
+}
+
+/// One evidence line, unpadded: `BAD unit x: status = error (expected active)`, a
+/// waived line with its waiver instead of what was expected.
+pub(crate) fn evidence_line(e: &crate::gates::Evidence) -> String {
+    let mut line = format!(
+        "{} {}: {} = {}",
+        e.mark.label(),
+        e.subject,
+        e.property,
+        e.actual
+    );
+    match (&e.expected, e.mark) {
+        (Some(waiver), Mark::Waived) => line.push_str(&format!(" ({waiver})")),
+        (Some(expected), mark) if mark != Mark::Ok => {
+            line.push_str(&format!(" (expected {expected})"))
+        }
+        _ => {}
+    }
+    line
+}
+
+/// How the terminal report is drawn.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TextOptions {
+    /// Only the gates that did not pass (FAIL, HOLD, PRECONDITION), and the result.
+    pub quiet: bool,
+    /// ANSI colour on the status labels and the lines that decide them (a terminal
+    /// without `NO_COLOR` only: the binary decides).
+    pub color: bool,
+}
+
 /// The terminal report.
 pub fn render_text(report: &RunReport) -> String {
+    render_text_with(report, TextOptions::default())
+}
+
+/// The colour of a status label.
+fn status_style(status: Status) -> anstyle::Style {
+    use anstyle::{AnsiColor, Style};
+    let color = match status {
+        Status::Pass => AnsiColor::Green,
+        Status::Proceed => AnsiColor::Cyan,
+        Status::Skip => return Style::new().dimmed(),
+        Status::Waived => AnsiColor::Blue,
+        Status::Fail => AnsiColor::Red,
+        Status::Hold => AnsiColor::Yellow,
+        Status::Precondition => AnsiColor::Magenta,
+    };
+    Style::new().fg_color(Some(color.into())).bold()
+}
+
+/// `text` in `style` when `color`, padded to `width` outside the escapes.
+pub(crate) fn paint(text: &str, width: usize, style: anstyle::Style, color: bool) -> String {
+    let padded = format!("{text:<width$}");
+    if color {
+        format!("{style}{padded}{style:#}")
+    } else {
+        padded
+    }
+}
+
+/// The terminal report, drawn as `options` say.
+pub fn render_text_with(report: &RunReport, options: TextOptions) -> String {
     let mut out = String::new();
     out.push_str(&format!(
         "stackgate phase {} -- {} -- profile {}\n",
         report.phase, report.source, report.profile
     ));
+    let bad = anstyle::Style::new().fg_color(Some(anstyle::AnsiColor::Red.into()));
     for v in &report.verdicts {
+        if options.quiet && v.status.exit_code() == 0 {
+            continue;
+        }
         out.push_str(&format!(
-            "\n{:<13} {:<11} {}\n",
-            v.status.label(),
+            "\n{} {:<11} {}\n",
+            paint(v.status.label(), 13, status_style(v.status), options.color),
             v.id,
             v.summary
         ));
         for e in &v.evidence {
+            if options.quiet && !matches!(e.mark, Mark::Bad | Mark::Missing) {
+                continue;
+            }
+            let mark = match e.mark {
+                Mark::Bad | Mark::Missing => paint(e.mark.label(), 8, bad, options.color),
+                _ => format!("{:<8}", e.mark.label()),
+            };
             out.push_str(&format!(
-                "    {:<8} {}: {} = {}",
-                e.mark.label(),
-                e.subject,
-                e.property,
-                e.actual
+                "    {mark} {}: {} = {}",
+                e.subject, e.property, e.actual
             ));
-            if let Some(expected) = &e.expected
-                && e.mark != Mark::Ok
-            {
-                out.push_str(&format!(" (expected {expected})"));
+            match (&e.expected, e.mark) {
+                (Some(waiver), Mark::Waived) => out.push_str(&format!(" ({waiver})")),
+                (Some(expected), mark) if mark != Mark::Ok => {
+                    out.push_str(&format!(" (expected {expected})"))
+                }
+                _ => {}
             }
             out.push('\n');
         }
     }
+    if let Some(w) = &report.wait {
+        out.push_str(&format!(
+            "\nwaited: {} after {} poll(s) over {}s ({} in a row needed, every {}s, bound {}s): {}\n",
+            w.outcome, w.polls, w.waited_secs, w.needed, w.interval_secs, w.bound_secs, w.last
+        ));
+    }
+    let result_style = match report.result {
+        RunResult::Verdict(status) => status_style(status),
+        RunResult::Interrupted => status_style(Status::Precondition),
+    };
+    let result = paint(report.result.label(), 0, result_style, options.color);
     match &report.interrupted {
         Some(signal) => out.push_str(&format!(
-            "\nresult: {} by {signal} (exit {}): the running commands were killed; no gate verdict is claimed\n",
-            report.result.label(),
+            "\nresult: {result} by {signal} (exit {}): the running commands were killed; no gate verdict is claimed\n",
             report.exit_code
         )),
         None => out.push_str(&format!(
-            "\nresult: {} (exit {})\n",
-            report.result.label(),
+            "\nresult: {result} (exit {})\n",
             report.exit_code
         )),
+    }
+    if options.quiet {
+        return ascii(out);
     }
     out.push_str("reads:\n");
     for r in &report.reads {

@@ -39,3 +39,8 @@ pub fn default_worlds() -> Vec<(String, Vec<&'static stackgate::gates::GateSpec>
     }
     out
 }
+
+/// The day the tests judge waivers on: a fixed date, so a waiver's expiry never turns a
+/// passing test red (the profile's FINDING-1 holds through 2027-06-30).
+#[allow(dead_code)]
+pub const TODAY: &str = "2026-12-07";
