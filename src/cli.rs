@@ -387,6 +387,7 @@ impl GateRun {
             phase: self.phase.clone(),
             source: self.runner.describe(),
             profile: self.profile.name.clone(),
+            waivers_as_of: self.options.today,
         });
         for g in &self.gates {
             events.emit(&Event::GateStarted {
@@ -455,6 +456,10 @@ impl GateRun {
     }
 }
 
+/// The result of a gate wait that reached its bound before the gates passed N polls in a
+/// row: whatever the last poll said, the wait did not show the gates hold (exit >= 1).
+pub const TIMED_OUT: &str = "TIMED-OUT";
+
 /// One poll of a gate wait: every gate passing; a verdict waiting cannot fix (a
 /// PRECONDITION: a read that cannot be trusted or was refused; a HOLD: a guard; a state
 /// a gate marks unsettleable, such as a unit in `error`); or not yet, naming each gate.
@@ -471,8 +476,8 @@ pub fn judge(verdicts: &[Verdict]) -> (Poll, Vec<Pending>) {
     let fatal = verdicts
         .iter()
         .find_map(|v| match (v.status, &v.unsettleable) {
-            (Status::Precondition, _) => Some(format!(
-                "{} PRECONDITION: {} (waiting cannot make a read trustworthy)",
+            (Status::Precondition, _) if !v.transient => Some(format!(
+                "{} PRECONDITION: {} (waiting cannot make this read trustworthy)",
                 v.id, v.summary
             )),
             (Status::Hold, _) => Some(format!(
@@ -620,12 +625,16 @@ async fn run_gate(args: GateArgs) -> Outcome {
         tool: Tool::this(),
         started: chrono::Utc::now(),
     });
-    let clock = SystemClock::default();
+    // A recording never changes: waiting on it in wall time shows nothing more, so the
+    // polls of a world run on simulated time; only --live waits on the clock.
+    let system = SystemClock::default();
+    let simulated = crate::actions::wait::ManualClock::new();
+    let clock: &dyn Clock = if args.live { &system } else { &simulated };
     let finished: Result<(Option<WaitOutcome>, Vec<Verdict>), &str> = tokio::select! {
         done = async {
             if args.wait.wait {
                 let policy = args.wait.policy().expect("checked by from_args");
-                let (outcome, verdicts) = run.wait(policy, &clock, &events).await;
+                let (outcome, verdicts) = run.wait(policy, clock, &events).await;
                 (Some(outcome), verdicts)
             } else {
                 (None, run.run_into(&events).await.1)
@@ -644,12 +653,14 @@ async fn run_gate(args: GateArgs) -> Outcome {
         Ok((wait, verdicts)) => {
             let worst = gates::overall(&verdicts);
             // A wait that ran out before N passes in a row did not show the gates hold.
-            let exit_code = match wait {
-                Some(WaitOutcome::TimedOut { .. }) => worst.exit_code().max(1),
-                _ => worst.exit_code(),
+            let (result, exit_code) = match wait {
+                Some(WaitOutcome::TimedOut { .. }) => {
+                    (TIMED_OUT.to_string(), worst.exit_code().max(1))
+                }
+                _ => (worst.label().to_string(), worst.exit_code()),
             };
             events.emit(&Event::RunFinished {
-                result: worst.label().to_string(),
+                result,
                 exit_code,
                 interrupted: None,
                 elapsed,

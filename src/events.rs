@@ -96,6 +96,8 @@ pub enum Event {
         phase: String,
         source: String,
         profile: String,
+        /// The day the phase's waivers are judged on (`--as-of`, or today UTC).
+        waivers_as_of: chrono::NaiveDate,
     },
     GateStarted {
         id: &'static str,
@@ -124,6 +126,8 @@ pub enum Event {
     },
     WaitDone {
         what: String,
+        /// A gate wait's end (see `WaitPoll::gates`).
+        gates: bool,
         summary: WaitSummary,
     },
     /// An action planned (a dry-run's plan, or the plan an apply re-made and runs).

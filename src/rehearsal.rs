@@ -403,6 +403,7 @@ async fn run_leg(
         phase: leg.phases.to_string(),
         source: format!("simulator on {}", leg.world),
         profile: profile.name.clone(),
+        waivers_as_of: options.today,
     });
     for stage in &leg.stages {
         let entry = match stage {

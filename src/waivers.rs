@@ -25,8 +25,8 @@ pub struct Waiver {
     pub id: String,
     pub gate: String,
     pub subject: Match,
-    /// The evidence property it covers; any when absent.
-    pub property: Option<String>,
+    /// The evidence property it covers (`status`, `policy override`).
+    pub property: String,
     /// The value it covers (the evidence line's `actual`); any when absent.
     pub value: Option<Match>,
     pub justification: String,
@@ -74,7 +74,7 @@ pub struct RawWaiver {
     gate: String,
     subject: Option<String>,
     subject_pattern: Option<String>,
-    property: Option<String>,
+    property: String,
     value: Option<String>,
     value_pattern: Option<String>,
     justification: String,
@@ -176,9 +176,12 @@ fn one_match(
         )),
         (Some(e), None) => Ok(Some(Match::Exact(e))),
         (None, Some(p)) => {
-            if !p.starts_with('^') || !p.ends_with('$') {
+            if !p.starts_with('^')
+                || !p.ends_with('$')
+                || Regex::new(&p).is_ok_and(|r| r.is_match(""))
+            {
                 return Err(format!(
-                    "waiver {id}: {what}_pattern must be anchored (^...$), so it covers no more than it says"
+                    "waiver {id}: {what}_pattern must be anchored (^...$) and match something, so it covers no more than it says"
                 ));
             }
             Regex::new(&p)
@@ -213,7 +216,7 @@ impl Waiver {
     fn covers(&self, gate: &str, e: &Evidence) -> bool {
         self.gate == gate
             && self.subject.is_match(&e.subject)
-            && self.property.as_ref().is_none_or(|p| *p == e.property)
+            && self.property == e.property
             && self.value.as_ref().is_none_or(|v| v.is_match(&e.actual))
     }
 }
@@ -232,7 +235,12 @@ pub fn apply(verdicts: Vec<Verdict>, waivers: &[Waiver], today: NaiveDate) -> Ve
 }
 
 fn apply_one(mut v: Verdict, waivers: &[Waiver], today: NaiveDate) -> Verdict {
-    if v.status != Status::Fail {
+    // Only a failure the cloud's state shows, whole: never a unit in error (waiting and
+    // waiving cannot clear it), never a verdict with a line it could not read.
+    if v.status != Status::Fail
+        || v.unsettleable.is_some()
+        || v.evidence.iter().any(|e| e.mark == Mark::Missing)
+    {
         return v;
     }
     let (mut bad, mut waived) = (0usize, 0usize);
@@ -374,6 +382,32 @@ expires = 2027-06-30
     }
 
     #[test]
+    fn a_unit_in_error_or_an_unread_line_is_never_waived() {
+        let w = parse(FILE, "test").unwrap();
+        let line = (
+            "unit keystone/0",
+            "policy override",
+            "PO (broken): Unit is ready",
+        );
+        let v = failing(&[line]).unsettleable("keystone/0 in error");
+        assert_eq!(
+            apply(vec![v], &w, day("2027-01-01"))[0].status,
+            Status::Fail
+        );
+        let mut v = failing(&[line]);
+        v.evidence.push(Evidence::new(
+            Mark::Missing,
+            "unit keystone/0",
+            "juju-status",
+            "missing",
+        ));
+        assert_eq!(
+            apply(vec![v], &w, day("2027-01-01"))[0].status,
+            Status::Fail
+        );
+    }
+
+    #[test]
     fn preconditions_and_holds_are_never_waived() {
         let w = parse(FILE, "test").unwrap();
         for status in [Status::Precondition, Status::Hold, Status::Pass] {
@@ -396,6 +430,8 @@ expires = 2027-06-30
             (FILE.replace("expires = 2027-06-30", "expires = 2027-06-30T00:00:00Z"), "must be a date"),
             (FILE.replace("P03-ACCEPT", "P03-ACEPT"), "not a gate"),
             (FILE.replace("subject = \"unit keystone/0\"", ""), "needs a subject"),
+            (FILE.replace("property = \"policy override\"\n", ""), "missing field `property`"),
+            (FILE.replace("subject = \"unit keystone/0\"", "subject_pattern = '^.*$'"), "match something"),
             (FILE.replace("value_pattern = '^PO \\(broken\\): .*$'", "value_pattern = 'PO \\(broken\\)'"), "anchored"),
             (FILE.replace("value_pattern", "value = \"x\"\nvalue_pattern"), "both value and value_pattern"),
             (format!("{FILE}{FILE}"), "given twice"),

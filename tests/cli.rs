@@ -491,7 +491,9 @@ fn fresh_clone_phase03_passes_on_the_settled_world_with_finding_1_waived() {
         .stdout(predicate::str::contains("world testcloud/phase03-settled"))
         .stdout(predicate::str::contains("WAIVED        P03-ACCEPT"))
         .stdout(predicate::str::contains("waived   unit keystone/0: policy override = PO (broken): Unit is ready (waived by FINDING-1 until 2027-06-30: "))
-        .stdout(predicate::str::contains("result: WAIVED (exit 0)"));
+        .stdout(predicate::str::contains(
+            "result: WAIVED (exit 0; waivers judged as of 2026-12-07)",
+        ));
 }
 
 #[test]
@@ -1880,7 +1882,7 @@ fn act_runs_dry_run_review_and_apply_with_its_exit_codes() {
 #[test]
 fn rehearse_runs_the_rebuild_on_the_simulator_to_every_exit_gate() {
     let out = stackgate()
-        .arg("rehearse")
+        .args(["rehearse", "--as-of", TODAY])
         .assert()
         .code(0)
         .get_output()
@@ -1908,7 +1910,7 @@ fn rehearse_runs_the_rebuild_on_the_simulator_to_every_exit_gate() {
         assert!(text.contains(line), "no {line:?} in:\n{text}");
     }
     assert!(text.is_ascii(), "the report is ASCII");
-    let (code, doc) = gate_json(&["rehearse"]);
+    let (code, doc) = gate_json(&["rehearse", "--as-of", TODAY]);
     assert_eq!(code, 0);
     assert_eq!(doc["passed"], true);
     let legs = doc["legs"].as_array().unwrap();
@@ -2012,7 +2014,7 @@ fn a_malformed_waivers_file_fails_before_any_command_runs() {
     let file = dir.path().join("waivers.toml");
     std::fs::write(
         &file,
-        "[[waiver]]\nid = \"W-1\"\ngate = \"P03-ACCEPT\"\nsubject = \"unit keystone/0\"\njustification = \"\"\nexpires = 2027-01-31\n",
+        "[[waiver]]\nid = \"W-1\"\ngate = \"P03-ACCEPT\"\nsubject = \"unit keystone/0\"\nproperty = \"status\"\njustification = \"\"\nexpires = 2027-01-31\n",
     )
     .unwrap();
     let fake = FakeJuju::new("echo 'ERROR fake juju: must not run' >&2; exit 1");
@@ -2162,8 +2164,8 @@ fn colour_on_a_terminal_only_and_never_under_no_color() {
         .output()
         .unwrap();
     assert!(
-        String::from_utf8_lossy(&always.stdout).contains(&format!("{ESC}1m{ESC}31mFAIL"))
-            || String::from_utf8_lossy(&always.stdout).contains(ESC)
+        String::from_utf8_lossy(&always.stdout).contains(ESC),
+        "--color always colours a pipe too"
     );
     // A terminal: colour, unless NO_COLOR is set.
     for (no_color, coloured) in [(None, true), (Some("1"), false)] {
@@ -2312,6 +2314,63 @@ fn an_actions_dry_run_as_junit_and_as_a_log_entry() {
     );
     assert!(
         log.contains("  6. [DESTRUCTIVE] juju destroy-model openstack"),
+        "{log}"
+    );
+}
+
+/// A wait that reaches its bound is not a pass, whatever its last poll said: here every
+/// poll passes, but the bound (15 s, simulated on a recording) comes before the third
+/// pass in a row. The result is TIMED-OUT, exit 1, in every report.
+#[test]
+fn a_wait_that_reaches_its_bound_is_timed_out_even_if_its_last_poll_passed() {
+    let args = |format: &str| {
+        stdout_of(
+            &[
+                "gate",
+                "--phase",
+                "03",
+                "--gate",
+                "P03-ACCEPT",
+                "--as-of",
+                TODAY,
+                "--wait",
+                "--passes",
+                "3",
+                "--interval",
+                "10",
+                "--wait-bound",
+                "15",
+                "--format",
+                format,
+            ],
+            1,
+        )
+    };
+    let text = args("text");
+    assert!(text.contains("result: TIMED-OUT (exit 1"), "{text}");
+    assert!(
+        text.contains(
+            "waited: TIMED-OUT after 2 poll(s) over 10s (3 in a row needed, every 10s, bound 15s)"
+        ),
+        "{text}"
+    );
+    let doc = junit_consumer(args("junit").as_bytes());
+    assert_eq!(doc["failures"], 1, "{doc}");
+    let case = doc["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["result"] == "failure")
+        .unwrap();
+    assert_eq!(case["name"], "wait for phase 03 gates");
+    assert_eq!(case["type"], "TIMED-OUT");
+    let log = args("log");
+    assert!(
+        log.starts_with("Gate run (stackgate) -- TIMED-OUT ("),
+        "{log}"
+    );
+    assert!(
+        log.contains("PHASE-03 GATES -- NOT MET (the wait reached its bound)"),
         "{log}"
     );
 }

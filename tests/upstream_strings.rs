@@ -112,8 +112,21 @@ async fn check(world_name: &str, rows: &[Row]) {
             let snapshot = Snapshot::collect(&reader, (gate.reads)(&profile))
                 .await
                 .with_juju_status(&profile.model, Ok(status.clone()));
-            let verdict = gate.run(&snapshot, &profile);
-            if verdict.status != *want {
+            // As a run judges it, on a fixed date: the profile's FINDING-1 waives
+            // keystone's broken policy override in every world here, so a row (which is
+            // about the unit it sets) that passes reads WAIVED.
+            let verdict = stackgate::run::verdicts(
+                &[gate],
+                &snapshot,
+                &profile,
+                "2026-12-07".parse().expect("a date"),
+            )
+            .remove(0);
+            let got = match verdict.status {
+                Status::Waived => Status::Pass,
+                other => other,
+            };
+            if got != *want {
                 let shown: Vec<String> = row
                     .sets
                     .iter()

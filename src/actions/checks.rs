@@ -31,9 +31,10 @@ fn gate_check(id: &'static str, profile: &Profile, proceed_holds: bool) -> Check
             Status::Pass | Status::Waived => Poll::Pass(line),
             Status::Proceed if proceed_holds => Poll::Pass(line),
             Status::Precondition => Poll::Fail(line),
-            // A unit in error: waiting cannot fix it.
+            // A unit in error, a guard: waiting cannot fix either.
             Status::Fail if verdict.unsettleable.is_some() => Poll::Fail(line),
-            Status::Proceed | Status::Fail | Status::Hold | Status::Skip => Poll::Pending(line),
+            Status::Hold => Poll::Fail(line),
+            Status::Proceed | Status::Fail | Status::Skip => Poll::Pending(line),
         }
     });
     if let Some(follow) = gate.follow_up {

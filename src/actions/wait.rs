@@ -279,6 +279,7 @@ where
         if let Some(outcome) = outcome {
             events.emit(&Event::WaitDone {
                 what: what.to_string(),
+                gates,
                 summary: outcome.summary(policy),
             });
             return outcome;

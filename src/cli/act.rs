@@ -215,7 +215,7 @@ impl Sink for StderrProgress {
     fn emit(&self, event: &Event) {
         if let Some(text) = poll_line(event) {
             self.line(text, false);
-        } else if let Event::WaitDone { what, summary } = event {
+        } else if let Event::WaitDone { what, summary, .. } = event {
             self.line(
                 format!(
                     "waited: {what}: {} after {} poll(s), {}s: {}",
@@ -373,6 +373,7 @@ pub async fn run(args: ActArgs) -> Outcome {
         phase: action.phase.to_string(),
         source: runner.describe(),
         profile: profile.name.clone(),
+        waivers_as_of: options.run.today,
     });
     let started = std::time::Instant::now();
     let operator = Terminal {

@@ -195,7 +195,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_gate_has_scenarios_that_pass_and_fail_and_seed_lines() {
+    fn every_gate_has_two_scenarios_or_more_and_seed_lines() {
         let seeds = seeds();
         let all = scenarios();
         for gate in gates::catalog() {

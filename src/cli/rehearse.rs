@@ -17,6 +17,10 @@ pub struct RehearseArgs {
     pub world: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Rehearse as on this date (YYYY-MM-DD): the waivers are judged on it, and the
+    /// simulated backups are stamped with it. Default: today (UTC).
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<chrono::NaiveDate>,
 }
 
 pub async fn run(args: RehearseArgs) -> Outcome {
@@ -46,7 +50,12 @@ pub async fn run(args: RehearseArgs) -> Outcome {
         started: chrono::Utc::now(),
     });
     let started = std::time::Instant::now();
-    let result = rehearsal::rehearse(&legs, &events, &stamp()).await;
+    let stamp = match args.as_of {
+        // The rehearsal's date is its stamp's: the day, with this moment's time.
+        Some(day) => format!("{}{}", day.format("%Y%m%d"), &stamp()[8..]),
+        None => stamp(),
+    };
+    let result = rehearsal::rehearse(&legs, &events, &stamp).await;
     events.emit(&Event::RunFinished {
         result: if result.passed { "MET" } else { "NOT MET" }.to_string(),
         exit_code: result.exit_code(),

@@ -28,8 +28,9 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::profile::Profile;
+use crate::runner::RunError;
 use crate::snapshot::{Read, ReadError, Snapshot};
-use crate::sources::MissingKey;
+use crate::sources::{MissingKey, SourceError};
 
 /// A gate's outcome. Exit codes: 0 pass|proceed|skip, 1 fail|hold, 2 precondition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -185,6 +186,11 @@ pub struct Verdict {
     /// wait ends at once on it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unsettleable: Option<String>,
+    /// A PRECONDITION from a read that failed the way a later read may not (it timed
+    /// out, or the CLI exited non-zero without output to judge): a gate wait polls on.
+    /// Damaged or malformed output, a missing key, an expired login are not.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub transient: bool,
 }
 
 impl Verdict {
@@ -198,6 +204,7 @@ impl Verdict {
             outcome: None,
             metrics: BTreeMap::new(),
             unsettleable: None,
+            transient: false,
         }
     }
 
@@ -215,6 +222,13 @@ impl Verdict {
     /// PRECONDITION because a read failed (login expired, timeout, parse error, ...).
     pub fn unreadable(gate: &GateSpec, err: &ReadError) -> Self {
         let mut v = Verdict::new(gate, Status::Precondition, format!("could not read: {err}"));
+        v.transient = matches!(
+            err,
+            ReadError::Source(
+                SourceError::Exit { .. }
+                    | SourceError::Run(RunError::Timeout { .. } | RunError::Spawn { .. })
+            )
+        );
         v.evidence.push(Evidence::new(
             Mark::Missing,
             "read",
@@ -498,6 +512,7 @@ mod tests {
             outcome: None,
             metrics: BTreeMap::new(),
             unsettleable: None,
+            transient: false,
         }
     }
 

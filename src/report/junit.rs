@@ -85,7 +85,12 @@ impl super::Consumer for Junit {
                 phase,
                 source,
                 profile,
-            } => self.open(phase.clone(), Some(source), Some(profile)),
+                waivers_as_of,
+            } => {
+                self.open(phase.clone(), Some(source), Some(profile));
+                self.suite(phase)
+                    .add_property(Property::new("waivers.as_of", waivers_as_of.to_string()));
+            }
             Event::Verdict(v) => {
                 let len = self.suite(v.phase).test_cases.len();
                 if std::mem::take(&mut self.superseded) {
@@ -117,7 +122,24 @@ impl super::Consumer for Junit {
             }
             Event::WaitPoll { gates: true, .. } => self.superseded = true,
             Event::WaitPoll { .. } => {}
-            Event::WaitDone { what, summary } => {
+            Event::WaitDone {
+                what,
+                summary,
+                gates,
+            } => {
+                if *gates && summary.outcome == crate::cli::TIMED_OUT {
+                    // The last poll may pass, but the wait did not show the gates hold.
+                    let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                    status
+                        .set_message(text(&format!(
+                            "not every gate passed {} polls in a row within {}s: {}",
+                            summary.needed, summary.bound_secs, summary.last
+                        )))
+                        .set_type(crate::cli::TIMED_OUT);
+                    let mut case = TestCase::new(format!("wait for {}", text(what)), status);
+                    case.set_classname("stackgate.wait");
+                    self.suite("-").add_test_case(case);
+                }
                 let suite = self.suite("-");
                 let n = suite
                     .properties
@@ -176,6 +198,20 @@ impl super::Consumer for Junit {
                 interrupted: Some(signal),
                 ..
             } => {
+                // No gate verdict is claimed over a run a signal cut short.
+                for suite in &mut self.suites {
+                    let kept: Vec<TestCase> = std::mem::take(&mut suite.test_cases)
+                        .into_iter()
+                        .filter(|c| {
+                            !c.classname
+                                .as_ref()
+                                .is_some_and(|n| n.as_str().ends_with(".gates"))
+                        })
+                        .collect();
+                    let n = kept.len();
+                    suite.test_cases = kept;
+                    truncate(suite, n);
+                }
                 let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
                 status
                     .set_message(format!(
@@ -315,8 +351,9 @@ fn action_cases(report: &ActionReport) -> Vec<TestCase> {
         for (i, s) in plan.steps.iter().enumerate().skip(report.steps.len()) {
             let mut status = TestCaseStatus::skipped();
             status.set_message(format!(
-                "not run: step {} did not prove its post-condition",
-                report.steps.len()
+                "not run: the run stopped at step {} ({})",
+                report.steps.len(),
+                report.outcome.label()
             ));
             let mut case = TestCase::new(
                 text(&format!("{} step {}: {}", report.action, i + 1, s.command)),
@@ -367,6 +404,7 @@ mod tests {
                 phase: "02".into(),
                 source: "s".into(),
                 profile: "p".into(),
+                waivers_as_of: "2026-12-07".parse().unwrap(),
             },
             verdict("P02-B", Status::Pass),
             verdict("P02-E", Status::Fail),

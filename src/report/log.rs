@@ -43,6 +43,9 @@ struct Section {
     /// A gate wait's poll ended: its next verdict starts the next poll's.
     superseded: bool,
     reads: Vec<ReadLine>,
+    waivers_as_of: Option<chrono::NaiveDate>,
+    /// A gate wait reached its bound: the gates were not shown to hold.
+    timed_out: bool,
     /// What happened besides the verdicts, in order: verdicts seen before an action,
     /// the actions, the waits.
     items: Vec<Item>,
@@ -82,10 +85,12 @@ impl super::Consumer for Log {
                 phase,
                 source,
                 profile,
+                waivers_as_of,
             } => self.sections.push(Section {
                 phase: phase.clone(),
                 source: source.clone(),
                 profile: profile.clone(),
+                waivers_as_of: Some(*waivers_as_of),
                 ..Section::default()
             }),
             Event::ReadDone(read) => {
@@ -114,7 +119,14 @@ impl super::Consumer for Log {
                 self.section(v.phase).items.push(Item::Line(line));
             }
             Event::WaitPoll { gates: true, .. } => self.section("-").superseded = true,
-            Event::WaitDone { what, summary } => {
+            Event::WaitDone {
+                what,
+                summary,
+                gates,
+            } => {
+                if *gates && summary.outcome == crate::cli::TIMED_OUT {
+                    self.section("-").timed_out = true;
+                }
                 let line = format!(
                     "Waited for {what}: {} after {} poll(s) over {}s ({} in a row needed, every {}s, bound {}s): {}",
                     summary.outcome,
@@ -146,6 +158,12 @@ impl super::Consumer for Log {
                 interrupted,
                 elapsed,
             } => {
+                if interrupted.is_some() {
+                    // No verdict is claimed over a run a signal cut short.
+                    for s in &mut self.sections {
+                        s.verdicts.clear();
+                    }
+                }
                 self.result = Some(match interrupted {
                     Some(signal) => format!(
                         "INTERRUPTED by {signal} (exit {exit_code}) after {:.1}s: the running commands were killed; no verdict is claimed",
@@ -216,17 +234,24 @@ impl super::Consumer for Log {
 fn section(out: &mut String, s: &Section, date: &str) {
     let worst = crate::gates::overall(&s.verdicts);
     if !s.verdicts.is_empty() {
-        let _ = writeln!(
-            out,
-            "PHASE-{} GATES -- {} ({date})",
-            s.phase,
+        let said = if s.timed_out {
+            "NOT MET (the wait reached its bound)".to_string()
+        } else {
             met(worst, &s.verdicts)
-        );
+        };
+        let _ = writeln!(out, "PHASE-{} GATES -- {said} ({date})", s.phase);
     } else {
         let _ = writeln!(out, "PHASE-{} ({date})", s.phase);
     }
     if !s.source.is_empty() {
-        let _ = writeln!(out, "Source: {}; profile {}.", s.source, s.profile);
+        let _ = writeln!(
+            out,
+            "Source: {}; profile {}{}.",
+            s.source,
+            s.profile,
+            s.waivers_as_of
+                .map_or(String::new(), |d| format!("; waivers judged as of {d}"))
+        );
     }
     let mut items = s.items.iter().peekable();
     while let Some(item) = items.next() {
@@ -392,6 +417,11 @@ fn action(out: &mut String, a: &ActionReport, reviewed: bool) {
             }
         }
     }
+    let not_reached = a
+        .plan
+        .as_ref()
+        .filter(|_| a.applied)
+        .map_or(&[][..], |p| p.steps.get(a.steps.len()..).unwrap_or(&[]));
     for s in &a.steps {
         let _ = writeln!(
             out,
@@ -403,6 +433,9 @@ fn action(out: &mut String, a: &ActionReport, reviewed: bool) {
                 .map_or(String::new(), |c| format!(" (exit {c})")),
             cut(&s.detail)
         );
+    }
+    for (i, s) in not_reached.iter().enumerate() {
+        let _ = writeln!(out, "  {}. [NOT RUN] {}", a.steps.len() + i + 1, s.command);
     }
     match &a.outcome {
         Outcome::Refused(why)

@@ -38,6 +38,9 @@ pub struct RunReport {
     /// How a `--wait` run's wait ended; the verdicts and reads are its last poll's.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wait: Option<WaitSummary>,
+    /// The day waivers were judged on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waivers_as_of: Option<chrono::NaiveDate>,
 }
 
 /// What a run concluded: the worst verdict, or nothing when a signal cut it short.
@@ -46,6 +49,8 @@ pub enum RunResult {
     Verdict(Status),
     /// No gate verdict is claimed: the reads did not all finish.
     Interrupted,
+    /// A gate wait reached its bound before every gate passed N polls in a row.
+    TimedOut,
 }
 
 impl RunResult {
@@ -53,6 +58,7 @@ impl RunResult {
         match self {
             RunResult::Verdict(status) => status.label(),
             RunResult::Interrupted => "INTERRUPTED",
+            RunResult::TimedOut => crate::cli::TIMED_OUT,
         }
     }
 }
@@ -89,6 +95,7 @@ impl RunReport {
             verdicts,
             reads: calls.iter().map(ReadLine::from).collect(),
             wait: None,
+            waivers_as_of: None,
         }
     }
 
@@ -107,6 +114,7 @@ impl RunReport {
             interrupted: None,
             reads: Vec::new(),
             wait: None,
+            waivers_as_of: None,
         };
         let mut superseded = false;
         let mut finished = false;
@@ -116,10 +124,12 @@ impl RunReport {
                     phase,
                     source,
                     profile,
+                    waivers_as_of,
                 } => {
                     report.phase = phase.clone();
                     report.source = source.clone();
                     report.profile = profile.clone();
+                    report.waivers_as_of = Some(*waivers_as_of);
                 }
                 Event::ReadDone(read) => {
                     if std::mem::take(&mut superseded) {
@@ -136,7 +146,11 @@ impl RunReport {
                     report.verdicts.push(v.clone());
                 }
                 Event::WaitPoll { .. } => superseded = true,
-                Event::WaitDone { summary, .. } => report.wait = Some(summary.clone()),
+                Event::WaitDone {
+                    summary,
+                    gates: true,
+                    ..
+                } => report.wait = Some(summary.clone()),
                 Event::RunFinished {
                     interrupted: Some(signal),
                     ..
@@ -147,9 +161,15 @@ impl RunReport {
                     report.exit_code = INTERRUPTED_EXIT;
                     report.interrupted = Some(signal.clone());
                 }
-                Event::RunFinished { exit_code, .. } => {
+                Event::RunFinished {
+                    exit_code, result, ..
+                } => {
                     finished = true;
-                    report.result = RunResult::Verdict(crate::gates::overall(&report.verdicts));
+                    report.result = if result == crate::cli::TIMED_OUT {
+                        RunResult::TimedOut
+                    } else {
+                        RunResult::Verdict(crate::gates::overall(&report.verdicts))
+                    };
                     report.exit_code = *exit_code;
                 }
                 _ => {}
@@ -182,6 +202,7 @@ impl RunReport {
             interrupted: Some(signal.to_string()),
             reads: calls.iter().map(ReadLine::from).collect(),
             wait: None,
+            waivers_as_of: None,
         }
     }
 }
@@ -311,6 +332,7 @@ pub fn render_text_with(report: &RunReport, options: TextOptions) -> String {
     let result_style = match report.result {
         RunResult::Verdict(status) => status_style(status),
         RunResult::Interrupted => status_style(Status::Precondition),
+        RunResult::TimedOut => status_style(Status::Fail),
     };
     let result = paint(report.result.label(), 0, result_style, options.color);
     match &report.interrupted {
@@ -318,10 +340,22 @@ pub fn render_text_with(report: &RunReport, options: TextOptions) -> String {
             "\nresult: {result} by {signal} (exit {}): the running commands were killed; no gate verdict is claimed\n",
             report.exit_code
         )),
-        None => out.push_str(&format!(
-            "\nresult: {result} (exit {})\n",
-            report.exit_code
-        )),
+        None => {
+            // A waiver's verdict says the day it was judged on: --as-of can move it.
+            let waived = report.verdicts.iter().any(|v| {
+                v.evidence
+                    .iter()
+                    .any(|e| e.mark == Mark::Waived || e.subject.starts_with("waiver "))
+            });
+            let as_of = match (waived, report.waivers_as_of) {
+                (true, Some(day)) => format!("; waivers judged as of {day}"),
+                _ => String::new(),
+            };
+            out.push_str(&format!(
+                "\nresult: {result} (exit {}{as_of})\n",
+                report.exit_code
+            ))
+        }
     }
     if options.quiet {
         return ascii(out);

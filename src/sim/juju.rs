@@ -1136,7 +1136,12 @@ impl JujuState {
         }
         // generate-root-ca starts the certificate cascade, when one is configured.
         let mut stages: std::collections::VecDeque<(&'static str, u32)> = if step == 2 {
-            config.cert_cascade.iter().copied().collect()
+            config
+                .cert_cascade
+                .iter()
+                .copied()
+                .filter(|(_, reads)| *reads > 0)
+                .collect()
         } else {
             Default::default()
         };
@@ -1179,8 +1184,11 @@ impl JujuState {
         let next = stages.front().map(|(w, _)| *w);
         let model = on.clone();
         if let Some(world) = next {
-            // The stages are recordings of this cloud's machines (a failure is a bug).
-            let _ = self.apply(&Effect::RecordedStatus { model, world });
+            // The stages are recordings of this cloud's machines: one that is not is a
+            // simulator configuration bug.
+            if let Err(why) = self.apply(&Effect::RecordedStatus { model, world }) {
+                panic!("SimConfig::cert_cascade stage {world}: {why}");
+            }
         } else {
             self.cascade = None;
         }
