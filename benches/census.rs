@@ -1,0 +1,207 @@
+//! The phase-02 census as the operator runs it, side by side with jq, at 2,000, 20,000
+//! and 100,000 units: `stackgate gate --phase 02 --world DIR` (parse and every phase-02
+//! gate over a bare-metal-scale `juju status`, plus whoami, models and vault's status) as
+//! a child process, its wall time and peak RSS read from `wait4`; and the runbook's jq
+//! census over the same bytes (`benches/census.jq`), when jq is installed.
+//!
+//! Issue 13's targets, printed per scale: stackgate at least 10x faster than jq, and a
+//! peak RSS at most 2x the status document's size.
+//!
+//! `cargo bench --bench census` (about a minute; `CENSUS_SCALES=2000,20000` to choose).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use stackgate::sim::{CloudShape, status};
+
+const WHOAMI: &str = include_str!("../fixtures/testcloud/phase02-pre-vault/juju-whoami.json");
+const MODELS: &str = include_str!("../fixtures/testcloud/phase02-pre-vault/juju-models.json");
+const VAULT: &str =
+    include_str!("../fixtures/testcloud/phase02-pre-vault/juju-exec-vault-status.json");
+const VAULT_ERR: &str =
+    include_str!("../fixtures/testcloud/phase02-pre-vault/juju-exec-vault-status.stderr");
+/// The runbook's census (seed 004: the phase-02 pre-flight's "one jq metrics pass"),
+/// reconstructed over the same keys P02-B and P02-E read.
+const CENSUS_JQ: &str = include_str!("census.jq");
+
+/// A bare-metal shape with about `units` units, principals and subordinates (3
+/// subordinates per principal, 2 containers per machine).
+fn shape(units: usize) -> CloudShape {
+    let principals = units / 4;
+    let units_per_app = 100.min(principals.max(1));
+    let principal_apps = (principals / units_per_app).max(1);
+    CloudShape {
+        machines: (principals / 2).max(4),
+        containers_per_machine: 2,
+        principal_apps,
+        units_per_app,
+        subordinates_per_unit: 3,
+        ..CloudShape::bare_metal()
+    }
+}
+
+/// A fixture world of the phase-02 reads with `status` as `juju status`.
+fn world(dir: &Path, status: &[u8]) {
+    std::fs::write(dir.join("juju-status.json"), status).unwrap();
+    std::fs::write(dir.join("juju-whoami.json"), WHOAMI).unwrap();
+    std::fs::write(dir.join("juju-models.json"), MODELS).unwrap();
+    std::fs::write(dir.join("vault.json"), VAULT).unwrap();
+    std::fs::write(dir.join("vault.stderr"), VAULT_ERR).unwrap();
+    std::fs::write(
+        dir.join("world.toml"),
+        r#"profile = "testcloud"
+description = "benches/census.rs: a bare-metal-scale phase-02 cloud"
+
+[[command]]
+argv = ["juju", "status", "-m", "openstack", "--format=json"]
+stdout = "juju-status.json"
+
+[[command]]
+argv = ["juju", "whoami", "--format=json"]
+stdout = "juju-whoami.json"
+
+[[command]]
+argv = ["juju", "models", "--format=json"]
+stdout = "juju-models.json"
+
+[[command]]
+argv = ["juju", "exec", "-m", "openstack", "--unit", "vault/0", "--format=json", "--", "vault", "status", "-format=json", "-address=http://127.0.0.1:8200"]
+stdout = "vault.json"
+stderr = "vault.stderr"
+exit = 1
+"#,
+    )
+    .unwrap();
+}
+
+/// One child run: wall time, peak RSS (bytes), exit code.
+struct Measured {
+    wall: Duration,
+    max_rss: u64,
+    code: i32,
+}
+
+fn measure(mut command: Command) -> Measured {
+    command.stdout(Stdio::null()).stderr(Stdio::null());
+    let started = Instant::now();
+    let child = command.spawn().expect("spawns");
+    let pid = child.id() as nix::libc::pid_t;
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is valid, and wait4 fills it for the child it reaps.
+    let mut usage: nix::libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: pid is this process's own unreaped child.
+    let reaped = unsafe { nix::libc::wait4(pid, &mut status, 0, &mut usage) };
+    let wall = started.elapsed();
+    assert_eq!(reaped, pid, "wait4");
+    std::mem::forget(child);
+    Measured {
+        wall,
+        // Linux reports ru_maxrss in KiB.
+        max_rss: u64::try_from(usage.ru_maxrss).unwrap_or(0) * 1024,
+        code: nix::libc::WEXITSTATUS(status),
+    }
+}
+
+/// The best of `n` runs (the least disturbed), by wall time; peak RSS is the largest.
+fn best_of(n: usize, make: impl Fn() -> Command) -> Measured {
+    let runs: Vec<Measured> = (0..n).map(|_| measure(make())).collect();
+    let max_rss = runs.iter().map(|m| m.max_rss).max().unwrap_or(0);
+    let best = runs.into_iter().min_by_key(|m| m.wall).expect("one run");
+    Measured { max_rss, ..best }
+}
+
+fn jq() -> Option<PathBuf> {
+    let out = Command::new("jq").arg("--version").output().ok()?;
+    out.status.success().then(|| PathBuf::from("jq"))
+}
+
+fn mib(bytes: u64) -> f64 {
+    bytes as f64 / f64::from(1 << 20)
+}
+
+fn main() {
+    // `cargo bench` passes --bench; a plain run does too: nothing to parse.
+    let scales: Vec<usize> = std::env::var("CENSUS_SCALES")
+        .ok()
+        .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![2_000, 20_000, 100_000]);
+    let stackgate = env!("CARGO_BIN_EXE_stackgate");
+    let jq = jq();
+    println!(
+        "census: `stackgate gate --phase 02 --world DIR` vs the runbook's jq census (benches/census.jq); best of 3"
+    );
+    println!(
+        "{:>8} {:>9} {:>10} {:>10} {:>8} {:>10} {:>10} {:>8}  targets (>=10x, RSS <= 2x input)",
+        "units", "input", "stackgate", "peak RSS", "RSS/in", "jq", "jq RSS", "speedup"
+    );
+    for units in scales {
+        let shape = shape(units);
+        let output = status::status_output(&shape);
+        let dir = tempfile::tempdir().unwrap();
+        world(dir.path(), &output.stdout);
+        // CENSUS_KEEP=DIR keeps each world (DIR/<units>) for profiling by hand.
+        if let Some(keep) = std::env::var_os("CENSUS_KEEP") {
+            let to = Path::new(&keep).join(units.to_string());
+            std::fs::create_dir_all(&to).unwrap();
+            for f in std::fs::read_dir(dir.path()).unwrap() {
+                let f = f.unwrap();
+                std::fs::copy(f.path(), to.join(f.file_name())).unwrap();
+            }
+        }
+        let input = output.stdout.len() as u64;
+        drop(output);
+        let sg = best_of(3, || {
+            let mut c = Command::new(stackgate);
+            c.args(["gate", "--phase", "02", "--format", "json", "--world"])
+                .arg(dir.path());
+            c
+        });
+        // The fresh vault: P02-D and P02-SEALED PROCEED, exit 0.
+        assert_eq!(
+            sg.code, 0,
+            "stackgate's phase-02 run on the {units}-unit world"
+        );
+        let (jq_cell, jq_rss, speedup, fast) = match &jq {
+            Some(jq) => {
+                let j = best_of(3, || {
+                    let mut c = Command::new(jq);
+                    c.args(["-r", CENSUS_JQ])
+                        .arg(dir.path().join("juju-status.json"));
+                    c
+                });
+                assert_eq!(j.code, 0, "jq's census");
+                let ratio = j.wall.as_secs_f64() / sg.wall.as_secs_f64();
+                (
+                    format!("{:.0} ms", j.wall.as_secs_f64() * 1e3),
+                    format!("{:.0} MiB", mib(j.max_rss)),
+                    format!("{ratio:.1}x"),
+                    Some(ratio >= 10.0),
+                )
+            }
+            None => ("(no jq)".into(), "-".into(), "-".into(), None),
+        };
+        let rss_ratio = sg.max_rss as f64 / input as f64;
+        println!(
+            "{:>8} {:>6.1} MB {:>7.0} ms {:>6.0} MiB {:>7.2}x {:>10} {:>10} {:>8}  {} {}",
+            shape.units(),
+            input as f64 / 1e6,
+            sg.wall.as_secs_f64() * 1e3,
+            mib(sg.max_rss),
+            rss_ratio,
+            jq_cell,
+            jq_rss,
+            speedup,
+            match fast {
+                Some(true) => "speed MET",
+                Some(false) => "speed MISSED",
+                None => "speed n/a",
+            },
+            if rss_ratio <= 2.0 {
+                "memory MET"
+            } else {
+                "memory MISSED"
+            },
+        );
+    }
+}
