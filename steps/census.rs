@@ -101,11 +101,15 @@ fn is_subordinate_of(w: &mut GateWorld, unit: Unit, principal: Unit) -> Result<(
         Some(p) if p == principal.0 => Ok(()),
         Some(p) => Err(format!(
             "{} is a subordinate of {p}, not of {} (key path {})",
-            unit.0, principal.0, found.path
+            unit.0,
+            principal.0,
+            found.path()
         )),
         None => Err(format!(
             "{} is a principal unit (key path {}), not a subordinate of {}",
-            unit.0, found.path, principal.0
+            unit.0,
+            found.path(),
+            principal.0
         )),
     }
 }

@@ -6,6 +6,7 @@
 //! Messages name positions, key paths and expected types, never a byte of the output:
 //! a token on stderr or a secret in a value must not reach a report through an error.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt;
 use std::sync::LazyLock;
@@ -48,13 +49,36 @@ pub fn check_text(bytes: &[u8]) -> Result<&str, Damage> {
             "output is not UTF-8 (the whole output is refused)",
         )
     })?;
-    if let Some((n, c)) = text
-        .char_indices()
-        .find(|(_, c)| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    // Control characters (Unicode Cc: U+0000-001F but tab, LF and CR; U+007F-009F),
+    // found on the bytes: C0 and DEL are single bytes, C1 is 0xC2 0x80-0x9F in UTF-8, and
+    // no other character's encoding holds these byte values at those places.
+    let mut control = None;
+    let mut at = 0;
+    // Skip to each candidate byte (a plain scan the compiler vectorizes), then decide.
+    while let Some(i) = bytes[at..]
+        .iter()
+        .position(|&b| b < 0x20 || b == 0x7F || b == 0xC2)
     {
+        let n = at + i;
+        match bytes[n] {
+            b'\t' | b'\n' | b'\r' => {}
+            0xC2 => {
+                if let Some(&next @ 0x80..=0x9F) = bytes.get(n + 1) {
+                    control = Some((n, u32::from(next)));
+                    break;
+                }
+            }
+            b => {
+                control = Some((n, u32::from(b)));
+                break;
+            }
+        }
+        at = n + 1;
+    }
+    if let Some((n, c)) = control {
         return Err(Damage::new(
             format!("byte {n}"),
-            format!("control character U+{:04X} in the output", c as u32),
+            format!("control character U+{c:04X} in the output"),
         ));
     }
     Ok(text)
@@ -66,10 +90,23 @@ pub fn check_text(bytes: &[u8]) -> Result<&str, Damage> {
 pub fn check_json(bytes: &[u8]) -> Result<(), Damage> {
     check_text(bytes)?;
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize::<_, Whole>(&mut de).map_err(|e| {
-        let at = top_level(e.path().to_string());
-        Damage::new(at, sanitize_serde(&e.into_inner().to_string()))
-    })?;
+    // The walk without path tracking; only a refused document is walked again for the
+    // path its error names.
+    if de::Deserialize::deserialize(&mut de)
+        .map(|Whole| ())
+        .is_err()
+    {
+        let mut again = serde_json::Deserializer::from_slice(bytes);
+        return Err(
+            match serde_path_to_error::deserialize::<_, Whole>(&mut again) {
+                Err(e) => {
+                    let at = top_level(e.path().to_string());
+                    Damage::new(at, sanitize_serde(&e.into_inner().to_string()))
+                }
+                Ok(Whole) => Damage::new("(top level)", "the document could not be read"),
+            },
+        );
+    }
     de.end().map_err(|e| {
         Damage::new(
             format!("line {} column {}", e.line(), e.column()),
@@ -133,9 +170,23 @@ impl<'de> Visitor<'de> for WholeVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Whole, A::Error> {
-        let mut seen: HashSet<String> = HashSet::new();
-        while let Some(key) = map.next_key::<String>()? {
-            if !seen.insert(key.clone()) {
+        // Keys borrowed from the document where they hold no escape; a linear scan while
+        // the object is small (status structs), a set once it is large (machines).
+        const SMALL: usize = 16;
+        let mut few: Vec<Cow<'de, str>> = Vec::new();
+        let mut many: HashSet<Cow<'de, str>> = HashSet::new();
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+            let twice = if many.is_empty() && few.len() < SMALL {
+                let twice = few.contains(&key);
+                few.push(key.clone());
+                twice
+            } else {
+                if many.is_empty() {
+                    many.extend(few.drain(..));
+                }
+                !many.insert(key.clone())
+            };
+            if twice {
                 return Err(de::Error::custom(format!(
                     "duplicate key `{key}` (refused: which one a reader keeps is arbitrary)"
                 )));
@@ -143,6 +194,35 @@ impl<'de> Visitor<'de> for WholeVisitor {
             map.next_value::<Whole>()?;
         }
         Ok(Whole)
+    }
+}
+
+/// An object key, borrowed from the document when it holds no escape.
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> de::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object key")
+            }
+
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+
+            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_string())))
+            }
+
+            fn visit_string<E>(self, v: String) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v)))
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
     }
 }
 

@@ -162,7 +162,12 @@ pub fn parse_json_bytes<T: serde::de::DeserializeOwned>(
         message: integrity::sanitize_serde(&e.into_inner().to_string()),
     };
     if !IGNORED.with(|c| c.borrow().is_some()) {
-        return serde_path_to_error::deserialize(&mut de).map_err(parse_error);
+        // Without path tracking (it costs on every value); a document the model
+        // refuses is read again for the key path its error names.
+        return T::deserialize(&mut de).or_else(|_| {
+            let mut again = serde_json::Deserializer::from_slice(bytes);
+            serde_path_to_error::deserialize(&mut again).map_err(parse_error)
+        });
     }
     let mut found = Vec::new();
     let mut note = |path: serde_ignored::Path<'_>| found.push(ignored_steps(&path));

@@ -512,7 +512,7 @@ mod tests {
         assert_eq!(sub.principal, Some("keystone/0"));
         assert_eq!(sub.application(), "keystone-hacluster");
         assert_eq!(
-            sub.path,
+            sub.path(),
             "applications.keystone.units.keystone/0.subordinates.keystone-hacluster/0"
         );
         assert_eq!(status.units().len(), 2);

@@ -17,6 +17,10 @@ pub struct JujuStatus {
     pub application_endpoints: BTreeMap<String, serde::de::IgnoredAny>,
     #[serde(default)]
     pub offers: BTreeMap<String, serde::de::IgnoredAny>,
+    /// [`JujuStatus::unjustified_emptiness`], worked out once: every gate that reads the
+    /// status asks for it.
+    #[serde(skip)]
+    gaps: std::sync::OnceLock<Vec<MissingKey>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -46,6 +50,18 @@ pub struct StatusInfo {
     pub status_error: Option<String>,
 }
 
+/// The status of a machine, container or unit as gates read it: `current` and
+/// `message`, or `status-error` when juju could not read it. The rest of juju's
+/// StatusInfo (`since`, `version`, ...) is not read, so not kept: at 100,000 units it was
+/// most of what parsing allocated.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+pub struct EntityStatus {
+    pub current: Option<String>,
+    pub message: Option<String>,
+    #[serde(rename = "status-error")]
+    pub status_error: Option<String>,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct Base {
     pub name: String,
@@ -56,21 +72,16 @@ pub struct Base {
 #[derive(Debug, Clone, Deserialize)]
 pub struct Machine {
     #[serde(rename = "juju-status")]
-    pub juju_status: Option<StatusInfo>,
+    pub juju_status: Option<EntityStatus>,
     pub hostname: Option<String>,
     #[serde(rename = "dns-name")]
     pub dns_name: Option<String>,
-    #[serde(rename = "ip-addresses")]
-    pub ip_addresses: Option<Vec<String>>,
     #[serde(rename = "instance-id")]
     pub instance_id: Option<String>,
-    #[serde(rename = "machine-status")]
-    pub machine_status: Option<StatusInfo>,
     pub base: Option<Base>,
     /// juju 2.9 prints `series` where 3.x prints `base`.
     pub series: Option<String>,
     pub containers: Option<BTreeMap<String, Machine>>,
-    pub hardware: Option<String>,
     #[serde(rename = "status-error")]
     pub status_error: Option<String>,
 }
@@ -107,18 +118,10 @@ impl Relation {
 #[derive(Debug, Clone, Deserialize)]
 pub struct Application {
     pub charm: Option<String>,
-    #[serde(rename = "charm-name")]
-    pub charm_name: Option<String>,
-    #[serde(rename = "charm-rev")]
-    pub charm_rev: Option<i64>,
-    #[serde(rename = "charm-channel")]
-    pub charm_channel: Option<String>,
     pub base: Option<Base>,
     pub series: Option<String>,
     pub exposed: Option<bool>,
     pub life: Option<String>,
-    #[serde(rename = "application-status")]
-    pub application_status: Option<StatusInfo>,
     pub relations: Option<BTreeMap<String, Vec<Relation>>>,
     #[serde(rename = "subordinate-to")]
     pub subordinate_to: Option<Vec<String>>,
@@ -142,16 +145,12 @@ impl Application {
 #[derive(Debug, Clone, Deserialize)]
 pub struct Unit {
     #[serde(rename = "workload-status")]
-    pub workload_status: Option<StatusInfo>,
+    pub workload_status: Option<EntityStatus>,
     #[serde(rename = "juju-status")]
-    pub juju_status: Option<StatusInfo>,
+    pub juju_status: Option<EntityStatus>,
     #[serde(default)]
     pub leader: bool,
     pub machine: Option<String>,
-    #[serde(rename = "open-ports")]
-    pub open_ports: Option<Vec<String>>,
-    #[serde(rename = "public-address")]
-    pub public_address: Option<String>,
     pub subordinates: Option<BTreeMap<String, Unit>>,
     #[serde(rename = "status-error")]
     pub status_error: Option<String>,
@@ -337,23 +336,25 @@ const CONTAINER_AGENT: StatusKeys = StatusKeys {
     current: &keys::CONTAINER_AGENT_CURRENT,
 };
 
+/// `path` builds the entity's key path, only when a key is missing (a walk over a large
+/// status reads every entity, and a path per entity would be most of its cost).
 fn read_status<'a>(
     entity_error: Option<&'a str>,
-    info: Option<&'a StatusInfo>,
-    path: &str,
+    info: Option<&'a EntityStatus>,
+    path: impl Fn() -> String,
     key: StatusKeys,
 ) -> Result<StatusRead<'a>, MissingKey> {
     if let Some(err) = entity_error {
         return Ok(StatusRead::StatusError(err));
     }
     let struct_key = key.info.leaf();
-    let info = info.ok_or_else(|| key.info.missing_at(format!("{path}.{struct_key}")))?;
+    let info = info.ok_or_else(|| key.info.missing_at(format!("{}.{struct_key}", path())))?;
     if let Some(err) = info.status_error.as_deref() {
         return Ok(StatusRead::StatusError(err));
     }
     let current = info.current.as_deref().ok_or_else(|| {
         key.current
-            .missing_at(format!("{path}.{struct_key}.current"))
+            .missing_at(format!("{}.{struct_key}.current", path()))
     })?;
     Ok(StatusRead::Status {
         current,
@@ -361,18 +362,30 @@ fn read_status<'a>(
     })
 }
 
-/// A unit found by a walk, with the key path that leads to it.
+/// A unit found by a walk, with what leads to it.
 #[derive(Debug, Clone)]
 pub struct UnitRef<'a> {
     pub name: &'a str,
     pub unit: &'a Unit,
-    /// `applications.keystone.units.keystone/0` or `...subordinates.keystone-hacluster/0`.
-    pub path: String,
+    /// The key of the application under `applications` whose `units` holds the unit (or
+    /// its principal).
+    pub app_key: &'a str,
     /// The principal unit, for a subordinate.
     pub principal: Option<&'a str>,
 }
 
 impl<'a> UnitRef<'a> {
+    /// `applications.keystone.units.keystone/0` or `...subordinates.keystone-hacluster/0`.
+    pub fn path(&self) -> String {
+        match self.principal {
+            None => format!("applications.{}.units.{}", self.app_key, self.name),
+            Some(p) => format!(
+                "applications.{}.units.{p}.subordinates.{}",
+                self.app_key, self.name
+            ),
+        }
+    }
+
     /// The application a unit belongs to, from its name (`app/N`).
     pub fn application(&self) -> &'a str {
         application_of(self.name)
@@ -382,7 +395,7 @@ impl<'a> UnitRef<'a> {
         read_status(
             self.unit.status_error.as_deref(),
             self.unit.workload_status.as_ref(),
-            &self.path,
+            || self.path(),
             if self.is_subordinate() {
                 SUB_WORKLOAD
             } else {
@@ -403,7 +416,7 @@ impl<'a> UnitRef<'a> {
         read_status(
             None,
             self.unit.juju_status.as_ref(),
-            &self.path,
+            || self.path(),
             if self.is_subordinate() {
                 SUB_AGENT
             } else {
@@ -427,16 +440,25 @@ pub fn application_of(unit: &str) -> &str {
 pub struct MachineRef<'a> {
     pub id: &'a str,
     pub machine: &'a Machine,
-    pub path: String,
+    /// The machine holding a container.
+    pub host: Option<&'a str>,
     pub is_container: bool,
 }
 
 impl<'a> MachineRef<'a> {
+    /// `machines.3` or `machines.3.containers.3/lxd/5`.
+    pub fn path(&self) -> String {
+        match self.host {
+            None => format!("machines.{}", self.id),
+            Some(h) => format!("machines.{h}.containers.{}", self.id),
+        }
+    }
+
     pub fn agent(&self) -> Result<StatusRead<'a>, MissingKey> {
         read_status(
             self.machine.status_error.as_deref(),
             self.machine.juju_status.as_ref(),
-            &self.path,
+            || self.path(),
             if self.is_container {
                 CONTAINER_AGENT
             } else {
@@ -461,8 +483,7 @@ impl JujuStatus {
         let mut out = Vec::new();
         for (app_name, app) in &self.applications {
             for (unit_name, unit) in app.units.iter().flatten() {
-                let path = format!("applications.{app_name}.units.{unit_name}");
-                push_unit(&mut out, unit_name, unit, path, None);
+                push_unit(&mut out, unit_name, unit, app_name, None);
             }
         }
         out
@@ -472,7 +493,7 @@ impl JujuStatus {
     pub fn machines_all(&self) -> Vec<MachineRef<'_>> {
         let mut out = Vec::new();
         for (id, machine) in &self.machines {
-            push_machine(&mut out, id, machine, format!("machines.{id}"), false);
+            push_machine(&mut out, id, machine, None);
         }
         out
     }
@@ -489,7 +510,11 @@ impl JujuStatus {
     ///   application in `subordinate-to` (a container-scoped relation puts one on every
     ///   principal unit);
     /// - a unit whose `machine` names a machine or container `machines` does not hold.
-    pub fn unjustified_emptiness(&self) -> Vec<MissingKey> {
+    pub fn unjustified_emptiness(&self) -> &[MissingKey] {
+        self.gaps.get_or_init(|| self.find_gaps())
+    }
+
+    fn find_gaps(&self) -> Vec<MissingKey> {
         let mut gaps = Vec::new();
         for (name, app) in &self.applications {
             if app.status_error.is_none()
@@ -573,24 +598,17 @@ fn push_unit<'a>(
     out: &mut Vec<UnitRef<'a>>,
     name: &'a str,
     unit: &'a Unit,
-    path: String,
+    app_key: &'a str,
     principal: Option<&'a str>,
 ) {
-    let sub_base = format!("{path}.subordinates");
     out.push(UnitRef {
         name,
         unit,
-        path,
+        app_key,
         principal,
     });
     for (sub_name, sub) in unit.subordinates.iter().flatten() {
-        push_unit(
-            out,
-            sub_name,
-            sub,
-            format!("{sub_base}.{sub_name}"),
-            Some(name),
-        );
+        push_unit(out, sub_name, sub, app_key, Some(name));
     }
 }
 
@@ -598,23 +616,15 @@ fn push_machine<'a>(
     out: &mut Vec<MachineRef<'a>>,
     id: &'a str,
     machine: &'a Machine,
-    path: String,
-    is_container: bool,
+    host: Option<&'a str>,
 ) {
-    let containers_base = format!("{path}.containers");
     out.push(MachineRef {
         id,
         machine,
-        path,
-        is_container,
+        host,
+        is_container: host.is_some(),
     });
     for (cid, container) in machine.containers.iter().flatten() {
-        push_machine(
-            out,
-            cid,
-            container,
-            format!("{containers_base}.{cid}"),
-            true,
-        );
+        push_machine(out, cid, container, Some(id));
     }
 }
