@@ -81,6 +81,23 @@ pub struct WaitSummary {
     pub last: String,
 }
 
+impl WaitSummary {
+    /// `PASSED after 7 poll(s) over 60s (3 in a row needed, every 10s, bound 3600s):
+    /// <the last poll's word>`, as every report and the progress line say it.
+    pub fn line(&self) -> String {
+        format!(
+            "{} after {} poll(s) over {}s ({} in a row needed, every {}s, bound {}s): {}",
+            self.outcome,
+            self.polls,
+            self.waited_secs,
+            self.needed,
+            self.interval_secs,
+            self.bound_secs,
+            self.last
+        )
+    }
+}
+
 /// What a run does, in the order it does it.
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "event", rename_all = "kebab-case")]

@@ -2276,7 +2276,7 @@ fn wait_ends_at_once_on_a_hold() {
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(
-        stderr.contains("waited: phase 02 gates: FAILED after 1 poll(s), 0s: P02-SEALED HOLD"),
+        stderr.contains("waited: phase 02 gates: FAILED after 1 poll(s) over 0s (3 in a row needed, every 10s, bound 1800s): P02-SEALED HOLD"),
         "{stderr}"
     );
 }

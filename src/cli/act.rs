@@ -216,13 +216,7 @@ impl Sink for StderrProgress {
         if let Some(text) = poll_line(event) {
             self.line(text, false);
         } else if let Event::WaitDone { what, summary, .. } = event {
-            self.line(
-                format!(
-                    "waited: {what}: {} after {} poll(s), {}s: {}",
-                    summary.outcome, summary.polls, summary.waited_secs, summary.last
-                ),
-                true,
-            );
+            self.line(format!("waited: {what}: {}", summary.line()), true);
         }
     }
 }

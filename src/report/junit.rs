@@ -148,16 +148,7 @@ impl super::Consumer for Junit {
                     .count();
                 suite.add_property(Property::new(
                     format!("wait {}: {}", n + 1, text(what)),
-                    format!(
-                        "{} after {} poll(s), {}s ({} in a row, every {}s, bound {}s): {}",
-                        summary.outcome,
-                        summary.polls,
-                        summary.waited_secs,
-                        summary.needed,
-                        summary.interval_secs,
-                        summary.bound_secs,
-                        text(&summary.last)
-                    ),
+                    text(&summary.line()),
                 ));
             }
             Event::ActionPlanned { phase, .. } => self.action_phase = Some(phase),

@@ -127,16 +127,7 @@ impl super::Consumer for Log {
                 if *gates && summary.outcome == crate::cli::TIMED_OUT {
                     self.section("-").timed_out = true;
                 }
-                let line = format!(
-                    "Waited for {what}: {} after {} poll(s) over {}s ({} in a row needed, every {}s, bound {}s): {}",
-                    summary.outcome,
-                    summary.polls,
-                    summary.waited_secs,
-                    summary.needed,
-                    summary.interval_secs,
-                    summary.bound_secs,
-                    summary.last
-                );
+                let line = format!("Waited for {what}: {}", summary.line());
                 if self.acting {
                     self.action_waits.push(line);
                 } else {

@@ -324,10 +324,7 @@ pub fn render_text_with(report: &RunReport, options: TextOptions) -> String {
         }
     }
     if let Some(w) = &report.wait {
-        out.push_str(&format!(
-            "\nwaited: {} after {} poll(s) over {}s ({} in a row needed, every {}s, bound {}s): {}\n",
-            w.outcome, w.polls, w.waited_secs, w.needed, w.interval_secs, w.bound_secs, w.last
-        ));
+        out.push_str(&format!("\nwaited: {}\n", w.line()));
     }
     let result_style = match report.result {
         RunResult::Verdict(status) => status_style(status),
