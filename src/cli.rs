@@ -456,10 +456,6 @@ impl GateRun {
     }
 }
 
-/// The result of a gate wait that reached its bound before the gates passed N polls in a
-/// row: whatever the last poll said, the wait did not show the gates hold (exit >= 1).
-pub const TIMED_OUT: &str = "TIMED-OUT";
-
 /// One poll of a gate wait: every gate passing; a verdict waiting cannot fix (a
 /// PRECONDITION: a read that cannot be trusted or was refused; a HOLD: a guard; a state
 /// a gate marks unsettleable, such as a unit in `error`); or not yet, naming each gate.
@@ -654,9 +650,10 @@ async fn run_gate(args: GateArgs) -> Outcome {
             let worst = gates::overall(&verdicts);
             // A wait that ran out before N passes in a row did not show the gates hold.
             let (result, exit_code) = match wait {
-                Some(WaitOutcome::TimedOut { .. }) => {
-                    (TIMED_OUT.to_string(), worst.exit_code().max(1))
-                }
+                Some(WaitOutcome::TimedOut { .. }) => (
+                    crate::events::TIMED_OUT.to_string(),
+                    worst.exit_code().max(1),
+                ),
                 _ => (worst.label().to_string(), worst.exit_code()),
             };
             events.emit(&Event::RunFinished {

@@ -66,6 +66,11 @@ pub struct Pending {
     pub why: String,
 }
 
+/// How a wait that reached its bound before passing N polls in a row ended, and the
+/// result of a gate run whose wait did: whatever the last poll said, the wait did not
+/// show the gates hold (exit >= 1).
+pub const TIMED_OUT: &str = "TIMED-OUT";
+
 /// How a wait ended, for reports.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WaitSummary {

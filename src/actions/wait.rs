@@ -145,7 +145,7 @@ impl WaitOutcome {
                 polls,
                 waited,
                 last,
-            } => ("TIMED-OUT", polls, waited, last),
+            } => (crate::events::TIMED_OUT, polls, waited, last),
         };
         WaitSummary {
             outcome,

@@ -127,7 +127,7 @@ impl super::Consumer for Junit {
                 summary,
                 gates,
             } => {
-                if *gates && summary.outcome == crate::cli::TIMED_OUT {
+                if *gates && summary.outcome == crate::events::TIMED_OUT {
                     // The last poll may pass, but the wait did not show the gates hold.
                     let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
                     status
@@ -135,7 +135,7 @@ impl super::Consumer for Junit {
                             "not every gate passed {} polls in a row within {}s: {}",
                             summary.needed, summary.bound_secs, summary.last
                         )))
-                        .set_type(crate::cli::TIMED_OUT);
+                        .set_type(crate::events::TIMED_OUT);
                     let mut case = TestCase::new(format!("wait for {}", text(what)), status);
                     case.set_classname("stackgate.wait");
                     self.suite("-").add_test_case(case);

@@ -124,7 +124,7 @@ impl super::Consumer for Log {
                 summary,
                 gates,
             } => {
-                if *gates && summary.outcome == crate::cli::TIMED_OUT {
+                if *gates && summary.outcome == crate::events::TIMED_OUT {
                     self.section("-").timed_out = true;
                 }
                 let line = format!("Waited for {what}: {}", summary.line());

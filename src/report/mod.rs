@@ -58,7 +58,7 @@ impl RunResult {
         match self {
             RunResult::Verdict(status) => status.label(),
             RunResult::Interrupted => "INTERRUPTED",
-            RunResult::TimedOut => crate::cli::TIMED_OUT,
+            RunResult::TimedOut => crate::events::TIMED_OUT,
         }
     }
 }
@@ -165,7 +165,7 @@ impl RunReport {
                     exit_code, result, ..
                 } => {
                     finished = true;
-                    report.result = if result == crate::cli::TIMED_OUT {
+                    report.result = if result == crate::events::TIMED_OUT {
                         RunResult::TimedOut
                     } else {
                         RunResult::Verdict(crate::gates::overall(&report.verdicts))
