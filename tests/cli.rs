@@ -2063,6 +2063,16 @@ fn junit_consumer(xml: &[u8]) -> Value {
     serde_json::from_slice(&checked.stdout).unwrap()
 }
 
+/// The first testcase of a consumer's report whose `field` is `value`.
+fn junit_case<'a>(doc: &'a Value, field: &str, value: &str) -> &'a Value {
+    doc["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c[field] == value)
+        .unwrap_or_else(|| panic!("no testcase with {field} {value}: {doc}"))
+}
+
 /// `--format junit`: a real JUnit consumer reads the binary's output.
 #[test]
 fn junit_from_the_binary_is_read_by_a_real_consumer() {
@@ -2076,12 +2086,7 @@ fn junit_from_the_binary_is_read_by_a_real_consumer() {
     let doc = junit_consumer(&output.stdout);
     assert_eq!(doc["tests"], 6);
     assert_eq!(doc["failures"], 1, "P02-E");
-    let case = doc["cases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == "P02-E")
-        .unwrap();
+    let case = junit_case(&doc, "name", "P02-E");
     assert_eq!(case["result"], "failure");
     assert_eq!(case["type"], "FAIL");
     assert!(
@@ -2356,12 +2361,7 @@ fn a_wait_that_reaches_its_bound_is_timed_out_even_if_its_last_poll_passed() {
     );
     let doc = junit_consumer(args("junit").as_bytes());
     assert_eq!(doc["failures"], 1, "{doc}");
-    let case = doc["cases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["result"] == "failure")
-        .unwrap();
+    let case = junit_case(&doc, "result", "failure");
     assert_eq!(case["name"], "wait for phase 03 gates");
     assert_eq!(case["type"], "TIMED-OUT");
     let log = args("log");

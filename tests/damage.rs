@@ -13,11 +13,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
-use stackgate::cli::{Format, GateRun};
+use stackgate::cli::GateRun;
 use stackgate::gates::{GateSpec, Status, Verdict};
 use stackgate::profile::Profile;
-use stackgate::run::RunOptions;
-use stackgate::runner::{CommandOutput, Logged, Replay, display_argv};
+use stackgate::runner::{CommandOutput, display_argv};
 use stackgate::snapshot::Snapshot;
 use stackgate::world::{self, Recording, World};
 
@@ -323,18 +322,7 @@ impl Harness {
 
     /// The binary's run on a world: the same pipeline `stackgate gate --world` runs.
     fn gate_run(gates: &[&'static GateSpec], world: World, profile: &Profile) -> GateRun {
-        GateRun {
-            phase: gates[0].phase.to_string(),
-            gates: gates.to_vec(),
-            profile: profile.clone(),
-            runner: Arc::new(Logged::new(Replay::new(world))),
-            format: Format::Json,
-            options: RunOptions {
-                timeout: Duration::from_secs(5),
-                jobs: 8,
-                today: common::TODAY.parse().expect("a date"),
-            },
-        }
+        common::world_run(gates, world, profile)
     }
     /// Runs gates on a healthy snapshot with one read's output replaced and parsed
     /// again: the same parse and the same gate functions the binary runs, without

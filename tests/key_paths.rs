@@ -18,15 +18,12 @@
 mod common;
 use common::default_worlds;
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
-use stackgate::cli::{Format, GateRun};
 use stackgate::gates::{self, GateSpec, Mark, Status, Verdict};
 use stackgate::profile::Profile;
-use stackgate::run::RunOptions;
-use stackgate::runner::{CommandOutput, Logged, Replay};
+use stackgate::runner::CommandOutput;
 use stackgate::snapshot::{Read, Snapshot};
 use stackgate::sources::keys::{self, Doc, Format as DocFormat, KeyPath, Need, Seg};
 use stackgate::world::{self, Recording, World};
@@ -433,18 +430,7 @@ struct Harness {
 
 impl Harness {
     fn run(&self, gates: &[&'static GateSpec], world: World, profile: &Profile) -> Snapshot {
-        let run = GateRun {
-            phase: gates[0].phase.to_string(),
-            gates: gates.to_vec(),
-            profile: profile.clone(),
-            runner: Arc::new(Logged::new(Replay::new(world))),
-            format: Format::Json,
-            options: RunOptions {
-                timeout: Duration::from_secs(5),
-                jobs: 8,
-                today: common::TODAY.parse().expect("a date"),
-            },
-        };
+        let run = common::world_run(gates, world, profile);
         self.runtime.block_on(run.execute_with_snapshot()).0
     }
 }

@@ -44,3 +44,27 @@ pub fn default_worlds() -> Vec<(String, Vec<&'static stackgate::gates::GateSpec>
 /// passing test red (the profile's FINDING-1 holds through 2027-06-30).
 #[allow(dead_code)]
 pub const TODAY: &str = "2026-12-07";
+
+/// The binary's run of `gates` on a world, as `stackgate gate --world` makes it (JSON,
+/// 5 s per command, 8 at once, waivers judged on [`TODAY`]).
+#[allow(dead_code)]
+pub fn world_run(
+    gates: &[&'static stackgate::gates::GateSpec],
+    world: stackgate::world::World,
+    profile: &stackgate::profile::Profile,
+) -> stackgate::cli::GateRun {
+    use stackgate::runner::{Logged, Replay};
+    let mut run = stackgate::cli::GateRun::new(
+        gates[0].phase,
+        gates.to_vec(),
+        profile.clone(),
+        Logged::new(Replay::new(world)),
+    );
+    run.format = stackgate::cli::Format::Json;
+    run.options = stackgate::run::RunOptions {
+        timeout: std::time::Duration::from_secs(5),
+        jobs: 8,
+        today: TODAY.parse().expect("a date"),
+    };
+    run
+}
