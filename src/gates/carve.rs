@@ -9,8 +9,7 @@
 //! release_self_indexed refuses a foreign system_id or MAC).
 
 use super::substrate::{
-    all_good, host_interfaces_reads, maas_profile, maas_site, machine, machines_read, section,
-    subnet_for, tally,
+    all_good, maas_profile, maas_site, machine, machines_read, section, subnet_for, tally,
 };
 use super::{Evidence, GateSpec, Mark, Status, Verdict, read_or_precondition};
 use crate::profile::{Carve, Host, Profile};
@@ -39,15 +38,16 @@ pub(super) static GATES: [GateSpec; 2] = [
         tags: &["read-only"],
         description: "Path A (release --keep-instance): the canary host survives in MAAS, Deployed, carve intact (survival only, not re-acquisition)",
         reads: machines_read,
-        follow_up: Some(host_interfaces_reads),
+        follow_up: None,
         evaluate: gate_canary,
     },
 ];
 
-/// Interfaces of every host, and the addresses held on each carved plane's subnet.
+/// The addresses held on each carved plane's subnet (a host's interfaces are its
+/// `interface_set` in `machines read`: one output for every host).
 fn carve_follow_up(snapshot: &Snapshot, profile: &Profile) -> Vec<Read> {
     let maas = maas_profile(profile);
-    let mut reads = host_interfaces_reads(snapshot, profile);
+    let mut reads = Vec::new();
     if let (Ok(subnets), Some(carve)) = (snapshot.maas_subnets(&maas), &profile.carve) {
         for link in &carve.links {
             if let Some(subnet) = profile
@@ -231,7 +231,7 @@ fn gate_carve(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verdic
             m.status_name.clone(),
             "Ready (link-subnet is rejected on a Deployed machine)".into(),
         ));
-        let interfaces = read_or_precondition!(gate, snapshot.maas_interfaces(&maas, &m.system_id));
+        let interfaces = &m.interface_set;
         let tree = host_tree(host, interfaces, carve, profile);
         // A missing static: who holds its address?
         for link in &carve.links {
@@ -398,7 +398,7 @@ fn gate_canary(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verdi
         m.status_name.clone(),
         "Deployed (kept with --keep-instance)".into(),
     )];
-    let interfaces = read_or_precondition!(gate, snapshot.maas_interfaces(&maas, &m.system_id));
+    let interfaces = &m.interface_set;
     checks.extend(host_tree(host, interfaces, carve, profile));
     let total = checks.len() as u64;
     let good = checks.iter().filter(|(ok, _)| *ok).count() as u64;

@@ -277,8 +277,8 @@ pub struct GateSpec {
     pub tags: &'static [&'static str],
     pub description: &'static str,
     pub reads: fn(&Profile) -> Vec<Read>,
-    /// Reads that depend on the first ones (an `interfaces read <system_id>` per host
-    /// found by hostname in `machines read`).
+    /// Reads that depend on the first ones (a `subnet ip-addresses <id>` per carved plane
+    /// found by CIDR in `subnets read`).
     pub follow_up: Option<fn(&Snapshot, &Profile) -> Vec<Read>>,
     pub evaluate: fn(&GateSpec, &Snapshot, &Profile) -> Verdict,
 }

@@ -2,8 +2,8 @@
 //! resolved by CIDR and hostname (seed 004 verified-state checkpoint, DOCFIX-039).
 
 use super::substrate::{
-    all_good, compare, host_interfaces_reads, maas_profile, maas_site, machine, machines_read,
-    plane_checks, shown, subnet_for, subnets_read,
+    all_good, compare, maas_profile, maas_site, machine, machines_read, plane_checks, shown,
+    subnet_for, subnets_read,
 };
 use super::{Evidence, GateSpec, Mark, Status, Verdict, read_or_precondition};
 use crate::profile::Profile;
@@ -34,7 +34,7 @@ pub(super) static GATES: [GateSpec; 3] = [
         tags: &["read-only"],
         description: "per host octet: br-internal -> .12, enp8s0 -> .16, enp9s0 -> .32, enp10s0 -> .36 STATIC links by CIDR",
         reads: machines_read,
-        follow_up: Some(host_interfaces_reads),
+        follow_up: None,
         evaluate: gate_links,
     },
 ];
@@ -152,7 +152,7 @@ fn gate_links(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verdic
             total += carve.phase01_links.len() as u64;
             continue;
         };
-        let interfaces = read_or_precondition!(gate, snapshot.maas_interfaces(&maas, &m.system_id));
+        let interfaces = &m.interface_set;
         for name in &carve.phase01_links {
             total += 1;
             let Some(plane) = carve

@@ -1,10 +1,9 @@
 //! Shared reads of the MAAS substrate for phase-00/01 gates: the site's MAAS section,
-//! subnets by CIDR and machines by hostname (rule R1), and the follow-up reads that
-//! need ids resolved live.
+//! subnets by CIDR and machines by hostname (rule R1).
 
 use super::{Evidence, GateSpec, Mark, Status, Verdict};
 use crate::profile::{MaasSite, Plane, Profile};
-use crate::snapshot::{Read, Snapshot};
+use crate::snapshot::Read;
 use crate::sources::maas::Subnet;
 
 /// The profile's MAAS section, or the PRECONDITION verdict saying it has none.
@@ -46,23 +45,6 @@ pub(super) fn subnet_for<'a>(subnets: &'a [Subnet], plane: &Plane) -> Option<&'a
 }
 
 pub(super) use crate::resolve::machine;
-
-/// Follow-up: `interfaces read <system_id>` for each profile host found by hostname.
-pub(super) fn host_interfaces_reads(snapshot: &Snapshot, profile: &Profile) -> Vec<Read> {
-    let maas = maas_profile(profile);
-    let Ok(machines) = snapshot.maas_machines(&maas) else {
-        return Vec::new();
-    };
-    profile
-        .hosts
-        .iter()
-        .filter_map(|h| machine(machines, &h.hostname))
-        .map(|m| Read::MaasInterfaces {
-            profile: maas.clone(),
-            system_id: m.system_id.clone(),
-        })
-        .collect()
-}
 
 /// An evidence line comparing one property.
 pub(super) fn compare(

@@ -286,7 +286,9 @@ impl Read {
             Read::JujuStatus { .. } => Value::JujuStatus(Arc::new(juju::parse_status(output)?)),
             Read::JujuWhoami => Value::Whoami(Arc::new(juju::parse_whoami(output)?)),
             Read::JujuModels => Value::JujuModels(Arc::new(juju::parse_models(output)?)),
-            Read::MaasMachines { .. } => Value::MaasMachines(Arc::new(maas::parse(output)?)),
+            Read::MaasMachines { .. } => {
+                Value::MaasMachines(Arc::new(maas::parse_machines(output)?))
+            }
             Read::MaasSpaces { .. } => Value::MaasSpaces(Arc::new(maas::parse(output)?)),
             Read::MaasSubnets { .. } => Value::MaasSubnets(Arc::new(maas::parse(output)?)),
             Read::MaasIpRanges { .. } => Value::MaasIpRanges(Arc::new(maas::parse(output)?)),
@@ -536,8 +538,8 @@ impl Snapshot {
         snapshot
     }
 
-    /// Adds reads that depend on earlier ones (ids from `machines read` name the
-    /// `interfaces read` argvs). Reads already held are not run again.
+    /// Adds reads that depend on earlier ones (ids from `subnets read` name the
+    /// `subnet ip-addresses` argvs). Reads already held are not run again.
     pub async fn extend(&mut self, reader: &Reader, reads: impl IntoIterator<Item = Read>) {
         let reads: BTreeSet<Read> = reads
             .into_iter()

@@ -44,9 +44,6 @@ const MAAS_SUBNETS_READERS: &[&str] = &[
 const MAAS_IP_RANGES_READERS: &[&str] = &["P00-STANDUP", "P04-PRE"];
 /// Gates that read this document; each parses it whole, so the keys its parser requires
 /// are theirs too.
-const MAAS_INTERFACES_READERS: &[&str] = &["P00-CARVE", "P00-RELEASE-CANARY", "P01-LINKS"];
-/// Gates that read this document; each parses it whole, so the keys its parser requires
-/// are theirs too.
 const MAAS_SUBNET_IPS_READERS: &[&str] = &["P00-CARVE"];
 
 /// Every key path a phase-00/01 gate reads from MAAS output (docs/schemas/maas.md).
@@ -67,23 +64,6 @@ pub static KEYS: &[&KeyPath] = &[
     &KeyPath::required(Doc::MaasIpRanges, "[].start_ip", MAAS_IP_RANGES_READERS),
     &KeyPath::required(Doc::MaasIpRanges, "[].end_ip", MAAS_IP_RANGES_READERS),
     &KeyPath::required(Doc::MaasIpRanges, "[].subnet.cidr", MAAS_IP_RANGES_READERS),
-    &KeyPath::required(Doc::MaasInterfaces, "[].name", MAAS_INTERFACES_READERS),
-    &KeyPath::required(Doc::MaasInterfaces, "[].type", MAAS_INTERFACES_READERS),
-    &KeyPath::required(
-        Doc::MaasInterfaces,
-        "[].links[].mode",
-        MAAS_INTERFACES_READERS,
-    ),
-    &KeyPath::required(
-        Doc::MaasInterfaces,
-        "[].links[].ip_address",
-        MAAS_INTERFACES_READERS,
-    ),
-    &KeyPath::required(
-        Doc::MaasInterfaces,
-        "[].links[].subnet.cidr",
-        MAAS_INTERFACES_READERS,
-    ),
     &KeyPath::required(Doc::MaasSubnetIps, "[].ip", MAAS_SUBNET_IPS_READERS),
     &KeyPath::required(Doc::MaasSubnetIps, "[].alloc_type", MAAS_SUBNET_IPS_READERS),
     // Present when MAAS knows the node holding the address: a DISCOVERED address's owner.
@@ -102,93 +82,6 @@ pub static KEYS: &[&KeyPath] = &[
         "[].node_summary.hostname",
         MAAS_SUBNET_IPS_READERS,
     ),
-    &KeyPath::required(Doc::MaasInterfaces, "[].id", MAAS_INTERFACES_READERS),
-    &KeyPath::required(Doc::MaasInterfaces, "[].links", MAAS_INTERFACES_READERS),
-    &KeyPath::required(
-        Doc::MaasInterfaces,
-        "[].links[].id",
-        MAAS_INTERFACES_READERS,
-    ),
-    &KeyPath::required(
-        Doc::MaasInterfaces,
-        "[].links[].subnet",
-        MAAS_INTERFACES_READERS,
-    ),
-    &KeyPath::required(
-        Doc::MaasInterfaces,
-        "[].links[].subnet.dns_servers",
-        MAAS_INTERFACES_READERS,
-    ),
-    &KeyPath::required(
-        Doc::MaasInterfaces,
-        "[].links[].subnet.gateway_ip",
-        MAAS_INTERFACES_READERS,
-    ),
-    &KeyPath::required(
-        Doc::MaasInterfaces,
-        "[].links[].subnet.id",
-        MAAS_INTERFACES_READERS,
-    ),
-    &KeyPath::required(
-        Doc::MaasInterfaces,
-        "[].links[].subnet.space",
-        MAAS_INTERFACES_READERS,
-    ),
-    &KeyPath::required(
-        Doc::MaasInterfaces,
-        "[].links[].subnet.vlan",
-        MAAS_INTERFACES_READERS,
-    ),
-    &KeyPath::required(
-        Doc::MaasInterfaces,
-        "[].links[].subnet.vlan.dhcp_on",
-        MAAS_INTERFACES_READERS,
-    ),
-    &KeyPath::required(
-        Doc::MaasInterfaces,
-        "[].links[].subnet.vlan.fabric_id",
-        MAAS_INTERFACES_READERS,
-    ),
-    &KeyPath::required(
-        Doc::MaasInterfaces,
-        "[].links[].subnet.vlan.id",
-        MAAS_INTERFACES_READERS,
-    ),
-    &KeyPath::required(
-        Doc::MaasInterfaces,
-        "[].links[].subnet.vlan.space",
-        MAAS_INTERFACES_READERS,
-    ),
-    &KeyPath::required(
-        Doc::MaasInterfaces,
-        "[].links[].subnet.vlan.vid",
-        MAAS_INTERFACES_READERS,
-    ),
-    &KeyPath::required(Doc::MaasInterfaces, "[].params", MAAS_INTERFACES_READERS),
-    &KeyPath::required(
-        Doc::MaasInterfaces,
-        "[].params.bridge_type",
-        MAAS_INTERFACES_READERS,
-    ),
-    &KeyPath::required(Doc::MaasInterfaces, "[].parents", MAAS_INTERFACES_READERS),
-    &KeyPath::required(Doc::MaasInterfaces, "[].vlan", MAAS_INTERFACES_READERS),
-    &KeyPath::required(
-        Doc::MaasInterfaces,
-        "[].vlan.dhcp_on",
-        MAAS_INTERFACES_READERS,
-    ),
-    &KeyPath::required(
-        Doc::MaasInterfaces,
-        "[].vlan.fabric_id",
-        MAAS_INTERFACES_READERS,
-    ),
-    &KeyPath::required(Doc::MaasInterfaces, "[].vlan.id", MAAS_INTERFACES_READERS),
-    &KeyPath::required(
-        Doc::MaasInterfaces,
-        "[].vlan.space",
-        MAAS_INTERFACES_READERS,
-    ),
-    &KeyPath::required(Doc::MaasInterfaces, "[].vlan.vid", MAAS_INTERFACES_READERS),
     &KeyPath::required(Doc::MaasIpRanges, "[].id", MAAS_IP_RANGES_READERS),
     &KeyPath::required(Doc::MaasIpRanges, "[].subnet", MAAS_IP_RANGES_READERS),
     &KeyPath::required(
@@ -464,6 +357,13 @@ pub static KEYS: &[&KeyPath] = &[
         "[].interface_set[].params",
         MAAS_MACHINES_READERS,
     ),
+    // On a bridge: the carve's tree is judged on it (parse_machines).
+    &KeyPath::required(
+        Doc::MaasMachines,
+        "[].interface_set[].params.bridge_type",
+        MAAS_MACHINES_READERS,
+    ),
+    &KeyPath::required(Doc::MaasMachines, "[].interface_set", MAAS_MACHINES_READERS),
     &KeyPath::required(
         Doc::MaasMachines,
         "[].interface_set[].parents",
@@ -737,7 +637,6 @@ pub struct Machine {
     pub tag_names: Vec<String>,
     #[serde(deserialize_with = "super::present")]
     pub boot_interface: Option<Interface>,
-    #[serde(default)]
     pub interface_set: Vec<Interface>,
     pub node_type_name: Option<String>,
 }
@@ -794,16 +693,38 @@ fn check_maas(output: &CommandOutput) -> Result<(), SourceError> {
 /// read as "not an OVS bridge".
 pub fn parse_interfaces(output: &CommandOutput) -> Result<Vec<Interface>, SourceError> {
     let interfaces: Vec<Interface> = parse(output)?;
+    bridges_typed(output, "", &interfaces)?;
+    Ok(interfaces)
+}
+
+/// `machines read`: every machine with its interface set. The gates read a host's
+/// interfaces from here (MAAS renders `interface_set` with the handler `interfaces read`
+/// uses: the same fields), so one output serves every host; a bridge without
+/// `params.bridge_type` is refused here as it is in `interfaces read`.
+pub fn parse_machines(output: &CommandOutput) -> Result<Vec<Machine>, SourceError> {
+    let machines: Vec<Machine> = parse(output)?;
+    for (n, m) in machines.iter().enumerate() {
+        bridges_typed(output, &format!("[{n}].interface_set"), &m.interface_set)?;
+    }
+    Ok(machines)
+}
+
+/// A bridge must say its type (`standard` or `ovs`): the carve's tree is judged on it.
+fn bridges_typed(
+    output: &CommandOutput,
+    at: &str,
+    interfaces: &[Interface],
+) -> Result<(), SourceError> {
     for (n, iface) in interfaces.iter().enumerate() {
         if iface.interface_type == "bridge" && iface.bridge_type().is_none() {
             return Err(SourceError::Parse {
                 argv: display_argv(&output.argv),
-                path: format!("[{n}].params.bridge_type"),
+                path: format!("{at}[{n}].params.bridge_type"),
                 message: "missing key on a bridge".into(),
             });
         }
     }
-    Ok(interfaces)
+    Ok(())
 }
 
 /// Parses any MAAS read into its model.
