@@ -103,8 +103,9 @@ pub struct Plane {
 }
 
 impl Plane {
-    /// The host's address on this plane: the network's third octet block plus `octet`.
-    pub fn host_address(&self, octet: u8) -> Ipv4Addr {
+    /// The host's address on this plane: the network's address plus `octet` (the last
+    /// octet on a /24; a /22 plane and a larger site count on past 255).
+    pub fn host_address(&self, octet: u16) -> Ipv4Addr {
         let base = u32::from(self.cidr.network());
         Ipv4Addr::from(base + u32::from(octet))
     }
@@ -123,7 +124,9 @@ pub struct ReservedRange {
 #[serde(deny_unknown_fields)]
 pub struct Host {
     pub hostname: String,
-    pub octet: u8,
+    /// The host's number on every plane (`host_address`): inside each plane's CIDR,
+    /// neither its network nor its broadcast address.
+    pub octet: u16,
     /// The provider NIC's MAC: ovn-chassis enslaves it to br-ex by MAC
     /// (bridge-interface-mappings, 004 as-built correction).
     pub provider_mac: Option<String>,
@@ -851,6 +854,17 @@ impl Profile {
                 })
             })
             .collect::<Result<Vec<_>, ProfileError>>()?;
+        for host in &raw.hosts {
+            for plane in &planes {
+                let ip = plane.host_address(host.octet);
+                if host.octet == 0 || !plane.cidr.contains(&ip) || ip == plane.cidr.broadcast() {
+                    return Err(fail(format!(
+                        "host {} octet {} is not a host address of plane {} {}",
+                        host.hostname, host.octet, plane.name, plane.cidr
+                    )));
+                }
+            }
+        }
         if let Some(carve) = &raw.carve {
             for link in &carve.links {
                 if !planes.iter().any(|p| p.name == link.plane) {
@@ -1366,6 +1380,24 @@ mod tests {
         let text = TESTCLOUD.replace("{ start = \"10.12.5.0\"", "{ start = \"10.13.5.0\"");
         let err = Profile::parse(&text, "t").unwrap_err();
         assert!(err.message.contains("provider-public"), "{err}");
+    }
+
+    #[test]
+    fn a_host_number_counts_past_255_inside_its_planes_and_never_out_of_them() {
+        // A /22 plane holds 1,022 hosts: octet 1000 is 10.12.7.232 on 10.12.4.0/22.
+        let text = TESTCLOUD.replacen("octet = 40", "octet = 1000", 1);
+        let p = Profile::parse(&text, "t").unwrap();
+        let provider = p.plane("provider-public").unwrap();
+        assert_eq!(provider.host_address(1000).to_string(), "10.12.7.232");
+        for (octet, why) in [("1023", "broadcast"), ("1024", "outside"), ("0", "network")] {
+            let text = TESTCLOUD.replacen("octet = 40", &format!("octet = {octet}"), 1);
+            let err = Profile::parse(&text, "t").unwrap_err();
+            assert!(
+                err.message
+                    .contains(&format!("octet {octet} is not a host address")),
+                "{why}: {err}"
+            );
+        }
     }
 
     #[test]
