@@ -9,9 +9,12 @@
 //!
 //! `cargo bench --bench census` (about a minute; `CENSUS_SCALES=2000,20000` to choose).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::process::Command;
+
+#[path = "common/child.rs"]
+mod child;
+use child::{best_of, jq, mib, serve_measurer};
 
 use stackgate::sim::{CloudShape, status};
 
@@ -75,52 +78,8 @@ exit = 1
     .unwrap();
 }
 
-/// One child run: wall time, peak RSS (bytes), exit code.
-struct Measured {
-    wall: Duration,
-    max_rss: u64,
-    code: i32,
-}
-
-fn measure(mut command: Command) -> Measured {
-    command.stdout(Stdio::null()).stderr(Stdio::null());
-    let started = Instant::now();
-    let child = command.spawn().expect("spawns");
-    let pid = child.id() as nix::libc::pid_t;
-    let mut status = 0;
-    // SAFETY: an all-zero rusage is valid, and wait4 fills it for the child it reaps.
-    let mut usage: nix::libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: pid is this process's own unreaped child.
-    let reaped = unsafe { nix::libc::wait4(pid, &mut status, 0, &mut usage) };
-    let wall = started.elapsed();
-    assert_eq!(reaped, pid, "wait4");
-    std::mem::forget(child);
-    Measured {
-        wall,
-        // Linux reports ru_maxrss in KiB.
-        max_rss: u64::try_from(usage.ru_maxrss).unwrap_or(0) * 1024,
-        code: nix::libc::WEXITSTATUS(status),
-    }
-}
-
-/// The best of `n` runs (the least disturbed), by wall time; peak RSS is the largest.
-fn best_of(n: usize, make: impl Fn() -> Command) -> Measured {
-    let runs: Vec<Measured> = (0..n).map(|_| measure(make())).collect();
-    let max_rss = runs.iter().map(|m| m.max_rss).max().unwrap_or(0);
-    let best = runs.into_iter().min_by_key(|m| m.wall).expect("one run");
-    Measured { max_rss, ..best }
-}
-
-fn jq() -> Option<PathBuf> {
-    let out = Command::new("jq").arg("--version").output().ok()?;
-    out.status.success().then(|| PathBuf::from("jq"))
-}
-
-fn mib(bytes: u64) -> f64 {
-    bytes as f64 / f64::from(1 << 20)
-}
-
 fn main() {
+    serve_measurer();
     // `cargo bench` passes --bench; a plain run does too: nothing to parse.
     let scales: Vec<usize> = std::env::var("CENSUS_SCALES")
         .ok()

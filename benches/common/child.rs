@@ -1,0 +1,92 @@
+//! A bench's child process measured as the operator runs it: wall time and peak RSS
+//! from `wait4`, taken by a small measurer process, the best of n runs; and jq, when it
+//! is installed, to run beside it.
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// One child run: wall time, peak RSS (bytes), exit code.
+pub struct Measured {
+    pub wall: Duration,
+    pub max_rss: u64,
+    pub code: i32,
+}
+
+/// The flag under which a bench binary runs as the measurer.
+const MEASURE: &str = "--measure-child";
+
+/// Measures `command` from a fresh, small process: the bench binary itself, started
+/// again as the measurer (`serve_measurer`). Linux carries a child's peak RSS from
+/// before its `exec` into `ru_maxrss`, and a child spawned from the bench shares the
+/// bench's pages until then, so spawned from here it would report the bench's size.
+pub fn measure(command: Command) -> Measured {
+    let mut measurer = Command::new(std::env::current_exe().expect("the bench binary"));
+    measurer
+        .arg(MEASURE)
+        .arg(command.get_program())
+        .args(command.get_args());
+    let out = measurer.output().expect("the measurer runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let fields: Vec<u64> = text
+        .split_whitespace()
+        .map(|f| f.parse().expect("the measurer's numbers"))
+        .collect();
+    assert_eq!(fields.len(), 3, "the measurer printed {text:?}");
+    Measured {
+        wall: Duration::from_nanos(fields[0]),
+        max_rss: fields[1],
+        code: fields[2] as i32,
+    }
+}
+
+/// When this bench binary was started as the measurer: runs the command it names with
+/// its output discarded, reaps it with `wait4`, prints its wall time (ns), peak RSS
+/// (bytes) and exit code, and exits. Every bench using `measure` calls this first.
+pub fn serve_measurer() {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if args.get(1).map(|a| a == MEASURE) != Some(true) {
+        return;
+    }
+    let mut command = Command::new(&args[2]);
+    command
+        .args(&args[3..])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let started = Instant::now();
+    let child = command.spawn().expect("spawns");
+    let pid = child.id() as nix::libc::pid_t;
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is valid, and wait4 fills it for the child it reaps.
+    let mut usage: nix::libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: pid is this process's own unreaped child.
+    let reaped = unsafe { nix::libc::wait4(pid, &mut status, 0, &mut usage) };
+    let wall = started.elapsed();
+    assert_eq!(reaped, pid, "wait4");
+    std::mem::forget(child);
+    // Linux reports ru_maxrss in KiB.
+    let max_rss = u64::try_from(usage.ru_maxrss).unwrap_or(0) * 1024;
+    println!(
+        "{} {max_rss} {}",
+        wall.as_nanos(),
+        nix::libc::WEXITSTATUS(status)
+    );
+    std::process::exit(0);
+}
+
+/// The best of `n` runs (the least disturbed), by wall time; peak RSS is the largest.
+pub fn best_of(n: usize, make: impl Fn() -> Command) -> Measured {
+    let runs: Vec<Measured> = (0..n).map(|_| measure(make())).collect();
+    let max_rss = runs.iter().map(|m| m.max_rss).max().unwrap_or(0);
+    let best = runs.into_iter().min_by_key(|m| m.wall).expect("one run");
+    Measured { max_rss, ..best }
+}
+
+pub fn jq() -> Option<PathBuf> {
+    let out = Command::new("jq").arg("--version").output().ok()?;
+    out.status.success().then(|| PathBuf::from("jq"))
+}
+
+pub fn mib(bytes: u64) -> f64 {
+    bytes as f64 / f64::from(1 << 20)
+}
