@@ -29,7 +29,7 @@ const LATENCY: Duration = Duration::from_secs(1);
 /// recorded `show stat` of keystone/0.
 struct SlowUnits {
     replay: Replay,
-    show_stat: Vec<u8>,
+    show_stat: bytes::Bytes,
 }
 
 impl CommandRunner for SlowUnits {

@@ -253,7 +253,7 @@ fn scaled(dir: &Path, hosts: usize, spares: usize) -> (std::path::PathBuf, u64) 
     // The bundle maps every host's provider NIC onto br-ex.
     let bundle_argv = argv(&["cat", "--", "bundle.yaml"]);
     if let Some(bundle) = base.get(&bundle_argv) {
-        let text = String::from_utf8(bundle.stdout.clone()).unwrap();
+        let text = String::from_utf8(bundle.stdout.to_vec()).unwrap();
         let extra: String = provider_macs
             .iter()
             .map(|m| format!(" br-ex:{m}"))

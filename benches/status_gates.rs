@@ -45,7 +45,7 @@ fn vault_status(profile: &Profile) -> (Read, Value) {
     let output = CommandOutput {
         argv: read.invocation().argv().to_vec(),
         exit_code: Some(1),
-        stdout: VAULT_STATUS.as_bytes().to_vec(),
+        stdout: VAULT_STATUS.as_bytes().to_vec().into(),
         stderr: Vec::new(),
         duration: Duration::ZERO,
     };

@@ -26,7 +26,8 @@ pub struct WorldError {
 /// One recorded answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recording {
-    pub stdout: Vec<u8>,
+    /// Shared with every replay of it (a large status is held once).
+    pub stdout: bytes::Bytes,
     pub stderr: Vec<u8>,
     pub exit: i32,
     /// The world whose manifest declared this entry.
@@ -39,7 +40,7 @@ impl Recording {
     /// A recording that holds what a command printed, declared by no manifest.
     pub fn new(stdout: Vec<u8>, stderr: Vec<u8>, exit: i32) -> Self {
         Recording {
-            stdout,
+            stdout: stdout.into(),
             stderr,
             exit,
             declared_in: String::new(),
@@ -94,11 +95,18 @@ pub enum WorldStore {
 
 impl WorldStore {
     fn read(self, path: &Path) -> Result<Vec<u8>, String> {
+        self.read_shared(path).map(|b| b.to_vec())
+    }
+
+    /// A file's bytes, shared: an embedded file is never copied.
+    fn read_shared(self, path: &Path) -> Result<bytes::Bytes, String> {
         match self {
-            WorldStore::Disk => std::fs::read(path).map_err(|e| format!("{}: {e}", path.display())),
+            WorldStore::Disk => std::fs::read(path)
+                .map(bytes::Bytes::from)
+                .map_err(|e| format!("{}: {e}", path.display())),
             WorldStore::Embedded => EMBEDDED
                 .get_file(path)
-                .map(|f| f.contents().to_vec())
+                .map(|f| bytes::Bytes::from_static(f.contents()))
                 .ok_or_else(|| format!("{}: not in the embedded fixtures", path.display())),
         }
     }
@@ -150,15 +158,15 @@ impl World {
             if command.argv.is_empty() {
                 return Err(fail(format!("{MANIFEST}: a [[command]] has an empty argv")));
             }
-            let read = |file: &Option<String>| -> Result<Vec<u8>, WorldError> {
+            let read = |file: &Option<String>| -> Result<bytes::Bytes, WorldError> {
                 match file {
-                    Some(f) => store.read(&normalize(&dir.join(f))).map_err(fail),
-                    None => Ok(Vec::new()),
+                    Some(f) => store.read_shared(&normalize(&dir.join(f))).map_err(fail),
+                    None => Ok(bytes::Bytes::new()),
                 }
             };
             let recording = Recording {
                 stdout: read(&command.stdout)?,
-                stderr: read(&command.stderr)?,
+                stderr: read(&command.stderr)?.to_vec(),
                 exit: command.exit,
                 declared_in: name.clone(),
                 damaged: command.damaged,
@@ -296,11 +304,11 @@ mod tests {
         let world = World::from_dir(&child).unwrap();
         assert_eq!(world.profile, "testcloud");
         assert_eq!(
-            world.get(&["x".into(), "a".into()]).unwrap().stdout,
+            &world.get(&["x".into(), "a".into()]).unwrap().stdout[..],
             b"{\"a\":1}\n"
         );
         let b = world.get(&["x".into(), "b".into()]).unwrap();
-        assert_eq!((b.stdout.as_slice(), b.exit), (&b"{\"b\":2}\n"[..], 3));
+        assert_eq!((&b.stdout[..], b.exit), (&b"{\"b\":2}\n"[..], 3));
     }
 
     #[test]

@@ -58,7 +58,7 @@ async fn show_stat(unit: &str, socket: &std::path::Path) -> Result<ShowStat, Str
     let output = CommandOutput {
         argv: vec!["show stat".into()],
         exit_code: Some(0),
-        stdout,
+        stdout: stdout.into(),
         stderr: vec![],
         duration: Duration::ZERO,
     };

@@ -249,7 +249,7 @@ impl CommandRunner for LoopbackRunner {
                 return Ok(CommandOutput {
                     argv: argv.to_vec(),
                     exit_code: Some(exit),
-                    stdout,
+                    stdout: stdout.into(),
                     stderr,
                     duration: out.duration,
                 });

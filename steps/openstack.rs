@@ -106,7 +106,7 @@ async fn real_ip_through_exec(unit: &str, device: &str) -> Result<CommandOutput,
     let code = ip.exit_code.ok_or("ip was ended by a signal".to_string())?;
     let mut results = serde_json::Map::new();
     results.insert("return-code".into(), code.into());
-    for (key, bytes) in [("stdout", &ip.stdout), ("stderr", &ip.stderr)] {
+    for (key, bytes) in [("stdout", &ip.stdout[..]), ("stderr", &ip.stderr[..])] {
         if !bytes.is_empty() {
             results.insert(
                 key.into(),
@@ -122,7 +122,7 @@ async fn real_ip_through_exec(unit: &str, device: &str) -> Result<CommandOutput,
             .argv()
             .to_vec(),
         exit_code: Some(i32::from(code != 0)),
-        stdout: format!("{doc}\n").into_bytes(),
+        stdout: format!("{doc}\n").into_bytes().into(),
         stderr: if code == 0 {
             Vec::new()
         } else {

@@ -346,7 +346,7 @@ mod guards {
                 Ok(CommandOutput {
                     argv,
                     exit_code: Some(code),
-                    stdout,
+                    stdout: stdout.into(),
                     stderr: stderr.as_bytes().to_vec(),
                     duration: std::time::Duration::ZERO,
                 })

@@ -25,7 +25,7 @@ type Damager = fn(&Recording) -> Option<Recording>;
 
 fn with_stdout(r: &Recording, stdout: Vec<u8>) -> Recording {
     Recording {
-        stdout,
+        stdout: stdout.into(),
         ..r.clone()
     }
 }
@@ -38,7 +38,7 @@ fn is_json(r: &Recording) -> bool {
 const DAMAGE: &[(&str, Damager)] = &[
     ("empty", |r| {
         Some(Recording {
-            stdout: vec![],
+            stdout: Default::default(),
             stderr: vec![],
             exit: 0,
             ..r.clone()
@@ -46,7 +46,7 @@ const DAMAGE: &[(&str, Damager)] = &[
     }),
     ("whitespace", |r| {
         Some(Recording {
-            stdout: b" \n\t\n".to_vec(),
+            stdout: b" \n\t\n".to_vec().into(),
             stderr: vec![],
             exit: 0,
             ..r.clone()
@@ -88,7 +88,7 @@ const DAMAGE: &[(&str, Damager)] = &[
         if r.stdout.iter().all(u8::is_ascii_whitespace) {
             return None;
         }
-        let mut out = r.stdout.clone();
+        let mut out = r.stdout.to_vec();
         out.extend_from_slice(b"ERROR: connection reset by peer\n");
         Some(with_stdout(r, out))
     }),
@@ -96,7 +96,7 @@ const DAMAGE: &[(&str, Damager)] = &[
         if r.stdout.iter().all(u8::is_ascii_whitespace) {
             return None;
         }
-        let mut out = r.stdout.clone();
+        let mut out = r.stdout.to_vec();
         if !out.ends_with(b"\n") {
             out.push(b'\n');
         }
@@ -133,7 +133,7 @@ const DAMAGE: &[(&str, Damager)] = &[
             .iter()
             .position(|b| *b == b'"')
             .map_or(r.stdout.len() / 2, |q| q + 1);
-        let mut out = r.stdout.clone();
+        let mut out = r.stdout.to_vec();
         out.splice(at..at, [0xff, 0xfe]);
         Some(with_stdout(r, out))
     }),
@@ -148,7 +148,7 @@ const DAMAGE: &[(&str, Damager)] = &[
     }),
     ("stderr only", |r| {
         Some(Recording {
-            stdout: vec![],
+            stdout: Default::default(),
             stderr: b"ERROR something went wrong\n".to_vec(),
             exit: 0,
             ..r.clone()
@@ -713,7 +713,7 @@ const CANARY: &str = "hvs.CANARY7f3a9cSECRETunsealQm9vdA==";
 const PLANTS: &[(&str, Damager)] = &[
     ("stderr of a failure", |r| {
         Some(Recording {
-            stdout: vec![],
+            stdout: Default::default(),
             stderr: format!("ERROR token {CANARY} rejected\n").into_bytes(),
             exit: 1,
             ..r.clone()
@@ -723,7 +723,7 @@ const PLANTS: &[(&str, Damager)] = &[
         Some(with_stdout(r, format!("{CANARY}\n").into_bytes()))
     }),
     ("after the output", |r| {
-        let mut out = r.stdout.clone();
+        let mut out = r.stdout.to_vec();
         out.extend_from_slice(format!("{CANARY}\n").as_bytes());
         Some(with_stdout(r, out))
     }),
@@ -744,7 +744,7 @@ const PLANTS: &[(&str, Damager)] = &[
         task.insert("message".into(), Value::from(CANARY));
         task.remove("results");
         Some(Recording {
-            stdout: serde_json::to_vec(&doc).ok()?,
+            stdout: serde_json::to_vec(&doc).ok()?.into(),
             exit: 1,
             ..r.clone()
         })
@@ -757,7 +757,7 @@ const PLANTS: &[(&str, Damager)] = &[
         results.insert("stderr".into(), Value::from(format!("{CANARY}\n")));
         results.remove("stdout");
         Some(Recording {
-            stdout: serde_json::to_vec(&doc).ok()?,
+            stdout: serde_json::to_vec(&doc).ok()?.into(),
             exit: 1,
             ..r.clone()
         })
@@ -852,7 +852,7 @@ fn an_output_past_the_bound_is_precondition_from_a_world_too() {
         let mut profile = subject.profile.clone();
         profile.runner.max_output_mib = 1;
         let original = subject.healthy.get(&subject.argv).unwrap().clone();
-        let mut stdout = original.stdout.clone();
+        let mut stdout = original.stdout.to_vec();
         stdout.extend(std::iter::repeat_n(b'\n', (1 << 20) + 1));
         let mut world = subject.healthy.clone();
         world.set(subject.argv.clone(), with_stdout(&original, stdout));

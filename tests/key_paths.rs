@@ -518,7 +518,7 @@ fn probe_world(
             let output = CommandOutput {
                 argv: argv.to_vec(),
                 exit_code: Some(recording.exit),
-                stdout: again.into_bytes(),
+                stdout: again.into_bytes().into(),
                 stderr: recording.stderr.clone(),
                 duration: Duration::ZERO,
             };
@@ -582,7 +582,7 @@ fn probe_variant(
     let output = CommandOutput {
         argv: argv.to_vec(),
         exit_code: Some(recording.exit),
-        stdout: variant.stdout.clone(),
+        stdout: variant.stdout.clone().into(),
         stderr: recording.stderr.clone(),
         duration: Duration::ZERO,
     };

@@ -213,7 +213,7 @@ fn world_status(world: &str) -> &'static [u8] {
                 let recording = world
                     .get(&status_argv())
                     .unwrap_or_else(|| panic!("{name} holds no juju status"));
-                (name, recording.stdout.clone())
+                (name, recording.stdout.to_vec())
             })
             .collect()
     })[world]
@@ -226,7 +226,7 @@ fn verdicts(stdout: &[u8]) -> Vec<Verdict> {
     let output = CommandOutput {
         argv: status_argv(),
         exit_code: Some(0),
-        stdout: stdout.to_vec(),
+        stdout: stdout.to_vec().into(),
         stderr: Vec::new(),
         duration: Duration::ZERO,
     };

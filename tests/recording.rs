@@ -189,7 +189,7 @@ fn a_planted_canary_reaches_no_file_report_or_message() {
         "power_address": "qemu+ssh://virsh@10.12.1.1/system", "power_pass": POWER});
     doc[0]["description"] = Value::from(format!("root token {ROOT_TOKEN} kept here"));
     let mut r = world.get(&machines).unwrap().clone();
-    r.stdout = serde_json::to_vec_pretty(&doc).unwrap();
+    r.stdout = serde_json::to_vec_pretty(&doc).unwrap().into();
     world.set(machines.to_vec(), r);
     // juju: the operator's password echoed on stderr; a private key in free text.
     let models = ["juju", "models", "--format=json"].map(String::from);
@@ -285,7 +285,7 @@ fn fixtures_check_fails_on_a_key_no_recording_holds_and_on_a_parse_failure() {
         }
     }
     let mut r = world.get(&status).unwrap().clone();
-    r.stdout = serde_json::to_vec(&doc).unwrap();
+    r.stdout = serde_json::to_vec(&doc).unwrap().into();
     world.set(status.to_vec(), r);
     flatten(&world, &tmp.path().join("agentless"));
     let (code, stdout, _) =

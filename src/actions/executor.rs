@@ -689,7 +689,7 @@ async fn run_step(
                     ),
                 ));
             }
-            Some(out.stdout)
+            Some(out.stdout.to_vec())
         }
     };
     // A file secret goes to a 0600 file in a 0700 directory, removed when this returns.
@@ -767,7 +767,7 @@ async fn run_step(
     let mut out = result.map_err(|e| (None, e.to_string()))?;
     // A capturing step's stdout is the secret: it is never shown, even on failure.
     let stdout = std::mem::take(&mut out.stdout);
-    let stdout = SecretValue(stdout);
+    let stdout = SecretValue(stdout.to_vec());
     let shown_stdout: &[u8] = if step.capture.is_some() {
         &[]
     } else {

@@ -130,7 +130,7 @@ mod tests {
         failing.set(
             whoami.argv().to_vec(),
             Recording {
-                stdout: Vec::new(),
+                stdout: Default::default(),
                 stderr: b"ERROR not logged in\n".to_vec(),
                 exit: 1,
                 declared_in: "test".into(),

@@ -112,7 +112,7 @@ impl Live {
             Ok(Ok((status, stdout, stderr))) => Ok(CommandOutput {
                 argv: argv.to_vec(),
                 exit_code: status.code(),
-                stdout,
+                stdout: stdout.into(),
                 stderr,
                 duration: started.elapsed(),
             }),
@@ -372,7 +372,7 @@ mod tests {
         let inv = Invocation::new(["sh", "-c", "echo out; echo err >&2; exit 3"]);
         let out = live.run(&inv).await.unwrap();
         assert_eq!(
-            (out.stdout.as_slice(), out.stderr.as_slice(), out.exit_code),
+            (&out.stdout[..], out.stderr.as_slice(), out.exit_code),
             (&b"out\n"[..], &b"err\n"[..], Some(3))
         );
     }
@@ -381,7 +381,7 @@ mod tests {
     async fn stdin_is_closed_so_a_prompt_reads_eof() {
         let inv = Invocation::new(["sh", "-c", "if read -r x; then echo got; else echo eof; fi"]);
         let out = Live::new().run(&inv).await.unwrap();
-        assert_eq!(out.stdout, b"eof\n");
+        assert_eq!(&out.stdout[..], b"eof\n");
     }
 
     #[tokio::test]
@@ -390,7 +390,7 @@ mod tests {
             .with_secret_stdin(SecretInput::new(b"s3cret-unseal-key".to_vec()));
         let live = Logged::new(Live::new());
         let out = live.run(&inv).await.unwrap();
-        assert_eq!(out.stdout, b"s3cret-unseal-key");
+        assert_eq!(&out.stdout[..], b"s3cret-unseal-key");
         assert!(!format!("{:?} {:?}", live.records(), inv).contains("s3cret"));
     }
 
@@ -428,7 +428,7 @@ mod tests {
     async fn a_child_leads_its_own_session_without_a_terminal() {
         let inv = Invocation::new(["sh", "-c", "echo $$; cat /proc/$$/stat"]);
         let out = Live::new().run(&inv).await.unwrap();
-        let text = String::from_utf8(out.stdout).unwrap();
+        let text = String::from_utf8(out.stdout.to_vec()).unwrap();
         let (pid, stat) = text.split_once('\n').unwrap();
         let fields = stat_fields(stat);
         assert_eq!(
@@ -450,7 +450,7 @@ mod tests {
         ])
         .with_timeout(Duration::from_secs(10));
         let out = Live::new().run(&inv).await.unwrap();
-        assert_eq!(out.stdout, b"no-tty\n");
+        assert_eq!(&out.stdout[..], b"no-tty\n");
     }
 
     #[tokio::test]

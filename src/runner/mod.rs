@@ -133,7 +133,8 @@ pub struct CommandOutput {
     pub argv: Vec<String>,
     /// The exit code; `None` when the process was ended by a signal.
     pub exit_code: Option<i32>,
-    pub stdout: Vec<u8>,
+    /// Shared: a recording's bytes or a process's, never copied to reach a reader.
+    pub stdout: bytes::Bytes,
     pub stderr: Vec<u8>,
     pub duration: Duration,
 }

@@ -109,7 +109,7 @@ impl CommandRunner for Record {
                 });
             }
             Ok(CommandOutput {
-                stdout,
+                stdout: stdout.into(),
                 stderr,
                 ..output
             })
@@ -358,7 +358,7 @@ mod tests {
             world.set(
                 argv.iter().map(|s| s.to_string()).collect(),
                 Recording {
-                    stdout: stdout.as_bytes().to_vec(),
+                    stdout: stdout.as_bytes().to_vec().into(),
                     stderr: stderr.as_bytes().to_vec(),
                     exit: *exit,
                     declared_in: "test".into(),
@@ -395,7 +395,7 @@ mod tests {
             Redactor::new(),
         );
         let answer = run(&record, &["maas", "admin", "machines", "read"]);
-        let text = String::from_utf8(answer.stdout).unwrap();
+        let text = String::from_utf8(answer.stdout.to_vec()).unwrap();
         assert!(!text.contains("Zq8#vT2!pW9kL4"), "returned redacted");
         assert!(text.contains(redact::MARKER));
         run(

@@ -126,7 +126,7 @@ impl HostState {
             match a.as_slice() {
                 ["cat", "--", path] => {
                     if let Node::File { contents, .. } = files.know_file(path) {
-                        *contents = Some(rec.stdout.clone());
+                        *contents = Some(rec.stdout.to_vec());
                     }
                 }
                 ["ls", "-A", "--", path] => {
@@ -152,7 +152,7 @@ impl HostState {
                 ["qemu-img", "info", "--output=json", path] => {
                     let info: ImageInfo = serde_json::from_slice(&rec.stdout)
                         .map_err(|e| format!("`{}`: {e}", shown()))?;
-                    if info.render().as_bytes() != rec.stdout.as_slice() {
+                    if info.render().as_bytes() != &rec.stdout[..] {
                         return Err(format!(
                             "`{}`: not in qemu-img 7.2's layout (key order, indent)",
                             shown()

@@ -133,12 +133,12 @@ struct Model {
     summary: ModelSummary,
     machines: Vec<Machine>,
     /// The `juju status` recording, while nothing changed the model.
-    status: Option<Vec<u8>>,
+    status: Option<bytes::Bytes>,
     /// `juju model-config --format=json`: key -> (value, source).
     config: Option<BTreeMap<String, (serde_json::Value, String)>>,
     /// `juju spaces --format=json`.
     spaces: Option<Vec<Space>>,
-    export: Option<Vec<u8>>,
+    export: Option<bytes::Bytes>,
     destroy: Option<Destroy>,
 }
 
@@ -424,7 +424,7 @@ impl JujuState {
                     units,
                 });
             }
-            model.export = Some(minimal_export(&parsed).into_bytes());
+            model.export = Some(minimal_export(&parsed).into_bytes().into());
             model.status = Some(status);
             if let Some(b) = get(&["juju", "model-config", "-m", &short, "--format=json"]) {
                 let raw: BTreeMap<String, crate::sources::juju::ConfigValue> =
@@ -650,7 +650,7 @@ impl JujuState {
         stderr.push_str(&format!("\n{info}...\n"));
         Answer {
             exit: 0,
-            stdout: Vec::new(),
+            stdout: Default::default(),
             stderr: stderr.into_bytes(),
         }
     }
@@ -717,7 +717,7 @@ impl JujuState {
             }
             if let Some(status) = &self.models[i].status {
                 match status_without_machine(status, id) {
-                    Ok(next) => self.models[i].status = Some(next),
+                    Ok(next) => self.models[i].status = Some(next.into()),
                     // A status the simulator cannot edit is no longer answered
                     // (`juju status` of the model is then not modelled), never stale.
                     Err(_) => self.models[i].status = None,
@@ -736,7 +736,7 @@ impl JujuState {
         Answer {
             // remove.go: any failed result is cmd.ErrSilent, exit 1.
             exit: if stderr.is_empty() { 0 } else { 1 },
-            stdout: stdout.into_bytes(),
+            stdout: stdout.into_bytes().into(),
             stderr: stderr.into_bytes(),
         }
     }
@@ -768,7 +768,7 @@ impl JujuState {
             Some(path) => {
                 self.effects.push(Effect::WroteFile {
                     path: path.clone(),
-                    contents: bundle,
+                    contents: bundle.to_vec(),
                 });
                 Answer::ok(format!("Bundle successfully exported to {path}\n"))
             }
@@ -970,7 +970,7 @@ impl JujuState {
         self.models.push(Model {
             summary,
             machines: Vec::new(),
-            status: Some(status),
+            status: Some(status.into()),
             config: Some(config),
             spaces: Some(spaces),
             export: None,
@@ -979,7 +979,7 @@ impl JujuState {
         self.current_model = Some(name.into());
         Answer {
             exit: 0,
-            stdout: Vec::new(),
+            stdout: Default::default(),
             stderr: message.into_bytes(),
         }
     }

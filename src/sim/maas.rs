@@ -178,7 +178,7 @@ fn ok_doc(value: &Value) -> Answer {
 fn http_error(body: impl Into<Vec<u8>>) -> Answer {
     Answer {
         exit: 2,
-        stdout: body.into(),
+        stdout: bytes::Bytes::from(body.into()),
         stderr: Vec::new(),
     }
 }

@@ -38,7 +38,7 @@ pub use status::{CloudShape, VaultState};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answer {
     pub exit: i32,
-    pub stdout: Vec<u8>,
+    pub stdout: bytes::Bytes,
     pub stderr: Vec<u8>,
 }
 
@@ -47,7 +47,7 @@ impl Answer {
     pub fn ok(stdout: impl Into<Vec<u8>>) -> Self {
         Answer {
             exit: 0,
-            stdout: stdout.into(),
+            stdout: bytes::Bytes::from(stdout.into()),
             stderr: Vec::new(),
         }
     }
@@ -56,7 +56,7 @@ impl Answer {
     pub fn fail(exit: i32, stderr: impl Into<Vec<u8>>) -> Self {
         Answer {
             exit,
-            stdout: Vec::new(),
+            stdout: Default::default(),
             stderr: stderr.into(),
         }
     }

@@ -282,7 +282,7 @@ impl OctaviaState {
         let (op, task) = (self.operations * 2 + 9, self.operations * 2 + 10);
         Answer {
             exit: 0,
-            stdout: Vec::new(),
+            stdout: Default::default(),
             stderr: format!(
                 "Running operation {op} with 1 task\n  - task {task} on unit-{}\n\nWaiting for task {task}...\n",
                 leader.replace('/', "-")

@@ -201,7 +201,7 @@ pub fn status_output(shape: &CloudShape) -> CommandOutput {
     CommandOutput {
         argv: juju::status_invocation(&shape.model).argv().to_vec(),
         exit_code: Some(0),
-        stdout: render(shape).into_bytes(),
+        stdout: render(shape).into_bytes().into(),
         stderr: Vec::new(),
         duration: Duration::ZERO,
     }

@@ -372,7 +372,7 @@ impl VaultState {
         } else {
             Answer {
                 exit: 1,
-                stdout: out.into_bytes(),
+                stdout: out.into_bytes().into(),
                 stderr: format!(
                     "ERROR the following task failed:\n - id \"{id}\" with return code {code}\n\nuse 'juju show-task' to inspect the failure\n\n"
                 )

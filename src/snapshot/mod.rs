@@ -475,7 +475,10 @@ impl Reader {
                 .expect("the reader's semaphore is never closed");
             let output = self.runner.run(&invocation).await?;
             if let Some(limit) = self.max_output {
-                for (stream, bytes) in [("stdout", &output.stdout), ("stderr", &output.stderr)] {
+                for (stream, bytes) in [
+                    ("stdout", &output.stdout[..]),
+                    ("stderr", &output.stderr[..]),
+                ] {
                     if bytes.len() > limit {
                         return Err(RunError::OutputTooLarge {
                             argv: invocation.display(),
@@ -692,7 +695,9 @@ mod tests {
                 Ok(CommandOutput {
                     argv: inv.argv().to_vec(),
                     exit_code: Some(0),
-                    stdout: br#"{"controller":"c","model":"admin/openstack","user":"u"}"#.to_vec(),
+                    stdout: br#"{"controller":"c","model":"admin/openstack","user":"u"}"#
+                        .to_vec()
+                        .into(),
                     stderr: vec![],
                     duration: Duration::from_millis(50),
                 })
@@ -745,7 +750,7 @@ mod tests {
                 Ok(CommandOutput {
                     argv: inv.argv().to_vec(),
                     exit_code: Some(0),
-                    stdout: vec![],
+                    stdout: Default::default(),
                     stderr: vec![],
                     duration: Duration::ZERO,
                 })

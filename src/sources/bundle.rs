@@ -305,7 +305,7 @@ mod tests {
         CommandOutput {
             argv: vec!["cat".into(), "--".into(), path.into()],
             exit_code: Some(exit),
-            stdout: text.to_vec(),
+            stdout: text.to_vec().into(),
             stderr: if exit == 0 {
                 vec![]
             } else {

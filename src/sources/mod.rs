@@ -280,7 +280,7 @@ pub(crate) fn test_output(argv: &[&str], exit: i32, stdout: &str, stderr: &str) 
     CommandOutput {
         argv: argv.iter().map(|s| s.to_string()).collect(),
         exit_code: Some(exit),
-        stdout: stdout.as_bytes().to_vec(),
+        stdout: stdout.as_bytes().to_vec().into(),
         stderr: stderr.as_bytes().to_vec(),
         duration: std::time::Duration::ZERO,
     }

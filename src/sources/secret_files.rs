@@ -247,7 +247,7 @@ mod tests {
         CommandOutput {
             argv: argv.to_vec(),
             exit_code: out.status.code(),
-            stdout: out.stdout,
+            stdout: out.stdout.into(),
             stderr: out.stderr,
             duration: Duration::ZERO,
         }
@@ -327,7 +327,9 @@ mod tests {
         let out = CommandOutput {
             argv: labels_argv(LabelKind::InitCapture, "/x"),
             exit_code: Some(0),
-            stdout: format!("Unseal Key 1\nUnseal Key 2: {SECRET}\n").into_bytes(),
+            stdout: format!("Unseal Key 1\nUnseal Key 2: {SECRET}\n")
+                .into_bytes()
+                .into(),
             stderr: vec![],
             duration: Duration::ZERO,
         };

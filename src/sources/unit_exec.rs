@@ -218,7 +218,7 @@ fn unwrap_task(unit: &str, output: &CommandOutput) -> Result<CommandOutput, Sour
         // Errors about what the remote command printed name the argv that ran.
         argv: output.argv.clone(),
         exit_code: Some(code),
-        stdout: stdout.into_bytes(),
+        stdout: stdout.into_bytes().into(),
         stderr: results.stderr.clone().unwrap_or_default().into_bytes(),
         duration: output.duration,
     })
@@ -247,7 +247,7 @@ mod tests {
         CommandOutput {
             argv: unit().invocation(&inner()).argv().to_vec(),
             exit_code: Some(exit),
-            stdout: stdout.as_bytes().to_vec(),
+            stdout: stdout.as_bytes().to_vec().into(),
             stderr: stderr.as_bytes().to_vec(),
             duration: Duration::ZERO,
         }

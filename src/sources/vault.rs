@@ -175,7 +175,7 @@ mod tests {
         CommandOutput {
             argv: status_argv("bao", "http://127.0.0.1:8200"),
             exit_code: Some(exit),
-            stdout: stdout.as_bytes().to_vec(),
+            stdout: stdout.as_bytes().to_vec().into(),
             stderr: stderr.as_bytes().to_vec(),
             duration: Duration::ZERO,
         }

@@ -358,7 +358,7 @@ impl Files {
             Ok(()) => Answer::ok(stdin.to_vec()),
             Err(reason) => Answer {
                 exit: 1,
-                stdout: stdin.to_vec(),
+                stdout: stdin.to_vec().into(),
                 stderr: format!("tee: {}: {reason}\n", quotef(path)).into_bytes(),
             },
         }

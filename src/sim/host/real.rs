@@ -256,7 +256,7 @@ impl Real {
         let prefix = root.as_os_str().as_encoded_bytes();
         Answer {
             exit: exit_of(out),
-            stdout: replace(&out.stdout, prefix, b""),
+            stdout: replace(&out.stdout, prefix, b"").into(),
             stderr: replace(&out.stderr, prefix, b""),
         }
     }
@@ -438,7 +438,7 @@ impl Real {
             // virsh 9.0 prints no blank line after `echo` (observed), after the others one.
             let cut = format!("{expected}{MARKER}\n");
             match answer.stdout.strip_prefix(cut.as_bytes()) {
-                Some(rest) => answer.stdout = rest.to_vec(),
+                Some(rest) => answer.stdout = rest.to_vec().into(),
                 None => {
                     return Err(format!(
                         "setting up the state the node document cannot hold failed: stdout {:?}, stderr {:?}",
@@ -578,7 +578,7 @@ pub(crate) fn sed(script: &str, contents: &[u8]) -> Answer {
     match child.wait_with_output() {
         Ok(out) => Answer {
             exit: exit_of(&out),
-            stdout: out.stdout,
+            stdout: out.stdout.into(),
             stderr: out.stderr,
         },
         Err(e) => sim_error(&format!("sed: {e}")),

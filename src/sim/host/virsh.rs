@@ -150,7 +150,7 @@ impl Libvirt {
                     Err(e) => return Err(format!("`{shown}`: {e}")),
                 },
                 ["dumpxml", dom] if rec.exit == 0 => {
-                    let text = String::from_utf8(rec.stdout.clone())
+                    let text = String::from_utf8(rec.stdout.to_vec())
                         .map_err(|_| format!("`{shown}`: not UTF-8"))?;
                     let xml = text
                         .strip_suffix('\n')
@@ -503,7 +503,7 @@ fn ran_ok(stdout: String) -> Answer {
 fn ran_fail(stderr: String) -> Answer {
     Answer {
         exit: 1,
-        stdout: b"\n".to_vec(),
+        stdout: b"\n".to_vec().into(),
         stderr: stderr.into_bytes(),
     }
 }

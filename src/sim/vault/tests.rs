@@ -53,7 +53,7 @@ fn recorded(world: &str, argv: &[&str]) -> Vec<u8> {
         .get(&s(argv))
         .unwrap()
         .stdout
-        .clone()
+        .to_vec()
 }
 
 /// Fresh -> init -> three shares -> unsealed, each read answered with the recording of
@@ -132,7 +132,7 @@ fn a_fresh_vault_goes_through_the_recorded_moments() {
         .answer(&ssh(MINT), Some(format!("{root}\n").as_bytes()))
         .unwrap();
     assert_eq!(child.exit, 0);
-    let token = String::from_utf8(child.stdout).unwrap();
+    let token = String::from_utf8(child.stdout.to_vec()).unwrap();
     assert!(
         token.starts_with("s.") && token.len() == 26 && !token.ends_with('\n'),
         "{token}"

@@ -422,7 +422,7 @@ mod tests {
         CommandOutput {
             argv: argv.iter().map(|s| s.to_string()).collect(),
             exit_code: Some(exit),
-            stdout: stdout.as_bytes().to_vec(),
+            stdout: stdout.as_bytes().to_vec().into(),
             stderr: stderr.as_bytes().to_vec(),
             duration: Duration::ZERO,
         }
