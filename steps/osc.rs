@@ -183,24 +183,6 @@ fn phase_run(phase: &str, profile: Profile, runner: impl CommandRunner + 'static
     }
 }
 
-#[when(
-    expr = "the phase {word} gates run with the real client and {string} on fixture world {string}"
-)]
-async fn gates_run_with_client(
-    w: &mut GateWorld,
-    phase: String,
-    credentials: String,
-    world: String,
-) -> Result<(), String> {
-    let (runner, profile, _) = client_over_world(w, &credentials, &world)?;
-    let run = phase_run(&phase, profile.clone(), runner);
-    let (snapshot, report) = run.execute_with_snapshot().await;
-    w.profile = Some(profile);
-    w.fixture = Some(load(&world)?);
-    w.run = Some(GateRunResult { report, snapshot });
-    Ok(())
-}
-
 #[then("every gate gives the verdict it gives on the fixture world alone")]
 async fn same_verdicts_as_the_world(w: &mut GateWorld) -> Result<(), String> {
     let report = w.report()?;
@@ -258,6 +240,7 @@ async fn record_with_client(
     )
     .map_err(|e| e.to_string())?;
     w.stub.recorded = Some(out);
+    w.profile = Some(profile);
     w.fixture = Some(load(&world)?);
     w.run = Some(GateRunResult {
         report,

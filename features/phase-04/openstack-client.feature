@@ -8,12 +8,14 @@ Feature: the real python-openstackclient reads what the composed fixtures say it
   must be the world's files byte for byte (issue 11: fixtures that share a gate's bug
   hide it, DOCFIX-044).
 
+  One run through the recorder proves all three: the gates decide on what it records
+  (the client's output through the redactor), so each client command runs once.
+
   Scenario Outline: <world> through the real client: the world's verdicts, its files byte for byte
     Given the OpenStack API stub serving the cloud of "<world>"
-    When the phase <phase> gates run with the real client and "<credentials>" on fixture world "<world>"
-    Then every gate gives the verdict it gives on the fixture world alone
     When stackgate records phase <phase> with the real client and "<credentials>" over fixture world "<world>"
-    Then each openstack command it recorded is the fixture world's, byte for byte
+    Then every gate gives the verdict it gives on the fixture world alone
+    And each openstack command it recorded is the fixture world's, byte for byte
     And no recorded file holds the client's password
 
     Examples:
