@@ -7,7 +7,6 @@
 //! a token on stderr or a secret in a value must not reach a report through an error.
 
 use std::borrow::Cow;
-use std::collections::HashSet;
 use std::fmt;
 use std::sync::LazyLock;
 
@@ -99,16 +98,25 @@ pub fn check_text(bytes: &[u8]) -> Result<&str, Damage> {
 /// One JSON document, whole: UTF-8 throughout (strings no gate reads included), no data
 /// after it, no key twice in any object (serde keeps the last of a map's duplicates and
 /// ignores unknown keys, so `default-space` given twice would pass on the second).
-pub fn check_json(bytes: &[u8]) -> Result<(), Damage> {
-    check_text(bytes)?;
-    let mut de = serde_json::Deserializer::from_slice(bytes);
+///
+/// Returns the document's text: UTF-8 already proved, a parse of it need not check
+/// each string again (`serde_json::Deserializer::from_str`).
+pub fn check_json(bytes: &[u8]) -> Result<&str, Damage> {
+    let text = check_text(bytes)?;
+    walk_json(text)?;
+    Ok(text)
+}
+
+/// The walk of [`check_json`] over text already checked ([`check_text`]).
+pub fn walk_json(text: &str) -> Result<(), Damage> {
+    let mut de = serde_json::Deserializer::from_str(text);
     // The walk without path tracking; only a refused document is walked again for the
     // path its error names.
     if de::Deserialize::deserialize(&mut de)
         .map(|Whole| ())
         .is_err()
     {
-        let mut again = serde_json::Deserializer::from_slice(bytes);
+        let mut again = serde_json::Deserializer::from_str(text);
         return Err(
             match serde_path_to_error::deserialize::<_, Whole>(&mut again) {
                 Err(e) => {
@@ -182,28 +190,19 @@ impl<'de> Visitor<'de> for WholeVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Whole, A::Error> {
-        // Keys borrowed from the document where they hold no escape; a linear scan while
-        // the object is small (status structs), a set once it is large (machines).
-        const SMALL: usize = 16;
-        let mut few: Vec<Cow<'de, str>> = Vec::new();
-        let mut many: HashSet<Cow<'de, str>> = HashSet::new();
+        // Keys borrowed from the document where they hold no escape, sorted once the
+        // object ends: a duplicate is then next to its twin (no hashing per key).
+        let mut keys: Vec<Cow<'de, str>> = Vec::new();
         while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
-            let twice = if many.is_empty() && few.len() < SMALL {
-                let twice = few.contains(&key);
-                few.push(key.clone());
-                twice
-            } else {
-                if many.is_empty() {
-                    many.extend(few.drain(..));
-                }
-                !many.insert(key.clone())
-            };
-            if twice {
-                return Err(de::Error::custom(format!(
-                    "duplicate key `{key}` (refused: which one a reader keeps is arbitrary)"
-                )));
-            }
+            keys.push(key);
             map.next_value::<Whole>()?;
+        }
+        keys.sort_unstable();
+        if let Some(twins) = keys.windows(2).find(|w| w[0] == w[1]) {
+            return Err(de::Error::custom(format!(
+                "duplicate key `{}` (refused: which one a reader keeps is arbitrary)",
+                twins[0]
+            )));
         }
         Ok(Whole)
     }

@@ -148,14 +148,48 @@ pub fn parse_json_bytes<T: serde::de::DeserializeOwned>(
         (false, p) if p.starts_with('[') => format!("{prefix}{path}"),
         (false, _) => format!("{prefix}.{path}"),
     };
-    integrity::check_json(bytes).map_err(|mut damage| {
+    let damaged = |mut damage: integrity::Damage| {
         damage.at = join(damage.at);
         SourceError::Damaged {
             argv: argv.to_string(),
             damage,
         }
-    })?;
-    let mut de = serde_json::Deserializer::from_slice(bytes);
+    };
+    let text = integrity::check_text(bytes).map_err(damaged)?;
+    // A large document is walked for damage on a second thread while this one parses
+    // it into the model: the two reads of one output side by side. Damage still wins:
+    // the model's answer is used only when the walk found none.
+    if text.len() >= PARALLEL_WALK_FROM {
+        let (walked, typed) = std::thread::scope(|s| {
+            let walk = s.spawn(|| integrity::walk_json(text));
+            let typed = parse_model::<T>(text, argv, !prefix.is_empty(), &join);
+            let walked = walk.join().unwrap_or_else(|_| {
+                Err(integrity::Damage::new(
+                    "(top level)",
+                    "the document could not be read",
+                ))
+            });
+            (walked, typed)
+        });
+        walked.map_err(damaged)?;
+        return typed;
+    }
+    integrity::walk_json(text).map_err(damaged)?;
+    parse_model(text, argv, !prefix.is_empty(), &join)
+}
+
+/// A document at least this large (bytes) is walked and parsed on two threads.
+const PARALLEL_WALK_FROM: usize = 1 << 20;
+
+/// The typed parse of a document [`integrity::walk_json`] accepts (or is accepting).
+/// `nested`: the document is inside another (`join` leads its key paths with where).
+fn parse_model<T: serde::de::DeserializeOwned>(
+    text: &str,
+    argv: &str,
+    nested: bool,
+    join: &dyn Fn(String) -> String,
+) -> Result<T, SourceError> {
+    let mut de = serde_json::Deserializer::from_str(text);
     let parse_error = |e: serde_path_to_error::Error<serde_json::Error>| SourceError::Parse {
         argv: argv.to_string(),
         path: join(integrity::top_level(e.path().to_string())),
@@ -165,7 +199,7 @@ pub fn parse_json_bytes<T: serde::de::DeserializeOwned>(
         // Without path tracking (it costs on every value); a document the model
         // refuses is read again for the key path its error names.
         return T::deserialize(&mut de).or_else(|_| {
-            let mut again = serde_json::Deserializer::from_slice(bytes);
+            let mut again = serde_json::Deserializer::from_str(text);
             serde_path_to_error::deserialize(&mut again).map_err(parse_error)
         });
     }
@@ -176,10 +210,7 @@ pub fn parse_json_bytes<T: serde::de::DeserializeOwned>(
             .map_err(parse_error);
     IGNORED.with(|c| {
         if let Some(all) = c.borrow_mut().as_mut() {
-            all.extend(found.into_iter().map(|steps| IgnoredKey {
-                nested: !prefix.is_empty(),
-                steps,
-            }));
+            all.extend(found.into_iter().map(|steps| IgnoredKey { nested, steps }));
         }
     });
     result
@@ -296,4 +327,42 @@ pub(crate) fn test_invocation_output(
 ) -> CommandOutput {
     let argv: Vec<&str> = invocation.argv().iter().map(String::as_str).collect();
     test_output(&argv, exit, stdout, stderr)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A document past the size walked on a second thread: `n` objects, one of them
+    /// (the last) given `last` as its body.
+    fn large(last: &str) -> Vec<u8> {
+        let mut doc = String::from("[");
+        while doc.len() < PARALLEL_WALK_FROM + 4096 {
+            doc.push_str(r#"{"name":"unit","status":{"current":"active","message":""}},"#);
+        }
+        doc.push_str(last);
+        doc.push(']');
+        doc.into_bytes()
+    }
+
+    #[test]
+    fn a_large_document_is_refused_for_damage_the_model_would_not_see() {
+        let ok = large(r#"{"name":"last"}"#);
+        let parsed: Vec<serde_json::Value> = parse_json_bytes(&ok, "big", "").unwrap();
+        assert_eq!(parsed.last().unwrap()["name"], "last");
+        for (damage, want) in [
+            (large(r#"{"name":"a","name":"b"}"#), "duplicate key `name`"),
+            (
+                [large(r#"{"name":"last"}"#), b"\nERROR: reset\n".to_vec()].concat(),
+                "data after the JSON document",
+            ),
+        ] {
+            let err = parse_json_bytes::<Vec<serde_json::Value>>(&damage, "big", "").unwrap_err();
+            let text = err.to_string();
+            assert!(
+                matches!(err, SourceError::Damaged { .. }) && text.contains(want),
+                "{text}"
+            );
+        }
+    }
 }
