@@ -164,52 +164,7 @@ pub static KEYS: &[&KeyPath] = &[
     ),
     &KeyPath::required(
         Doc::MaasMachines,
-        "[].boot_interface.links[].subnet.dns_servers",
-        MAAS_MACHINES_READERS,
-    ),
-    &KeyPath::required(
-        Doc::MaasMachines,
-        "[].boot_interface.links[].subnet.gateway_ip",
-        MAAS_MACHINES_READERS,
-    ),
-    &KeyPath::required(
-        Doc::MaasMachines,
         "[].boot_interface.links[].subnet.id",
-        MAAS_MACHINES_READERS,
-    ),
-    &KeyPath::required(
-        Doc::MaasMachines,
-        "[].boot_interface.links[].subnet.space",
-        MAAS_MACHINES_READERS,
-    ),
-    &KeyPath::required(
-        Doc::MaasMachines,
-        "[].boot_interface.links[].subnet.vlan",
-        MAAS_MACHINES_READERS,
-    ),
-    &KeyPath::required(
-        Doc::MaasMachines,
-        "[].boot_interface.links[].subnet.vlan.dhcp_on",
-        MAAS_MACHINES_READERS,
-    ),
-    &KeyPath::required(
-        Doc::MaasMachines,
-        "[].boot_interface.links[].subnet.vlan.fabric_id",
-        MAAS_MACHINES_READERS,
-    ),
-    &KeyPath::required(
-        Doc::MaasMachines,
-        "[].boot_interface.links[].subnet.vlan.id",
-        MAAS_MACHINES_READERS,
-    ),
-    &KeyPath::required(
-        Doc::MaasMachines,
-        "[].boot_interface.links[].subnet.vlan.space",
-        MAAS_MACHINES_READERS,
-    ),
-    &KeyPath::required(
-        Doc::MaasMachines,
-        "[].boot_interface.links[].subnet.vlan.vid",
         MAAS_MACHINES_READERS,
     ),
     &KeyPath::required(
@@ -299,52 +254,7 @@ pub static KEYS: &[&KeyPath] = &[
     ),
     &KeyPath::required(
         Doc::MaasMachines,
-        "[].interface_set[].links[].subnet.dns_servers",
-        MAAS_MACHINES_READERS,
-    ),
-    &KeyPath::required(
-        Doc::MaasMachines,
-        "[].interface_set[].links[].subnet.gateway_ip",
-        MAAS_MACHINES_READERS,
-    ),
-    &KeyPath::required(
-        Doc::MaasMachines,
         "[].interface_set[].links[].subnet.id",
-        MAAS_MACHINES_READERS,
-    ),
-    &KeyPath::required(
-        Doc::MaasMachines,
-        "[].interface_set[].links[].subnet.space",
-        MAAS_MACHINES_READERS,
-    ),
-    &KeyPath::required(
-        Doc::MaasMachines,
-        "[].interface_set[].links[].subnet.vlan",
-        MAAS_MACHINES_READERS,
-    ),
-    &KeyPath::required(
-        Doc::MaasMachines,
-        "[].interface_set[].links[].subnet.vlan.dhcp_on",
-        MAAS_MACHINES_READERS,
-    ),
-    &KeyPath::required(
-        Doc::MaasMachines,
-        "[].interface_set[].links[].subnet.vlan.fabric_id",
-        MAAS_MACHINES_READERS,
-    ),
-    &KeyPath::required(
-        Doc::MaasMachines,
-        "[].interface_set[].links[].subnet.vlan.id",
-        MAAS_MACHINES_READERS,
-    ),
-    &KeyPath::required(
-        Doc::MaasMachines,
-        "[].interface_set[].links[].subnet.vlan.space",
-        MAAS_MACHINES_READERS,
-    ),
-    &KeyPath::required(
-        Doc::MaasMachines,
-        "[].interface_set[].links[].subnet.vlan.vid",
         MAAS_MACHINES_READERS,
     ),
     &KeyPath::required(
@@ -555,7 +465,16 @@ pub struct Link {
     pub id: i64,
     pub mode: String,
     pub ip_address: Option<String>,
-    pub subnet: Option<Subnet>,
+    pub subnet: Option<LinkSubnet>,
+}
+
+/// The subnet a link names. MAAS nests the whole Subnet (and its VLAN) in every link;
+/// what a gate or an action reads of it is which subnet, by CIDR, and its id for the
+/// next argv. The rest is `subnets read`'s, read there.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct LinkSubnet {
+    pub id: i64,
+    pub cidr: String,
 }
 
 #[derive(Deserialize)]
@@ -563,7 +482,7 @@ struct RawLink {
     id: i64,
     mode: String,
     ip_address: Option<String>,
-    subnet: Option<Subnet>,
+    subnet: Option<LinkSubnet>,
 }
 
 impl TryFrom<RawLink> for Link {
