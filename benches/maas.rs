@@ -531,14 +531,16 @@ fn main() {
     // reads: that count of waves is the critical path.
     let (free_wall, free_starts, free_verdicts) =
         latent_run(&runtime, dir.path(), &profile, 1 << 20);
+    // A wave: reads that start together. The next starts only once an answer of the
+    // last arrived, at least LATENCY later; within one, starts are microseconds apart.
     let waves = {
-        let mut w: Vec<u128> = free_starts
-            .iter()
-            .map(|s| (s.as_nanos() + LATENCY.as_nanos() / 2) / LATENCY.as_nanos())
-            .collect();
-        w.sort();
-        w.dedup();
-        w.len()
+        let mut starts = free_starts.clone();
+        starts.sort();
+        starts
+            .windows(2)
+            .filter(|w| w[1] - w[0] >= LATENCY / 2)
+            .count()
+            + usize::from(!starts.is_empty())
     };
     let critical = LATENCY * waves as u32;
     let jobs = stackgate::snapshot::DEFAULT_JOBS;

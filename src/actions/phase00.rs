@@ -245,8 +245,8 @@ fn plan_teardown_destroy(
             for (id, m) in &status.machines {
                 let hostname = m
                     .hostname
-                    .clone()
-                    .unwrap_or_else(|| format!("machine {id}"));
+                    .as_deref()
+                    .map_or_else(|| format!("machine {id}"), str::to_string);
                 plan.resolve(format!("lingering machine {id}"), hostname.clone());
                 let mut step = Step::run(
                     [

@@ -1,5 +1,6 @@
 //! The `juju status --format=json` model and walkers over units and machines.
 
+use compact_str::CompactString;
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
@@ -11,7 +12,7 @@ use crate::sources::keys::KeyPath;
 #[derive(Debug, Clone, Deserialize)]
 pub struct JujuStatus {
     pub model: ModelStatus,
-    pub machines: BTreeMap<String, Machine>,
+    pub machines: BTreeMap<CompactString, Machine>,
     pub applications: BTreeMap<String, Application>,
     #[serde(rename = "application-endpoints", default)]
     pub application_endpoints: BTreeMap<String, serde::de::IgnoredAny>,
@@ -56,16 +57,16 @@ pub struct StatusInfo {
 /// most of what parsing allocated.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 pub struct EntityStatus {
-    pub current: Option<String>,
-    pub message: Option<String>,
+    pub current: Option<CompactString>,
+    pub message: Option<CompactString>,
     #[serde(rename = "status-error")]
     pub status_error: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Base {
-    pub name: String,
-    pub channel: String,
+    pub name: CompactString,
+    pub channel: CompactString,
 }
 
 /// A machine or container. All keys are omitempty in juju.
@@ -73,15 +74,15 @@ pub struct Base {
 pub struct Machine {
     #[serde(rename = "juju-status")]
     pub juju_status: Option<EntityStatus>,
-    pub hostname: Option<String>,
+    pub hostname: Option<CompactString>,
     #[serde(rename = "dns-name")]
-    pub dns_name: Option<String>,
+    pub dns_name: Option<CompactString>,
     #[serde(rename = "instance-id")]
-    pub instance_id: Option<String>,
+    pub instance_id: Option<CompactString>,
     pub base: Option<Base>,
     /// juju 2.9 prints `series` where 3.x prints `base`.
-    pub series: Option<String>,
-    pub containers: Option<BTreeMap<String, Machine>>,
+    pub series: Option<CompactString>,
+    pub containers: Option<BTreeMap<CompactString, Machine>>,
     #[serde(rename = "status-error")]
     pub status_error: Option<String>,
 }
@@ -126,7 +127,7 @@ pub struct Application {
     #[serde(rename = "subordinate-to")]
     pub subordinate_to: Option<Vec<String>>,
     /// Absent for subordinate applications: their units sit under principals.
-    pub units: Option<BTreeMap<String, Unit>>,
+    pub units: Option<BTreeMap<CompactString, Unit>>,
     #[serde(rename = "endpoint-bindings")]
     pub endpoint_bindings: Option<BTreeMap<String, String>>,
     pub version: Option<String>,
@@ -150,8 +151,8 @@ pub struct Unit {
     pub juju_status: Option<EntityStatus>,
     #[serde(default)]
     pub leader: bool,
-    pub machine: Option<String>,
-    pub subordinates: Option<BTreeMap<String, Unit>>,
+    pub machine: Option<CompactString>,
+    pub subordinates: Option<BTreeMap<CompactString, Unit>>,
     #[serde(rename = "status-error")]
     pub status_error: Option<String>,
 }
