@@ -14,7 +14,7 @@ use std::process::Command;
 
 #[path = "common/child.rs"]
 mod child;
-use child::{best_of, jq, mib, serve_measurer};
+use child::{against_jq, best_of, serve_measurer};
 
 use stackgate::sim::{CloudShape, status};
 
@@ -86,7 +86,6 @@ fn main() {
         .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect())
         .unwrap_or_else(|| vec![2_000, 20_000, 100_000]);
     let stackgate = env!("CARGO_BIN_EXE_stackgate");
-    let jq = jq();
     println!(
         "census: `stackgate gate --phase 02 --world DIR` vs the runbook's jq census (benches/census.jq); best of 3"
     );
@@ -121,46 +120,14 @@ fn main() {
             sg.code, 0,
             "stackgate's phase-02 run on the {units}-unit world"
         );
-        let (jq_cell, jq_rss, speedup, fast) = match &jq {
-            Some(jq) => {
-                let j = best_of(3, || {
-                    let mut c = Command::new(jq);
-                    c.args(["-r", CENSUS_JQ])
-                        .arg(dir.path().join("juju-status.json"));
-                    c
-                });
-                assert_eq!(j.code, 0, "jq's census");
-                let ratio = j.wall.as_secs_f64() / sg.wall.as_secs_f64();
-                (
-                    format!("{:.0} ms", j.wall.as_secs_f64() * 1e3),
-                    format!("{:.0} MiB", mib(j.max_rss)),
-                    format!("{ratio:.1}x"),
-                    Some(ratio >= 10.0),
-                )
-            }
-            None => ("(no jq)".into(), "-".into(), "-".into(), None),
-        };
-        let rss_ratio = sg.max_rss as f64 / input as f64;
+        let status_file = dir.path().join("juju-status.json");
         println!(
-            "{:>8} {:>6.1} MB {:>7.0} ms {:>6.0} MiB {:>7.2}x {:>10} {:>10} {:>8}  {} {}",
+            "{:>8} {:>6.1} MB {}",
             shape.units(),
             input as f64 / 1e6,
-            sg.wall.as_secs_f64() * 1e3,
-            mib(sg.max_rss),
-            rss_ratio,
-            jq_cell,
-            jq_rss,
-            speedup,
-            match fast {
-                Some(true) => "speed MET",
-                Some(false) => "speed MISSED",
-                None => "speed n/a",
-            },
-            if rss_ratio <= 2.0 {
-                "memory MET"
-            } else {
-                "memory MISSED"
-            },
+            against_jq(&sg, input, |c| {
+                c.args(["-r", CENSUS_JQ]).arg(&status_file);
+            })
         );
     }
 }

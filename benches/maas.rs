@@ -38,7 +38,7 @@ use stackgate::world::{Recording, World};
 
 #[path = "common/child.rs"]
 mod child;
-use child::{best_of, jq, mib, serve_measurer};
+use child::{against_jq, best_of, serve_measurer};
 
 const BASE_WORLD: &str = "testcloud/phase00-bare-metal";
 const PROFILE: &str = include_str!("../profiles/bare-metal.toml");
@@ -98,7 +98,7 @@ fn scaled(dir: &Path, hosts: usize, spares: usize) -> (std::path::PathBuf, u64) 
     let base = World::embedded(BASE_WORLD).expect("the bare-metal phase-00 world");
     let profile = Profile::parse(PROFILE, "bare-metal").expect("the bare-metal profile");
     let machines_argv = argv(&["maas", "admin", "machines", "read"]);
-    let mut machines: Vec<Value> =
+    let machines: Vec<Value> =
         serde_json::from_slice(&base.get(&machines_argv).unwrap().stdout).unwrap();
     let template = machines
         .iter()
@@ -169,22 +169,25 @@ fn scaled(dir: &Path, hosts: usize, spares: usize) -> (std::path::PathBuf, u64) 
     };
     let mut ip_records: Vec<(String, Value)> = Vec::new();
     let mut provider_macs = Vec::new();
-    let mut scaled_machines: Vec<Value> = machines
-        .drain(..)
-        .filter(|m| !m["hostname"].as_str().unwrap().starts_with("openstack"))
-        .collect();
+    // The recorded hosts keep their ids and MACs; only the count changes.
+    let (recorded, mut scaled_machines): (Vec<Value>, Vec<Value>) = machines
+        .into_iter()
+        .partition(|m| m["hostname"].as_str().unwrap().starts_with("openstack"));
     for n in 0..hosts + spares {
+        if n < 4 {
+            let name = json!(hostname(n));
+            scaled_machines.push(
+                recorded
+                    .iter()
+                    .find(|r| r["hostname"] == name)
+                    .cloned()
+                    .unwrap(),
+            );
+            continue;
+        }
         let carved = n < hosts;
         let (mut m, addresses, macs) = host(n, carved, &mut next_id);
-        if n < 4 {
-            // The recorded hosts keep their ids and MACs; only the count changes.
-            let recorded: Vec<Value> =
-                serde_json::from_slice(&base.get(&machines_argv).unwrap().stdout).unwrap();
-            m = recorded
-                .into_iter()
-                .find(|r| r["hostname"] == json!(hostname(n)))
-                .unwrap();
-        } else if carved {
+        if carved {
             provider_macs.push(macs["enp1s0"].clone());
             for (cidr, ip, via) in addresses {
                 ip_records.push((
@@ -480,46 +483,14 @@ fn main() {
         "{:>9} {:>6} {:>9} {:>10} {:>10} {:>8} {:>10} {:>10} {:>8}  targets (>=10x, RSS <= 2x input)",
         "machines", "hosts", "input", "stackgate", "peak RSS", "RSS/in", "jq", "jq RSS", "speedup"
     );
-    let (jq_cell, jq_rss, speedup, fast) = match jq() {
-        Some(jq) => {
-            let j = best_of(3, || {
-                let mut c = Command::new(&jq);
-                c.args(["-r", MAAS_JQ]).arg(&machines_file);
-                c
-            });
-            assert_eq!(j.code, 0, "jq's reads");
-            let ratio = j.wall.as_secs_f64() / sg.wall.as_secs_f64();
-            (
-                format!("{:.0} ms", j.wall.as_secs_f64() * 1e3),
-                format!("{:.0} MiB", mib(j.max_rss)),
-                format!("{ratio:.1}x"),
-                Some(ratio >= 10.0),
-            )
-        }
-        None => ("(no jq)".into(), "-".into(), "-".into(), None),
-    };
-    let rss_ratio = sg.max_rss as f64 / input as f64;
     println!(
-        "{:>9} {:>6} {:>6.1} MB {:>7.0} ms {:>6.0} MiB {:>7.2}x {:>10} {:>10} {:>8}  {} {}",
+        "{:>9} {:>6} {:>6.1} MB {}",
         count,
         hosts,
         input as f64 / 1e6,
-        sg.wall.as_secs_f64() * 1e3,
-        mib(sg.max_rss),
-        rss_ratio,
-        jq_cell,
-        jq_rss,
-        speedup,
-        match fast {
-            Some(true) => "speed MET",
-            Some(false) => "speed MISSED",
-            None => "speed n/a",
-        },
-        if rss_ratio <= 2.0 {
-            "memory MET"
-        } else {
-            "memory MISSED"
-        },
+        against_jq(&sg, input, |c| {
+            c.args(["-r", MAAS_JQ]).arg(&machines_file);
+        })
     );
 
     // 2. Phase 00 live over `latency_hosts` hosts, every read 200 ms away.

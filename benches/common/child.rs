@@ -82,11 +82,56 @@ pub fn best_of(n: usize, make: impl Fn() -> Command) -> Measured {
     Measured { max_rss, ..best }
 }
 
-pub fn jq() -> Option<PathBuf> {
+/// The columns every bench prints after its own: stackgate's time, peak RSS and RSS
+/// over the input; jq's time and peak RSS over the same bytes (best of 3, when jq is
+/// installed; `args` gives its program and file), the speed-up, and issue 13's two
+/// checks (at least 10x jq, peak RSS at most twice the input).
+pub fn against_jq(sg: &Measured, input: u64, args: impl Fn(&mut Command)) -> String {
+    let (jq_cell, jq_rss, speedup, fast) = match jq() {
+        Some(jq) => {
+            let j = best_of(3, || {
+                let mut c = Command::new(&jq);
+                args(&mut c);
+                c
+            });
+            assert_eq!(j.code, 0, "jq's run");
+            let ratio = j.wall.as_secs_f64() / sg.wall.as_secs_f64();
+            (
+                format!("{:.0} ms", j.wall.as_secs_f64() * 1e3),
+                format!("{:.0} MiB", mib(j.max_rss)),
+                format!("{ratio:.1}x"),
+                Some(ratio >= 10.0),
+            )
+        }
+        None => ("(no jq)".into(), "-".into(), "-".into(), None),
+    };
+    let rss_ratio = sg.max_rss as f64 / input as f64;
+    format!(
+        "{:>7.0} ms {:>6.0} MiB {:>7.2}x {:>10} {:>10} {:>8}  {} {}",
+        sg.wall.as_secs_f64() * 1e3,
+        mib(sg.max_rss),
+        rss_ratio,
+        jq_cell,
+        jq_rss,
+        speedup,
+        match fast {
+            Some(true) => "speed MET",
+            Some(false) => "speed MISSED",
+            None => "speed n/a",
+        },
+        if rss_ratio <= 2.0 {
+            "memory MET"
+        } else {
+            "memory MISSED"
+        },
+    )
+}
+
+fn jq() -> Option<PathBuf> {
     let out = Command::new("jq").arg("--version").output().ok()?;
     out.status.success().then(|| PathBuf::from("jq"))
 }
 
-pub fn mib(bytes: u64) -> f64 {
+fn mib(bytes: u64) -> f64 {
     bytes as f64 / f64::from(1 << 20)
 }
