@@ -155,11 +155,11 @@ pub fn parse_json_bytes<T: serde::de::DeserializeOwned>(
             damage,
         }
     };
-    let text = integrity::check_text(bytes).map_err(damaged)?;
     // A large document is walked for damage on a second thread while this one parses
     // it into the model: the two reads of one output side by side. Damage still wins:
     // the model's answer is used only when the walk found none.
-    if text.len() >= PARALLEL_WALK_FROM {
+    if bytes.len() >= PARALLEL_WALK_FROM {
+        let text = integrity::check_text(bytes).map_err(damaged)?;
         let (walked, typed) = std::thread::scope(|s| {
             let walk = s.spawn(|| integrity::walk_json(text));
             let typed = parse_model::<T>(text, argv, !prefix.is_empty(), &join);
@@ -174,7 +174,7 @@ pub fn parse_json_bytes<T: serde::de::DeserializeOwned>(
         walked.map_err(damaged)?;
         return typed;
     }
-    integrity::walk_json(text).map_err(damaged)?;
+    let text = integrity::check_json(bytes).map_err(damaged)?;
     parse_model(text, argv, !prefix.is_empty(), &join)
 }
 
