@@ -145,7 +145,7 @@ pub fn top_level(path: String) -> String {
 }
 
 /// Walks a whole JSON value, refusing a key given twice in one object.
-struct Whole;
+pub(crate) struct Whole;
 
 impl<'de> de::Deserialize<'de> for Whole {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -153,7 +153,7 @@ impl<'de> de::Deserialize<'de> for Whole {
     }
 }
 
-struct WholeVisitor;
+pub(crate) struct WholeVisitor;
 
 impl<'de> Visitor<'de> for WholeVisitor {
     type Value = Whole;

@@ -15,6 +15,7 @@ pub mod keys;
 pub mod maas;
 pub mod openstack;
 pub mod secret_files;
+pub mod strict;
 pub mod unit_exec;
 pub mod vault;
 pub mod virsh;
@@ -127,8 +128,10 @@ impl fmt::Display for MissingKey {
     }
 }
 
-/// Parses one whole JSON document ([`integrity::check_json`]) with the failing key path
-/// in the error and no value of the output in the message.
+/// Parses one whole JSON document with the failing key path in the error and no value
+/// of the output in the message. One pass reads the model and refuses what
+/// [`integrity::check_json`] refuses ([`strict::Strict`]); only a refused document is
+/// read again, to name why.
 pub fn parse_json<T: serde::de::DeserializeOwned>(
     output: &CommandOutput,
 ) -> Result<T, SourceError> {
@@ -155,59 +158,47 @@ pub fn parse_json_bytes<T: serde::de::DeserializeOwned>(
             damage,
         }
     };
-    // A large document is walked for damage on a second thread while this one parses
-    // it into the model: the two reads of one output side by side. Damage still wins:
-    // the model's answer is used only when the walk found none.
-    if bytes.len() >= PARALLEL_WALK_FROM {
-        let text = integrity::check_text(bytes).map_err(damaged)?;
-        let (walked, typed) = std::thread::scope(|s| {
-            let walk = s.spawn(|| integrity::walk_json(text));
-            let typed = parse_model::<T>(text, argv, !prefix.is_empty(), &join);
-            let walked = walk.join().unwrap_or_else(|_| {
-                Err(integrity::Damage::new(
-                    "(top level)",
-                    "the document could not be read",
-                ))
-            });
-            (walked, typed)
-        });
-        walked.map_err(damaged)?;
-        return typed;
+    let text = integrity::check_text(bytes).map_err(damaged)?;
+    if let Ok(value) = parse_model::<T>(text, !prefix.is_empty()) {
+        return Ok(value);
     }
-    let text = integrity::check_json(bytes).map_err(damaged)?;
-    parse_model(text, argv, !prefix.is_empty(), &join)
+    // Refused: damage anywhere in the document wins over what the model refused, and
+    // the walk names where; then the model's refusal, read again for its key path.
+    integrity::walk_json(text).map_err(damaged)?;
+    let mut again = serde_json::Deserializer::from_str(text);
+    match serde_path_to_error::deserialize::<_, T>(&mut again) {
+        Err(e) => Err(SourceError::Parse {
+            argv: argv.to_string(),
+            path: join(integrity::top_level(e.path().to_string())),
+            message: integrity::sanitize_serde(&e.into_inner().to_string()),
+        }),
+        // The strict parse refused what neither the walk nor the model does: refused
+        // all the same, never read as if whole.
+        Ok(_) => Err(damaged(integrity::Damage::new(
+            "(top level)",
+            "the document could not be read",
+        ))),
+    }
 }
 
-/// A document at least this large (bytes) is walked and parsed on two threads.
-const PARALLEL_WALK_FROM: usize = 1 << 20;
-
-/// The typed parse of a document [`integrity::walk_json`] accepts (or is accepting).
-/// `nested`: the document is inside another (`join` leads its key paths with where).
-fn parse_model<T: serde::de::DeserializeOwned>(
-    text: &str,
-    argv: &str,
-    nested: bool,
-    join: &dyn Fn(String) -> String,
-) -> Result<T, SourceError> {
+/// The typed parse of a whole document in one pass: the model's keys and types, a
+/// duplicate key in any object ([`strict::Strict`]), data after the document. Why it
+/// failed is worked out again by the caller, only when it did.
+/// `nested`: the document is inside another (`juju exec`'s `results.stdout`).
+fn parse_model<T: serde::de::DeserializeOwned>(text: &str, nested: bool) -> Result<T, ()> {
     let mut de = serde_json::Deserializer::from_str(text);
-    let parse_error = |e: serde_path_to_error::Error<serde_json::Error>| SourceError::Parse {
-        argv: argv.to_string(),
-        path: join(integrity::top_level(e.path().to_string())),
-        message: integrity::sanitize_serde(&e.into_inner().to_string()),
-    };
     if !IGNORED.with(|c| c.borrow().is_some()) {
-        // Without path tracking (it costs on every value); a document the model
-        // refuses is read again for the key path its error names.
-        return T::deserialize(&mut de).or_else(|_| {
-            let mut again = serde_json::Deserializer::from_str(text);
-            serde_path_to_error::deserialize(&mut again).map_err(parse_error)
-        });
+        let value = T::deserialize(strict::Strict::new(&mut de)).map_err(drop)?;
+        return de.end().map(|()| value).map_err(drop);
     }
     let mut found = Vec::new();
     let mut note = |path: serde_ignored::Path<'_>| found.push(ignored_steps(&path));
-    let result =
-        serde_path_to_error::deserialize(serde_ignored::Deserializer::new(&mut de, &mut note))
-            .map_err(parse_error);
+    let result = T::deserialize(serde_ignored::Deserializer::new(
+        strict::Strict::new(&mut de),
+        &mut note,
+    ))
+    .map_err(drop)
+    .and_then(|value| de.end().map(|()| value).map_err(drop));
     IGNORED.with(|c| {
         if let Some(all) = c.borrow_mut().as_mut() {
             all.extend(found.into_iter().map(|steps| IgnoredKey { nested, steps }));
@@ -333,11 +324,10 @@ pub(crate) fn test_invocation_output(
 mod tests {
     use super::*;
 
-    /// A document past the size walked on a second thread: `n` objects, one of them
-    /// (the last) given `last` as its body.
-    fn large(last: &str) -> Vec<u8> {
+    /// An array of `n` units and `last` after them: one parse over it all.
+    fn units(n: usize, last: &str) -> Vec<u8> {
         let mut doc = String::from("[");
-        while doc.len() < PARALLEL_WALK_FROM + 4096 {
+        for _ in 0..n {
             doc.push_str(r#"{"name":"unit","status":{"current":"active","message":""}},"#);
         }
         doc.push_str(last);
@@ -345,24 +335,61 @@ mod tests {
         doc.into_bytes()
     }
 
+    /// A model that reads each unit's name and nothing else: the status is ignored.
+    #[derive(Debug, serde::Deserialize)]
+    struct Named {
+        name: String,
+    }
+
     #[test]
-    fn a_large_document_is_refused_for_damage_the_model_would_not_see() {
-        let ok = large(r#"{"name":"last"}"#);
-        let parsed: Vec<serde_json::Value> = parse_json_bytes(&ok, "big", "").unwrap();
-        assert_eq!(parsed.last().unwrap()["name"], "last");
-        for (damage, want) in [
-            (large(r#"{"name":"a","name":"b"}"#), "duplicate key `name`"),
-            (
-                [large(r#"{"name":"last"}"#), b"\nERROR: reset\n".to_vec()].concat(),
-                "data after the JSON document",
-            ),
-        ] {
-            let err = parse_json_bytes::<Vec<serde_json::Value>>(&damage, "big", "").unwrap_err();
-            let text = err.to_string();
-            assert!(
-                matches!(err, SourceError::Damaged { .. }) && text.contains(want),
-                "{text}"
-            );
+    fn damage_the_model_would_not_see_is_refused_in_the_same_parse() {
+        for n in [0, 3, 20_000] {
+            let ok = units(n, r#"{"name":"last","status":{}}"#);
+            let parsed: Vec<Named> = parse_json_bytes(&ok, "units", "").unwrap();
+            assert_eq!(parsed.last().unwrap().name, "last");
+            let parsed: Vec<serde_json::Value> = parse_json_bytes(&ok, "units", "").unwrap();
+            assert_eq!(parsed.len(), n + 1);
+            let wide: String = (0..40).map(|i| format!(r#""k{i}":{i},"#)).collect();
+            for (damage, want) in [
+                // In a value the model ignores; in a key the model reads (serde's
+                // derive would call it a duplicate field, the walk names it first).
+                (
+                    units(n, r#"{"name":"a","status":{"since":1,"since":2}}"#),
+                    "duplicate key `since`",
+                ),
+                (units(n, r#"{"name":"a","name":"b"}"#), "duplicate key `name`"),
+                // Past the keys compared as they arrive: sorted when the object ends.
+                (
+                    units(n, &format!(r#"{{"name":"a","status":{{{wide}"k3":0}}}}"#)),
+                    "duplicate key `k3`",
+                ),
+                (
+                    [units(n, r#"{"name":"last"}"#), b"\nERROR: reset\n".to_vec()].concat(),
+                    "data after the JSON document",
+                ),
+            ] {
+                for err in [
+                    parse_json_bytes::<Vec<Named>>(&damage, "units", "").unwrap_err(),
+                    parse_json_bytes::<Vec<serde_json::Value>>(&damage, "units", "").unwrap_err(),
+                    parse_json_bytes::<serde::de::IgnoredAny>(&damage, "units", "").unwrap_err(),
+                ] {
+                    let text = err.to_string();
+                    assert!(
+                        matches!(err, SourceError::Damaged { .. }) && text.contains(want),
+                        "{n} units: {text}"
+                    );
+                }
+            }
         }
+    }
+
+    #[test]
+    fn what_the_model_refuses_names_its_key_path() {
+        let doc = units(2, r#"{"name":7}"#);
+        let err = parse_json_bytes::<Vec<Named>>(&doc, "units", "").unwrap_err();
+        assert!(
+            matches!(&err, SourceError::Parse { path, .. } if path == "[2].name"),
+            "{err}"
+        );
     }
 }
