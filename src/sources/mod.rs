@@ -357,7 +357,10 @@ mod tests {
                     units(n, r#"{"name":"a","status":{"since":1,"since":2}}"#),
                     "duplicate key `since`",
                 ),
-                (units(n, r#"{"name":"a","name":"b"}"#), "duplicate key `name`"),
+                (
+                    units(n, r#"{"name":"a","name":"b"}"#),
+                    "duplicate key `name`",
+                ),
                 // Past the keys compared as they arrive: sorted when the object ends.
                 (
                     units(n, &format!(r#"{{"name":"a","status":{{{wide}"k3":0}}}}"#)),

@@ -87,7 +87,8 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Strict<D> {
         len: usize,
         visitor: V,
     ) -> Result<V::Value, D::Error> {
-        self.inner.deserialize_tuple_struct(name, len, Wrap(visitor))
+        self.inner
+            .deserialize_tuple_struct(name, len, Wrap(visitor))
     }
 
     fn deserialize_struct<V: Visitor<'de>>(
