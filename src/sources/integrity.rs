@@ -192,7 +192,7 @@ impl<'de> Visitor<'de> for WholeVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Whole, A::Error> {
         // Keys borrowed from the document where they hold no escape, sorted once the
         // object ends: a duplicate is then next to its twin (no hashing per key).
-        let mut keys: Vec<Cow<'de, str>> = Vec::new();
+        let mut keys: Keys<'de> = Keys::new();
         while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
             keys.push(key);
             map.next_value::<Whole>()?;
@@ -207,6 +207,12 @@ impl<'de> Visitor<'de> for WholeVisitor {
         Ok(Whole)
     }
 }
+
+/// An object's keys: on the stack up to [`INLINE_KEYS`], where nearly every object
+/// fits (an allocation per object was a tenth of parsing a large status).
+pub(crate) type Keys<'de> = smallvec::SmallVec<[Cow<'de, str>; INLINE_KEYS]>;
+
+pub(crate) const INLINE_KEYS: usize = 16;
 
 /// An object key, borrowed from the document when it holds no escape.
 struct Key<'de>(Cow<'de, str>);

@@ -18,7 +18,7 @@ use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, EnumAccess, MapAccess, SeqAccess, Visitor};
 
-use super::integrity::Whole;
+use super::integrity::{INLINE_KEYS, Keys, Whole};
 
 /// A deserializer whose every object refuses a duplicate key.
 pub struct Strict<D> {
@@ -172,7 +172,7 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Wrap<V> {
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<V::Value, A::Error> {
         self.0.visit_map(StrictMap {
             inner: map,
-            keys: Vec::new(),
+            keys: Keys::new(),
         })
     }
 
@@ -212,12 +212,12 @@ impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for StrictSeq<A> {
 /// An object whose keys are kept until it ends, then compared.
 struct StrictMap<'de, A> {
     inner: A,
-    keys: Vec<Cow<'de, str>>,
+    keys: Keys<'de>,
 }
 
 /// Up to this many keys an object's keys are compared as each arrives; past it, sorted
 /// once the object ends.
-const SCAN_KEYS: usize = 16;
+const SCAN_KEYS: usize = INLINE_KEYS;
 
 impl<'de, A: MapAccess<'de>> StrictMap<'de, A> {
     fn note(&mut self, key: Option<Cow<'de, str>>) -> Result<(), A::Error> {
