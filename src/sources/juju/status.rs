@@ -2,6 +2,7 @@
 
 use compact_str::CompactString;
 use std::collections::BTreeMap;
+use std::ops::ControlFlow;
 
 use serde::Deserialize;
 
@@ -528,7 +529,11 @@ impl<'a> UnitRef<'a> {
 
 /// The application part of a unit name.
 pub fn application_of(unit: &str) -> &str {
-    unit.rsplit_once('/').map_or(unit, |(app, _)| app)
+    // On the bytes: `/` is ASCII, and this runs for every unit of a large status.
+    unit.as_bytes()
+        .iter()
+        .rposition(|&b| b == b'/')
+        .map_or(unit, |i| &unit[..i])
 }
 
 /// A machine or container found by a walk.
@@ -577,12 +582,24 @@ impl JujuStatus {
     /// Every unit, principals and their subordinates (recursively), in key order.
     pub fn units(&self) -> Vec<UnitRef<'_>> {
         let mut out = Vec::new();
+        self.each_unit(&mut |u| {
+            out.push(u);
+            ControlFlow::Continue(())
+        });
+        out
+    }
+
+    /// Every unit in the order of [`JujuStatus::units`], to `visit` until it breaks: a
+    /// lookup walks the units without collecting them all (the vault gates look up each
+    /// consumer application's units).
+    fn each_unit<'a>(&'a self, visit: &mut dyn FnMut(UnitRef<'a>) -> ControlFlow<()>) {
         for (app_name, app) in &self.applications {
             for (unit_name, unit) in app.units.iter().flatten() {
-                push_unit(&mut out, unit_name, unit, app_name, None);
+                if walk_unit(visit, unit_name, unit, app_name, None).is_break() {
+                    return;
+                }
             }
         }
-        out
     }
 
     /// Every machine and container, in key order.
@@ -653,8 +670,13 @@ impl JujuStatus {
             .filter(|m| m.is_container)
             .map(|m| m.id)
             .collect();
-        for unit in self.units().iter().filter(|u| !u.is_subordinate()) {
-            let Some(machine) = unit.unit.machine.as_deref() else {
+        // The principal units: an application's own.
+        for unit in self
+            .applications
+            .values()
+            .flat_map(|a| a.units.iter().flatten())
+        {
+            let Some(machine) = unit.1.machine.as_deref() else {
                 continue;
             };
             let top = machine.split('/').next().unwrap_or(machine);
@@ -678,34 +700,47 @@ impl JujuStatus {
 
     /// The unit with this name, wherever it sits.
     pub fn unit(&self, name: &str) -> Option<UnitRef<'_>> {
-        self.units().into_iter().find(|u| u.name == name)
+        let mut found = None;
+        self.each_unit(&mut |u| {
+            if u.name == name {
+                found = Some(u);
+                return ControlFlow::Break(());
+            }
+            ControlFlow::Continue(())
+        });
+        found
     }
 
     /// The units of an application (principal units or subordinate units).
     pub fn units_of(&self, application: &str) -> Vec<UnitRef<'_>> {
-        self.units()
-            .into_iter()
-            .filter(|u| u.application() == application)
-            .collect()
+        let mut out = Vec::new();
+        self.each_unit(&mut |u| {
+            if u.application() == application {
+                out.push(u);
+            }
+            ControlFlow::Continue(())
+        });
+        out
     }
 }
 
-fn push_unit<'a>(
-    out: &mut Vec<UnitRef<'a>>,
+fn walk_unit<'a>(
+    visit: &mut dyn FnMut(UnitRef<'a>) -> ControlFlow<()>,
     name: &'a str,
     unit: &'a Unit,
     app_key: &'a str,
     principal: Option<&'a str>,
-) {
-    out.push(UnitRef {
+) -> ControlFlow<()> {
+    visit(UnitRef {
         name,
         unit,
         app_key,
         principal,
-    });
+    })?;
     for (sub_name, sub) in unit.subordinates.iter().flatten() {
-        push_unit(out, sub_name, sub, app_key, Some(name));
+        walk_unit(visit, sub_name, sub, app_key, Some(name))?;
     }
+    ControlFlow::Continue(())
 }
 
 fn push_machine<'a>(
@@ -722,5 +757,39 @@ fn push_machine<'a>(
     });
     for (cid, container) in machine.containers.iter().flatten() {
         push_machine(out, cid, container, Some(id));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_are_in_key_order_and_found_by_key() {
+        // Out of order on purpose: juju sorts, a hand-written status may not.
+        let units: Entries<u32> =
+            serde_json::from_str(r#"{"nova/2": 2, "nova/10": 10, "nova/0": 0}"#).unwrap();
+        let keys: Vec<&str> = units.keys().map(CompactString::as_str).collect();
+        assert_eq!(keys, ["nova/0", "nova/10", "nova/2"]);
+        assert_eq!(units.get("nova/10"), Some(&10));
+        assert_eq!(units.get("nova/1"), None);
+        assert_eq!(units.len(), 3);
+        let empty: Entries<u32> = serde_json::from_str("{}").unwrap();
+        assert!(empty.is_empty() && empty.get("nova/0").is_none());
+    }
+
+    #[test]
+    fn a_key_given_twice_is_refused_even_without_the_strict_parse() {
+        let err = serde_json::from_str::<Entries<u32>>(r#"{"nova/0": 1, "nova/0": 2}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("duplicate key"), "{err}");
+    }
+
+    #[test]
+    fn built_from_pairs_the_last_of_a_key_is_kept_as_a_map_keeps_it() {
+        let built: Entries<u32> = [("b", 1), ("a", 2), ("b", 3)].into_iter().collect();
+        let pairs: Vec<(&str, u32)> = built.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        assert_eq!(pairs, [("a", 2), ("b", 3)]);
     }
 }
