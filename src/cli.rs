@@ -373,7 +373,7 @@ impl GateRun {
     pub async fn execute_with_snapshot(&self) -> (Snapshot, RunReport) {
         let events = Collect::new();
         let snapshot = self.run_into(&events).await.0;
-        (snapshot, RunReport::from_events(&events.events()))
+        (snapshot, RunReport::from_events(&events.take_events()))
     }
 
     /// The phase's start, then one evaluation into `events`.
@@ -682,7 +682,7 @@ async fn run_gate(args: GateArgs) -> Outcome {
             });
         }
     }
-    let events = collected.events();
+    let events = collected.take_events();
     let report = RunReport::from_events(&events);
     let stdout = match run.format {
         Format::Text => {
