@@ -29,17 +29,46 @@ impl<D> Strict<D> {
     pub fn new(inner: D) -> Self {
         Self { inner }
     }
+
+    fn split<V>(self, visitor: V) -> (D, Wrap<V>) {
+        (self.inner, Wrap(visitor))
+    }
 }
 
 /// The message of the error a duplicate raises; [`super::parse_json_bytes`] then walks
 /// the document to name where ([`super::integrity::walk_json`]).
 pub const DUPLICATE: &str = "duplicate key";
 
+/// Every method of a deserializer that hands its inner deserializer a wrapped visitor
+/// (`self.split(visitor)` gives both), but `deserialize_ignored_any`, which each
+/// wrapper decides.
 macro_rules! forward_deserialize {
-    ($($method:ident)*) => {
+    () => {
+        forward_deserialize! {
+            deserialize_any() deserialize_bool() deserialize_i8() deserialize_i16()
+            deserialize_i32() deserialize_i64() deserialize_i128() deserialize_u8()
+            deserialize_u16() deserialize_u32() deserialize_u64() deserialize_u128()
+            deserialize_f32() deserialize_f64() deserialize_char() deserialize_str()
+            deserialize_string() deserialize_bytes() deserialize_byte_buf()
+            deserialize_option() deserialize_unit() deserialize_seq() deserialize_map()
+            deserialize_identifier()
+            deserialize_unit_struct(name: &'static str)
+            deserialize_newtype_struct(name: &'static str)
+            deserialize_tuple(len: usize)
+            deserialize_tuple_struct(name: &'static str, len: usize)
+            deserialize_struct(name: &'static str, fields: &'static [&'static str])
+            deserialize_enum(name: &'static str, variants: &'static [&'static str])
+        }
+    };
+    ($($method:ident($($arg:ident: $ty:ty),*))*) => {
         $(
-            fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
-                self.inner.$method(Wrap(visitor))
+            fn $method<V: Visitor<'de>>(
+                self,
+                $($arg: $ty,)*
+                visitor: V,
+            ) -> Result<V::Value, D::Error> {
+                let (inner, visitor) = self.split(visitor);
+                inner.$method($($arg,)* visitor)
             }
         )*
     };
@@ -48,66 +77,7 @@ macro_rules! forward_deserialize {
 impl<'de, D: Deserializer<'de>> Deserializer<'de> for Strict<D> {
     type Error = D::Error;
 
-    forward_deserialize! {
-        deserialize_any deserialize_bool deserialize_i8 deserialize_i16 deserialize_i32
-        deserialize_i64 deserialize_i128 deserialize_u8 deserialize_u16 deserialize_u32
-        deserialize_u64 deserialize_u128 deserialize_f32 deserialize_f64 deserialize_char
-        deserialize_str deserialize_string deserialize_bytes deserialize_byte_buf
-        deserialize_option deserialize_unit deserialize_seq deserialize_map
-        deserialize_identifier
-    }
-
-    fn deserialize_unit_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, D::Error> {
-        self.inner.deserialize_unit_struct(name, Wrap(visitor))
-    }
-
-    fn deserialize_newtype_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, D::Error> {
-        self.inner.deserialize_newtype_struct(name, Wrap(visitor))
-    }
-
-    fn deserialize_tuple<V: Visitor<'de>>(
-        self,
-        len: usize,
-        visitor: V,
-    ) -> Result<V::Value, D::Error> {
-        self.inner.deserialize_tuple(len, Wrap(visitor))
-    }
-
-    fn deserialize_tuple_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        len: usize,
-        visitor: V,
-    ) -> Result<V::Value, D::Error> {
-        self.inner
-            .deserialize_tuple_struct(name, len, Wrap(visitor))
-    }
-
-    fn deserialize_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        fields: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, D::Error> {
-        self.inner.deserialize_struct(name, fields, Wrap(visitor))
-    }
-
-    fn deserialize_enum<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        variants: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, D::Error> {
-        self.inner.deserialize_enum(name, variants, Wrap(visitor))
-    }
+    forward_deserialize! {}
 
     /// A value the model does not read is still walked whole: a duplicate key in it is
     /// damage as much as in a value a gate reads.
@@ -297,149 +267,34 @@ struct KeyDeserializer<'c, 'de, D> {
     caught: &'c mut Option<Cow<'de, str>>,
 }
 
-macro_rules! forward_key_deserialize {
-    ($($method:ident)*) => {
-        $(
-            fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
-                self.inner.$method(KeyVisitor { inner: visitor, caught: self.caught })
-            }
-        )*
-    };
+impl<'c, 'de, D> KeyDeserializer<'c, 'de, D> {
+    fn split<V>(self, visitor: V) -> (D, KeyVisitor<'c, 'de, V>) {
+        (self.inner, KeyVisitor(visitor, self.caught))
+    }
 }
 
 impl<'de, D: Deserializer<'de>> Deserializer<'de> for KeyDeserializer<'_, 'de, D> {
     type Error = D::Error;
 
-    forward_key_deserialize! {
-        deserialize_any deserialize_bool deserialize_i8 deserialize_i16 deserialize_i32
-        deserialize_i64 deserialize_i128 deserialize_u8 deserialize_u16 deserialize_u32
-        deserialize_u64 deserialize_u128 deserialize_f32 deserialize_f64 deserialize_char
-        deserialize_str deserialize_string deserialize_bytes deserialize_byte_buf
-        deserialize_option deserialize_unit deserialize_seq deserialize_map
-        deserialize_identifier deserialize_ignored_any
-    }
-
-    fn deserialize_unit_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, D::Error> {
-        let caught = self.caught;
-        self.inner.deserialize_unit_struct(
-            name,
-            KeyVisitor {
-                inner: visitor,
-                caught,
-            },
-        )
-    }
-
-    fn deserialize_newtype_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, D::Error> {
-        let caught = self.caught;
-        self.inner.deserialize_newtype_struct(
-            name,
-            KeyVisitor {
-                inner: visitor,
-                caught,
-            },
-        )
-    }
-
-    fn deserialize_tuple<V: Visitor<'de>>(
-        self,
-        len: usize,
-        visitor: V,
-    ) -> Result<V::Value, D::Error> {
-        self.inner.deserialize_tuple(
-            len,
-            KeyVisitor {
-                inner: visitor,
-                caught: self.caught,
-            },
-        )
-    }
-
-    fn deserialize_tuple_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        len: usize,
-        visitor: V,
-    ) -> Result<V::Value, D::Error> {
-        self.inner.deserialize_tuple_struct(
-            name,
-            len,
-            KeyVisitor {
-                inner: visitor,
-                caught: self.caught,
-            },
-        )
-    }
-
-    fn deserialize_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        fields: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, D::Error> {
-        self.inner.deserialize_struct(
-            name,
-            fields,
-            KeyVisitor {
-                inner: visitor,
-                caught: self.caught,
-            },
-        )
-    }
-
-    fn deserialize_enum<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        variants: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, D::Error> {
-        self.inner.deserialize_enum(
-            name,
-            variants,
-            KeyVisitor {
-                inner: visitor,
-                caught: self.caught,
-            },
-        )
-    }
+    forward_deserialize! {}
+    forward_deserialize! { deserialize_ignored_any() }
 
     fn is_human_readable(&self) -> bool {
         self.inner.is_human_readable()
     }
 }
 
-/// Passes a key on to the model's key visitor, keeping its text.
-struct KeyVisitor<'c, 'de, V> {
-    inner: V,
-    caught: &'c mut Option<Cow<'de, str>>,
-}
-
-macro_rules! forward_key_visit {
-    ($($method:ident($ty:ty))*) => {
-        $(
-            fn $method<E: de::Error>(self, v: $ty) -> Result<V::Value, E> {
-                self.inner.$method(v)
-            }
-        )*
-    };
-}
+/// Passes a key on to the model's key visitor (`.0`), keeping its text (`.1`).
+struct KeyVisitor<'c, 'de, V>(V, &'c mut Option<Cow<'de, str>>);
 
 impl<'de, V: Visitor<'de>> Visitor<'de> for KeyVisitor<'_, 'de, V> {
     type Value = V::Value;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.inner.expecting(f)
+        self.0.expecting(f)
     }
 
-    forward_key_visit! {
+    forward_visit! {
         visit_bool(bool) visit_i8(i8) visit_i16(i16) visit_i32(i32) visit_i64(i64)
         visit_i128(i128) visit_u8(u8) visit_u16(u16) visit_u32(u32) visit_u64(u64)
         visit_u128(u128) visit_f32(f32) visit_f64(f64) visit_char(char)
@@ -447,46 +302,46 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for KeyVisitor<'_, 'de, V> {
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<V::Value, E> {
-        *self.caught = Some(Cow::Owned(v.to_owned()));
-        self.inner.visit_str(v)
+        *self.1 = Some(Cow::Owned(v.to_owned()));
+        self.0.visit_str(v)
     }
 
     fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<V::Value, E> {
-        *self.caught = Some(Cow::Borrowed(v));
-        self.inner.visit_borrowed_str(v)
+        *self.1 = Some(Cow::Borrowed(v));
+        self.0.visit_borrowed_str(v)
     }
 
     fn visit_string<E: de::Error>(self, v: String) -> Result<V::Value, E> {
-        *self.caught = Some(Cow::Owned(v.clone()));
-        self.inner.visit_string(v)
+        *self.1 = Some(Cow::Owned(v.clone()));
+        self.0.visit_string(v)
     }
 
     fn visit_none<E: de::Error>(self) -> Result<V::Value, E> {
-        self.inner.visit_none()
+        self.0.visit_none()
     }
 
     fn visit_unit<E: de::Error>(self) -> Result<V::Value, E> {
-        self.inner.visit_unit()
+        self.0.visit_unit()
     }
 
     fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<V::Value, D2::Error> {
-        self.inner.visit_some(d)
+        self.0.visit_some(d)
     }
 
     fn visit_newtype_struct<D2: Deserializer<'de>>(self, d: D2) -> Result<V::Value, D2::Error> {
-        self.inner.visit_newtype_struct(d)
+        self.0.visit_newtype_struct(d)
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<V::Value, A::Error> {
-        self.inner.visit_seq(seq)
+        self.0.visit_seq(seq)
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<V::Value, A::Error> {
-        self.inner.visit_map(map)
+        self.0.visit_map(map)
     }
 
     fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<V::Value, A::Error> {
-        self.inner.visit_enum(data)
+        self.0.visit_enum(data)
     }
 }
 
