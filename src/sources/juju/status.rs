@@ -178,14 +178,6 @@ impl<V> Entries<V> {
         self.0.iter().map(|(k, v)| (k, v))
     }
 
-    pub fn keys(&self) -> impl Iterator<Item = &CompactString> {
-        self.0.iter().map(|(k, _)| k)
-    }
-
-    pub fn values(&self) -> impl Iterator<Item = &V> {
-        self.0.iter().map(|(_, v)| v)
-    }
-
     pub fn len(&self) -> usize {
         self.0.len()
     }
@@ -203,18 +195,6 @@ impl<'a, V> IntoIterator for &'a Entries<V> {
 
     fn into_iter(self) -> Self::IntoIter {
         self.iter()
-    }
-}
-
-impl<K: Into<CompactString>, V> FromIterator<(K, V)> for Entries<V> {
-    /// In key order; of a key given twice, the last (as a map keeps it).
-    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
-        let mut entries: Vec<(CompactString, V)> =
-            iter.into_iter().map(|(k, v)| (k.into(), v)).collect();
-        entries.reverse();
-        entries.sort_by(|a, b| a.0.cmp(&b.0));
-        entries.dedup_by(|later, kept| later.0 == kept.0);
-        Self(entries.into_boxed_slice())
     }
 }
 
@@ -671,12 +651,12 @@ impl JujuStatus {
             .map(|m| m.id)
             .collect();
         // The principal units: an application's own.
-        for unit in self
+        for (_, unit) in self
             .applications
             .values()
             .flat_map(|a| a.units.iter().flatten())
         {
-            let Some(machine) = unit.1.machine.as_deref() else {
+            let Some(machine) = unit.machine.as_deref() else {
                 continue;
             };
             let top = machine.split('/').next().unwrap_or(machine);
@@ -769,7 +749,7 @@ mod tests {
         // Out of order on purpose: juju sorts, a hand-written status may not.
         let units: Entries<u32> =
             serde_json::from_str(r#"{"nova/2": 2, "nova/10": 10, "nova/0": 0}"#).unwrap();
-        let keys: Vec<&str> = units.keys().map(CompactString::as_str).collect();
+        let keys: Vec<&str> = units.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(keys, ["nova/0", "nova/10", "nova/2"]);
         assert_eq!(units.get("nova/10"), Some(&10));
         assert_eq!(units.get("nova/1"), None);
@@ -784,12 +764,5 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("duplicate key"), "{err}");
-    }
-
-    #[test]
-    fn built_from_pairs_the_last_of_a_key_is_kept_as_a_map_keeps_it() {
-        let built: Entries<u32> = [("b", 1), ("a", 2), ("b", 3)].into_iter().collect();
-        let pairs: Vec<(&str, u32)> = built.iter().map(|(k, v)| (k.as_str(), *v)).collect();
-        assert_eq!(pairs, [("a", 2), ("b", 3)]);
     }
 }
