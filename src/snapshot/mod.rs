@@ -279,7 +279,10 @@ impl Read {
 
     /// Refuses damaged output as a whole ([`integrity`]), then runs the source's parser.
     pub fn parse(&self, output: &CommandOutput) -> Result<Value, SourceError> {
-        integrity::check_text(&output.stdout).map_err(|d| SourceError::damaged(output, d))?;
+        // Held to the end of the parse: the source's own check of these bytes is not a
+        // second scan.
+        let _checked =
+            integrity::Checked::new(&output.stdout).map_err(|d| SourceError::damaged(output, d))?;
         integrity::check_exit_agreement(output, self.stdout_on_failure())
             .map_err(|d| SourceError::damaged(output, d))?;
         Ok(match self {

@@ -42,9 +42,34 @@ impl fmt::Display for Damage {
 /// A NUL or an escape sequence in a field a gate compares would otherwise compare
 /// unequal silently, or print into the operator's terminal.
 pub fn check_text(bytes: &[u8]) -> Result<&str, Damage> {
-    let text = std::str::from_utf8(bytes).map_err(|e| {
+    if CHECKED.with(|c| c.get()) == Some((bytes.as_ptr() as usize, bytes.len())) {
+        // Checked whole by the `Checked` guard in scope: the control characters are not
+        // looked for again, the UTF-8 is (cheap, and sound even were a guard forgotten).
+        return std::str::from_utf8(bytes).map_err(|e| {
+            Damage::new(
+                format!("byte {}", e.valid_up_to()),
+                "output is not UTF-8 (the whole output is refused)",
+            )
+        });
+    }
+    // One pass, 64 bytes at a time (a branch-free test per byte the compiler
+    // vectorizes), over the blocks that are plain ASCII without a control character:
+    // most outputs are that throughout. From the first block that is not (a non-ASCII
+    // byte or a candidate control byte), the UTF-8 and the control-character checks
+    // below decide: every byte before it is an ASCII character, so the block starts on
+    // a character boundary.
+    let clean = bytes
+        .chunks(64)
+        .take_while(|block| {
+            !block.iter().fold(false, |any, &b| {
+                any | ((b < 0x20) & (b != b'\t') & (b != b'\n') & (b != b'\r')) | (b >= 0x7F)
+            })
+        })
+        .count();
+    let from = (clean * 64).min(bytes.len());
+    std::str::from_utf8(&bytes[from..]).map_err(|e| {
         Damage::new(
-            format!("byte {}", e.valid_up_to()),
+            format!("byte {}", from + e.valid_up_to()),
             "output is not UTF-8 (the whole output is refused)",
         )
     })?;
@@ -52,20 +77,7 @@ pub fn check_text(bytes: &[u8]) -> Result<&str, Damage> {
     // found on the bytes: C0 and DEL are single bytes, C1 is 0xC2 0x80-0x9F in UTF-8, and
     // no other character's encoding holds these byte values at those places.
     let mut control = None;
-    // Skip, 64 bytes at a time, the blocks that hold no candidate byte (a branch-free
-    // test per byte the compiler vectorizes: most outputs hold none), then decide from
-    // the first block that does.
-    let clean = bytes
-        .chunks(64)
-        .take_while(|block| {
-            !block.iter().fold(false, |any, &b| {
-                any | ((b < 0x20) & (b != b'\t') & (b != b'\n') & (b != b'\r'))
-                    | (b == 0x7F)
-                    | (b == 0xC2)
-            })
-        })
-        .count();
-    let mut at = (clean * 64).min(bytes.len());
+    let mut at = from;
     while let Some(i) = bytes[at..]
         .iter()
         .position(|&b| b < 0x20 || b == 0x7F || b == 0xC2)
@@ -92,7 +104,41 @@ pub fn check_text(bytes: &[u8]) -> Result<&str, Damage> {
             format!("control character U+{c:04X} in the output"),
         ));
     }
-    Ok(text)
+    // SAFETY: `bytes[..from]` is ASCII (every byte below 0x7F, tested above), so it is
+    // UTF-8 and `from` is a character boundary; `bytes[from..]` was proved UTF-8 above.
+    Ok(unsafe { std::str::from_utf8_unchecked(bytes) })
+}
+
+thread_local! {
+    /// The bytes (address, length) a live [`Checked`] guard on this thread proved.
+    static CHECKED: std::cell::Cell<Option<(usize, usize)>> = const { std::cell::Cell::new(None) };
+}
+
+/// Bytes [`check_text`] proved, for as long as the guard lives: on this thread, a
+/// [`check_text`] of the same bytes within its scope does not scan them again. The
+/// guard borrows the bytes, so they can be neither freed nor changed while it lives.
+/// A read checks its whole output before the exit status and its source's parser,
+/// and that parser checks the text it parses: one scan serves both.
+pub struct Checked<'a> {
+    outer: Option<(usize, usize)>,
+    bytes: std::marker::PhantomData<&'a [u8]>,
+}
+
+impl<'a> Checked<'a> {
+    pub fn new(bytes: &'a [u8]) -> Result<Self, Damage> {
+        check_text(bytes)?;
+        let outer = CHECKED.with(|c| c.replace(Some((bytes.as_ptr() as usize, bytes.len()))));
+        Ok(Self {
+            outer,
+            bytes: std::marker::PhantomData,
+        })
+    }
+}
+
+impl Drop for Checked<'_> {
+    fn drop(&mut self) {
+        CHECKED.with(|c| c.set(self.outer));
+    }
 }
 
 /// One JSON document, whole: UTF-8 throughout (strings no gate reads included), no data
@@ -412,7 +458,47 @@ mod tests {
         assert!(err.reason.contains("U+0000"), "{err}");
     }
 
+    #[test]
+    fn a_guard_spares_only_its_own_bytes_a_second_scan() {
+        let doc = b"{\"a\":\"x\"}\n".repeat(40);
+        let bad = b"{\"a\":\"\x1b[31m\"}".repeat(8);
+        {
+            let _checked = Checked::new(&doc).unwrap();
+            assert!(check_text(&doc).is_ok());
+            // Other bytes, and a part of the guarded bytes, are scanned as ever.
+            assert!(check_text(&bad).unwrap_err().reason.contains("U+001B"));
+            assert_eq!(check_text(&doc[..20]).unwrap().len(), 20);
+            // Guards nest: the inner one's end restores the outer one.
+            let inner = Checked::new(&doc[..20]).unwrap();
+            drop(inner);
+            assert!(CHECKED.with(|c| c.get()) == Some((doc.as_ptr() as usize, doc.len())));
+        }
+        assert!(CHECKED.with(|c| c.get()).is_none());
+        assert!(Checked::new(&bad).is_err());
+        assert!(CHECKED.with(|c| c.get()).is_none());
+    }
+
     proptest::proptest! {
+        /// Invalid UTF-8 is refused at the byte std's decoder names, wherever it falls
+        /// after the ASCII blocks the one pass skips (a character across a block's end
+        /// included), and whatever control character precedes it.
+        #[test]
+        fn invalid_utf8_is_refused_at_the_byte_std_names(
+            pad in 0usize..200,
+            text in "[ -~\t\n\r\u{1}\u{a0}-\u{7ff}\u{800}-\u{ffff}]{0,150}",
+            at in 0usize..400,
+            bad in proptest::prelude::prop_oneof![0x80u8..0xC2, 0xF5u8..=0xFF],
+        ) {
+            let mut bytes = "x".repeat(pad).into_bytes();
+            bytes.extend_from_slice(text.as_bytes());
+            let at = at.min(bytes.len());
+            bytes.insert(at, bad);
+            let want = std::str::from_utf8(&bytes).unwrap_err().valid_up_to();
+            let damage = check_text(&bytes).unwrap_err();
+            proptest::prop_assert_eq!(damage.at, format!("byte {want}"));
+            proptest::prop_assert!(damage.reason.contains("not UTF-8"));
+        }
+
         /// The block scan finds what a character-by-character scan finds, wherever the
         /// control character falls (a C1's two bytes across a block's end included).
         #[test]
