@@ -242,15 +242,15 @@ pub enum StatusRead<'a> {
     StatusError(&'a str),
 }
 
-impl StatusRead<'_> {
-    pub fn current(&self) -> &str {
+impl<'a> StatusRead<'a> {
+    pub fn current(&self) -> &'a str {
         match self {
             StatusRead::Status { current, .. } => current,
             StatusRead::StatusError(_) => "error",
         }
     }
 
-    pub fn message(&self) -> &str {
+    pub fn message(&self) -> &'a str {
         match self {
             StatusRead::Status { message, .. } => message,
             StatusRead::StatusError(msg) => msg,
@@ -424,14 +424,17 @@ fn read_status<'a>(
     if let Some(err) = entity_error {
         return Ok(StatusRead::StatusError(err));
     }
-    let struct_key = key.info.leaf();
-    let info = info.ok_or_else(|| key.info.missing_at(format!("{}.{struct_key}", path())))?;
+    // The key's leaf is worked out only for a missing key's path, as `path` is.
+    let info = info.ok_or_else(|| {
+        key.info
+            .missing_at(format!("{}.{}", path(), key.info.leaf()))
+    })?;
     if let Some(err) = info.status_error.as_deref() {
         return Ok(StatusRead::StatusError(err));
     }
     let current = info.current.as_deref().ok_or_else(|| {
         key.current
-            .missing_at(format!("{}.{struct_key}.current", path()))
+            .missing_at(format!("{}.{}.current", path(), key.info.leaf()))
     })?;
     Ok(StatusRead::Status {
         current,
@@ -582,6 +585,15 @@ impl JujuStatus {
         }
     }
 
+    /// Every unit in the order of [`JujuStatus::units`], without collecting them: a
+    /// census of a large status.
+    pub fn for_each_unit<'a>(&'a self, mut visit: impl FnMut(UnitRef<'a>)) {
+        self.each_unit(&mut |u| {
+            visit(u);
+            ControlFlow::Continue(())
+        });
+    }
+
     /// Every machine and container, in key order.
     pub fn machines_all(&self) -> Vec<MachineRef<'_>> {
         let mut out = Vec::new();
@@ -643,13 +655,6 @@ impl JujuStatus {
                 }
             }
         }
-        // Every container id once, so the check stays linear in a large model.
-        let containers: std::collections::HashSet<&str> = self
-            .machines_all()
-            .into_iter()
-            .filter(|m| m.is_container)
-            .map(|m| m.id)
-            .collect();
         // The principal units: an application's own.
         for (_, unit) in self
             .applications
@@ -663,7 +668,7 @@ impl JujuStatus {
             match self.machines.get(top) {
                 None => gaps.push(keys::MACHINE.missing_at(format!("machines.{top}"))),
                 Some(host) if top != machine => {
-                    if !containers.contains(machine) && host.status_error.is_none() {
+                    if !holds_container(host, machine) && host.status_error.is_none() {
                         gaps.push(
                             keys::CONTAINER
                                 .missing_at(format!("machines.{top}.containers.{machine}")),
@@ -723,6 +728,18 @@ fn walk_unit<'a>(
     ControlFlow::Continue(())
 }
 
+/// Whether the container `id` sits under `machine`: juju nests a container under its
+/// host (`0/lxd/1` under `0`) and a nested one under its container (`0/lxd/1/kvm/0`).
+fn holds_container(machine: &Machine, id: &str) -> bool {
+    machine.containers.iter().flatten().any(|(cid, container)| {
+        cid == id
+            || (id.len() > cid.len()
+                && id.starts_with(cid.as_str())
+                && id.as_bytes()[cid.len()] == b'/'
+                && holds_container(container, id))
+    })
+}
+
 fn push_machine<'a>(
     out: &mut Vec<MachineRef<'a>>,
     id: &'a str,
@@ -764,5 +781,40 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("duplicate key"), "{err}");
+    }
+
+    #[test]
+    fn a_unit_on_a_container_its_host_does_not_hold_is_a_gap() {
+        let status = |containers: &str| -> JujuStatus {
+            serde_json::from_str(&format!(
+                r#"{{"model": {{"name": "m", "controller": "c", "cloud": "x", "version": "3.6"}},
+                "machines": {{"0": {{"containers": {containers}}}, "1": {{}}}},
+                "applications": {{"mysql": {{"units": {{
+                    "mysql/0": {{"machine": "0/lxd/1"}},
+                    "mysql/1": {{"machine": "0/lxd/1/kvm/0"}},
+                    "mysql/2": {{"machine": "1"}}}}}}}}}}"#
+            ))
+            .unwrap()
+        };
+        let gaps = |s: &JujuStatus| -> Vec<String> {
+            s.unjustified_emptiness()
+                .iter()
+                .map(|g| g.path.clone())
+                .collect()
+        };
+        // Nested: a container under its host, a container under that container.
+        let whole = status(r#"{"0/lxd/1": {"containers": {"0/lxd/1/kvm/0": {}}}}"#);
+        assert_eq!(gaps(&whole), Vec::<String>::new());
+        let nested_lost = status(r#"{"0/lxd/1": {}}"#);
+        assert_eq!(gaps(&nested_lost), ["machines.0.containers.0/lxd/1/kvm/0"]);
+        // A prefix of the id is not its container (`0/lxd/10` does not hold `0/lxd/1`'s).
+        let other = status(r#"{"0/lxd/10": {"containers": {"0/lxd/1/kvm/0": {}}}}"#);
+        assert_eq!(
+            gaps(&other),
+            [
+                "machines.0.containers.0/lxd/1",
+                "machines.0.containers.0/lxd/1/kvm/0"
+            ]
+        );
     }
 }
