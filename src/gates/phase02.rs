@@ -383,12 +383,13 @@ fn gate_d(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verdict {
 
 /// The P02-E census over every unit, subordinates included.
 #[derive(Debug, Default)]
-struct Census {
+struct Census<'a> {
     units: u64,
     principals: u64,
     subordinates: u64,
-    by_workload: BTreeMap<String, u64>,
-    by_agent: BTreeMap<String, u64>,
+    /// Counted by the status as the model holds it: no string per unit.
+    by_workload: BTreeMap<&'a str, u64>,
+    by_agent: BTreeMap<&'a str, u64>,
     /// (unit, status) pairs.
     workload_errors: Vec<(String, String)>,
     agent_errors: Vec<(String, String)>,
@@ -398,7 +399,7 @@ struct Census {
 fn gate_e(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verdict {
     let status = read_or_precondition!(gate, snapshot.juju_status(&profile.model));
     let mut census = Census::default();
-    for unit in status.units() {
+    status.for_each_unit(|unit| {
         census.units += 1;
         if unit.is_subordinate() {
             census.subordinates += 1;
@@ -407,10 +408,7 @@ fn gate_e(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verdict {
         }
         match unit.workload() {
             Ok(w) => {
-                *census
-                    .by_workload
-                    .entry(w.current().to_string())
-                    .or_default() += 1;
+                *census.by_workload.entry(w.current()).or_default() += 1;
                 if w.current() == "error" {
                     census
                         .workload_errors
@@ -424,10 +422,10 @@ fn gate_e(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verdict {
             Ok(a) if a.current() == "error" => census
                 .agent_errors
                 .push((unit.name.to_string(), status_text(a.current(), a.message()))),
-            Ok(a) => *census.by_agent.entry(a.current().to_string()).or_default() += 1,
+            Ok(a) => *census.by_agent.entry(a.current()).or_default() += 1,
             Err(key) => census.missing.push(key),
         }
-    }
+    });
     let count = |s: &str| census.by_workload.get(s).copied().unwrap_or(0);
     let line = format!(
         "units={} (principals={} subordinates={}) active={} blocked={} waiting={} maintenance={} unknown={} workload-error={} juju-status-error={}",
@@ -453,7 +451,7 @@ fn gate_e(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verdict {
     let agents: Vec<String> = census
         .by_agent
         .iter()
-        .filter(|(state, _)| state.as_str() != "idle")
+        .filter(|(state, _)| **state != "idle")
         .map(|(state, n)| format!("{state}={n}"))
         .collect();
     if !agents.is_empty() {
