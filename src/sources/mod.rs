@@ -395,4 +395,32 @@ mod tests {
             "{err}"
         );
     }
+
+    proptest::proptest! {
+        /// Whatever an object's keys share (length, first and last byte: the prefilter's
+        /// bits), a key given twice is refused and distinct keys are not, before and
+        /// past the keys compared as they arrive.
+        #[test]
+        fn a_key_twice_is_refused_wherever_it_falls(
+            keys in proptest::collection::btree_set("[ab]{1,3}|k[0-9]{1,2}|[a-z]{1,12}", 1..40),
+            twice in proptest::option::of((0usize..40, 0usize..41)),
+        ) {
+            let mut keys: Vec<String> = keys.into_iter().collect();
+            if let Some((which, at)) = twice {
+                let again = keys[which % keys.len()].clone();
+                keys.insert(at.min(keys.len()), again);
+            }
+            let body: Vec<String> = keys.iter().enumerate().map(|(i, k)| format!("\"{k}\":{i}")).collect();
+            let doc = format!("[{{\"name\":\"u\",\"status\":{{{}}}}}]", body.join(","));
+            let parsed = parse_json_bytes::<Vec<Named>>(doc.as_bytes(), "units", "");
+            if twice.is_some() {
+                proptest::prop_assert!(
+                    matches!(&parsed, Err(SourceError::Damaged { damage, .. }) if damage.reason.contains("duplicate key")),
+                    "{parsed:?}"
+                );
+            } else {
+                proptest::prop_assert!(parsed.is_ok(), "{parsed:?}");
+            }
+        }
+    }
 }

@@ -143,6 +143,7 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Wrap<V> {
         self.0.visit_map(StrictMap {
             inner: map,
             keys: Keys::new(),
+            seen: 0,
         })
     }
 
@@ -183,6 +184,17 @@ impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for StrictSeq<A> {
 struct StrictMap<'de, A> {
     inner: A,
     keys: Keys<'de>,
+    /// One bit per key seen, by [`key_bit`]: a key whose bit is clear was not seen, and
+    /// is compared with none (most objects' keys differ in length or at their ends).
+    seen: u64,
+}
+
+/// A key's bit in [`StrictMap::seen`]: from its length and its first and last bytes.
+fn key_bit(key: &str) -> u64 {
+    let b = key.as_bytes();
+    let first = b.first().copied().unwrap_or(0) as usize;
+    let last = b.last().copied().unwrap_or(0) as usize;
+    1 << ((b.len().wrapping_mul(7) ^ first.wrapping_mul(3) ^ last) & 63)
 }
 
 /// Up to this many keys an object's keys are compared as each arrives; past it, sorted
@@ -194,8 +206,12 @@ impl<'de, A: MapAccess<'de>> StrictMap<'de, A> {
         // A key the model's key type took other than as a string (a number) is not
         // caught; no model here keys a JSON object by number.
         let Some(key) = key else { return Ok(()) };
-        if self.keys.len() < SCAN_KEYS && self.keys.contains(&key) {
-            return Err(de::Error::custom(DUPLICATE));
+        if self.keys.len() < SCAN_KEYS {
+            let bit = key_bit(&key);
+            if self.seen & bit != 0 && self.keys.contains(&key) {
+                return Err(de::Error::custom(DUPLICATE));
+            }
+            self.seen |= bit;
         }
         self.keys.push(key);
         Ok(())
