@@ -14,7 +14,7 @@ use std::process::Command;
 
 #[path = "common/child.rs"]
 mod child;
-use child::{against_jq, best_of, serve_measurer};
+use child::{RUNS, against_jq, best_of, serve_measurer};
 
 use stackgate::sim::{CloudShape, status};
 
@@ -87,7 +87,7 @@ fn main() {
         .unwrap_or_else(|| vec![2_000, 20_000, 100_000]);
     let stackgate = env!("CARGO_BIN_EXE_stackgate");
     println!(
-        "census: `stackgate gate --phase 02 --world DIR` vs the runbook's jq census (benches/census.jq); best of 3"
+        "census: `stackgate gate --phase 02 --world DIR` vs the runbook's jq census (benches/census.jq); best of {RUNS}"
     );
     println!(
         "{:>8} {:>9} {:>10} {:>10} {:>8} {:>10} {:>10} {:>8}  targets (>=10x, RSS <= 2x input)",
@@ -109,7 +109,7 @@ fn main() {
         }
         let input = output.stdout.len() as u64;
         drop(output);
-        let sg = best_of(3, || {
+        let sg = best_of(RUNS, || {
             let mut c = Command::new(stackgate);
             c.args(["gate", "--phase", "02", "--format", "json", "--world"])
                 .arg(dir.path());

@@ -38,7 +38,7 @@ use stackgate::world::{Recording, World};
 
 #[path = "common/child.rs"]
 mod child;
-use child::{against_jq, best_of, serve_measurer};
+use child::{RUNS, against_jq, best_of, serve_measurer};
 
 const BASE_WORLD: &str = "testcloud/phase00-bare-metal";
 const PROFILE: &str = include_str!("../profiles/bare-metal.toml");
@@ -458,7 +458,7 @@ fn main() {
         expected,
         "phase 00 over {hosts} hosts answers as over the recorded four"
     );
-    let sg = best_of(3, || {
+    let sg = best_of(RUNS, || {
         let mut c = Command::new(stackgate);
         c.args(["gate", "--phase", "00", "--format", "json", "--world"])
             .arg(dir.path())
@@ -477,7 +477,7 @@ fn main() {
     .unwrap();
     drop(machines);
     println!(
-        "maas: `stackgate gate --phase 00 --world DIR --profile FILE` vs the runbooks' jq (benches/maas.jq); best of 3"
+        "maas: `stackgate gate --phase 00 --world DIR --profile FILE` vs the runbooks' jq (benches/maas.jq); best of {RUNS}"
     );
     println!(
         "{:>9} {:>6} {:>9} {:>10} {:>10} {:>8} {:>10} {:>10} {:>8}  targets (>=10x, RSS <= 2x input)",

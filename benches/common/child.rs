@@ -74,6 +74,11 @@ pub fn serve_measurer() {
     std::process::exit(0);
 }
 
+/// How many runs each side of a comparison gets, the best of them kept: on a shared
+/// 2-core VM a run in three is slowed by a neighbour, and the best of 3 still moved
+/// a 20,000-unit ratio by a third from one bench run to the next.
+pub const RUNS: usize = 7;
+
 /// The best of `n` runs (the least disturbed), by wall time; peak RSS is the largest.
 pub fn best_of(n: usize, make: impl Fn() -> Command) -> Measured {
     let runs: Vec<Measured> = (0..n).map(|_| measure(make())).collect();
@@ -83,13 +88,13 @@ pub fn best_of(n: usize, make: impl Fn() -> Command) -> Measured {
 }
 
 /// The columns every bench prints after its own: stackgate's time, peak RSS and RSS
-/// over the input; jq's time and peak RSS over the same bytes (best of 3, when jq is
+/// over the input; jq's time and peak RSS over the same bytes (best of [`RUNS`], when jq is
 /// installed; `args` gives its program and file), the speed-up, and issue 13's two
 /// checks (at least 10x jq, peak RSS at most twice the input).
 pub fn against_jq(sg: &Measured, input: u64, args: impl Fn(&mut Command)) -> String {
     let (jq_cell, jq_rss, speedup, fast) = match jq() {
         Some(jq) => {
-            let j = best_of(3, || {
+            let j = best_of(RUNS, || {
                 let mut c = Command::new(&jq);
                 args(&mut c);
                 c

@@ -258,7 +258,7 @@ impl<'de> Visitor<'de> for WholeVisitor {
 /// fits (an allocation per object was a tenth of parsing a large status).
 pub(crate) type Keys<'de> = smallvec::SmallVec<[Cow<'de, str>; INLINE_KEYS]>;
 
-pub(crate) const INLINE_KEYS: usize = 16;
+const INLINE_KEYS: usize = 16;
 
 /// An object key, borrowed from the document when it holds no escape.
 struct Key<'de>(Cow<'de, str>);

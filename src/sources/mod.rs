@@ -349,7 +349,7 @@ mod tests {
             assert_eq!(parsed.last().unwrap().name, "last");
             let parsed: Vec<serde_json::Value> = parse_json_bytes(&ok, "units", "").unwrap();
             assert_eq!(parsed.len(), n + 1);
-            let wide: String = (0..40).map(|i| format!(r#""k{i}":{i},"#)).collect();
+            let wide: String = (0..80).map(|i| format!(r#""k{i}":{i},"#)).collect();
             for (damage, want) in [
                 // In a value the model ignores; in a key the model reads (serde's
                 // derive would call it a duplicate field, the walk names it first).
@@ -402,8 +402,8 @@ mod tests {
         /// past the keys compared as they arrive.
         #[test]
         fn a_key_twice_is_refused_wherever_it_falls(
-            keys in proptest::collection::btree_set("[ab]{1,3}|k[0-9]{1,2}|[a-z]{1,12}", 1..40),
-            twice in proptest::option::of((0usize..40, 0usize..41)),
+            keys in proptest::collection::btree_set("[ab]{1,3}|k[0-9]{1,2}|[a-z_]{1,14}", 1..100),
+            twice in proptest::option::of((0usize..100, 0usize..101)),
         ) {
             let mut keys: Vec<String> = keys.into_iter().collect();
             if let Some((which, at)) = twice {

@@ -18,7 +18,7 @@ use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, EnumAccess, MapAccess, SeqAccess, Visitor};
 
-use super::integrity::{INLINE_KEYS, Keys, Whole};
+use super::integrity::{Keys, Whole};
 
 /// A deserializer whose every object refuses a duplicate key.
 pub struct Strict<D> {
@@ -143,7 +143,7 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Wrap<V> {
         self.0.visit_map(StrictMap {
             inner: map,
             keys: Keys::new(),
-            seen: 0,
+            seen: [0; 4],
         })
     }
 
@@ -184,22 +184,28 @@ impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for StrictSeq<A> {
 struct StrictMap<'de, A> {
     inner: A,
     keys: Keys<'de>,
-    /// One bit per key seen, by [`key_bit`]: a key whose bit is clear was not seen, and
-    /// is compared with none (most objects' keys differ in length or at their ends).
-    seen: u64,
+    /// One bit per key seen, of 256, by [`key_bit`]: a key whose bit is clear was not
+    /// seen and is compared with none (most keys differ in length or in the bytes the
+    /// bit is taken from).
+    seen: [u64; 4],
 }
 
-/// A key's bit in [`StrictMap::seen`]: from its length and its first and last bytes.
-fn key_bit(key: &str) -> u64 {
+/// A key's bit in [`StrictMap::seen`] (word, mask): from its length and its first,
+/// middle and last bytes.
+fn key_bit(key: &str) -> (usize, u64) {
     let b = key.as_bytes();
-    let first = b.first().copied().unwrap_or(0) as usize;
-    let last = b.last().copied().unwrap_or(0) as usize;
-    1 << ((b.len().wrapping_mul(7) ^ first.wrapping_mul(3) ^ last) & 63)
+    let at = |i: usize| b.get(i).copied().map_or(0, usize::from);
+    let h = b.len().wrapping_mul(31)
+        ^ at(0).wrapping_mul(7)
+        ^ at(b.len() / 2).wrapping_mul(3)
+        ^ at(b.len().wrapping_sub(1));
+    ((h >> 6) & 3, 1 << (h & 63))
 }
 
-/// Up to this many keys an object's keys are compared as each arrives; past it, sorted
-/// once the object ends.
-const SCAN_KEYS: usize = INLINE_KEYS;
+/// Up to this many keys an object's keys are compared as each arrives (most with none,
+/// by their bits); past it, sorted once the object ends. MAAS's machine objects hold
+/// about 80 keys, its interfaces about 30.
+const SCAN_KEYS: usize = 64;
 
 impl<'de, A: MapAccess<'de>> StrictMap<'de, A> {
     fn note(&mut self, key: Option<Cow<'de, str>>) -> Result<(), A::Error> {
@@ -207,11 +213,11 @@ impl<'de, A: MapAccess<'de>> StrictMap<'de, A> {
         // caught; no model here keys a JSON object by number.
         let Some(key) = key else { return Ok(()) };
         if self.keys.len() < SCAN_KEYS {
-            let bit = key_bit(&key);
-            if self.seen & bit != 0 && self.keys.contains(&key) {
+            let (word, bit) = key_bit(&key);
+            if self.seen[word] & bit != 0 && self.keys.contains(&key) {
                 return Err(de::Error::custom(DUPLICATE));
             }
-            self.seen |= bit;
+            self.seen[word] |= bit;
         }
         self.keys.push(key);
         Ok(())
