@@ -17,7 +17,9 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let outcome = runtime.block_on(stackgate::cli::run(args));
+    let (outcome, leftovers) = runtime.block_on(stackgate::cli::run_leaving(args));
+    // Never freed: the process exits below, and the kernel takes it all back at once.
+    std::mem::forget(leftovers);
     // Do not wait for the blocking pool: a killed command's reaping must not delay exit.
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
     let _ = std::io::stdout().write_all(outcome.stdout.as_bytes());
