@@ -14,7 +14,7 @@ use std::process::Command;
 
 #[path = "common/child.rs"]
 mod child;
-use child::{RUNS, against_jq, best_of, serve_measurer};
+use child::{RUNS, serve_measurer, side_by_side};
 
 use stackgate::sim::{CloudShape, status};
 
@@ -109,25 +109,28 @@ fn main() {
         }
         let input = output.stdout.len() as u64;
         drop(output);
-        let sg = best_of(RUNS, || {
-            let mut c = Command::new(stackgate);
-            c.args(["gate", "--phase", "02", "--format", "json", "--world"])
-                .arg(dir.path());
-            c
-        });
+        let status_file = dir.path().join("juju-status.json");
+        let (sg, columns) = side_by_side(
+            || {
+                let mut c = Command::new(stackgate);
+                c.args(["gate", "--phase", "02", "--format", "json", "--world"])
+                    .arg(dir.path());
+                c
+            },
+            input,
+            |c| {
+                c.args(["-r", CENSUS_JQ]).arg(&status_file);
+            },
+        );
         // The fresh vault: P02-D and P02-SEALED PROCEED, exit 0.
         assert_eq!(
             sg.code, 0,
             "stackgate's phase-02 run on the {units}-unit world"
         );
-        let status_file = dir.path().join("juju-status.json");
         println!(
-            "{:>8} {:>6.1} MB {}",
+            "{:>8} {:>6.1} MB {columns}",
             shape.units(),
-            input as f64 / 1e6,
-            against_jq(&sg, input, |c| {
-                c.args(["-r", CENSUS_JQ]).arg(&status_file);
-            })
+            input as f64 / 1e6
         );
     }
 }

@@ -38,7 +38,7 @@ use stackgate::world::{Recording, World};
 
 #[path = "common/child.rs"]
 mod child;
-use child::{RUNS, against_jq, best_of, serve_measurer};
+use child::{RUNS, serve_measurer, side_by_side};
 
 const BASE_WORLD: &str = "testcloud/phase00-bare-metal";
 const PROFILE: &str = include_str!("../profiles/bare-metal.toml");
@@ -458,14 +458,6 @@ fn main() {
         expected,
         "phase 00 over {hosts} hosts answers as over the recorded four"
     );
-    let sg = best_of(RUNS, || {
-        let mut c = Command::new(stackgate);
-        c.args(["gate", "--phase", "00", "--format", "json", "--world"])
-            .arg(dir.path())
-            .arg("--profile")
-            .arg(&profile_path);
-        c
-    });
     let machines_file = dir.path().join("machines-read.json");
     std::fs::write(
         &machines_file,
@@ -483,14 +475,25 @@ fn main() {
         "{:>9} {:>6} {:>9} {:>10} {:>10} {:>8} {:>10} {:>10} {:>8}  targets (>=10x, RSS <= 2x input)",
         "machines", "hosts", "input", "stackgate", "peak RSS", "RSS/in", "jq", "jq RSS", "speedup"
     );
+    let (_, columns) = side_by_side(
+        || {
+            let mut c = Command::new(stackgate);
+            c.args(["gate", "--phase", "00", "--format", "json", "--world"])
+                .arg(dir.path())
+                .arg("--profile")
+                .arg(&profile_path);
+            c
+        },
+        input,
+        |c| {
+            c.args(["-r", MAAS_JQ]).arg(&machines_file);
+        },
+    );
     println!(
-        "{:>9} {:>6} {:>6.1} MB {}",
+        "{:>9} {:>6} {:>6.1} MB {columns}",
         count,
         hosts,
-        input as f64 / 1e6,
-        against_jq(&sg, input, |c| {
-            c.args(["-r", MAAS_JQ]).arg(&machines_file);
-        })
+        input as f64 / 1e6
     );
 
     // 2. Phase 00 live over `latency_hosts` hosts, every read 200 ms away.

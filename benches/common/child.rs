@@ -1,6 +1,6 @@
 //! A bench's child process measured as the operator runs it: wall time and peak RSS
-//! from `wait4`, taken by a small measurer process, the best of n runs; and jq, when it
-//! is installed, to run beside it.
+//! from `wait4`, taken by a small measurer process; and jq, when it is installed, run
+//! beside it, the two alternated.
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -74,44 +74,55 @@ pub fn serve_measurer() {
     std::process::exit(0);
 }
 
-/// How many runs each side of a comparison gets, the best of them kept: on a shared
-/// 2-core VM a run in three is slowed by a neighbour, and the best of 3 still moved
-/// a 20,000-unit ratio by a third from one bench run to the next.
+/// How many runs each side of a comparison gets, the best of them kept.
 pub const RUNS: usize = 7;
 
-/// The best of `n` runs (the least disturbed), by wall time; peak RSS is the largest.
-pub fn best_of(n: usize, make: impl Fn() -> Command) -> Measured {
-    let runs: Vec<Measured> = (0..n).map(|_| measure(make())).collect();
+/// The best of `runs` (the least disturbed), by wall time; peak RSS is the largest.
+fn best(runs: Vec<Measured>) -> Measured {
     let max_rss = runs.iter().map(|m| m.max_rss).max().unwrap_or(0);
     let best = runs.into_iter().min_by_key(|m| m.wall).expect("one run");
     Measured { max_rss, ..best }
 }
 
-/// The columns every bench prints after its own: stackgate's time, peak RSS and RSS
-/// over the input; jq's time and peak RSS over the same bytes (best of [`RUNS`], when jq is
-/// installed; `args` gives its program and file), the speed-up, and issue 13's two
-/// checks (at least 10x jq, peak RSS at most twice the input).
-pub fn against_jq(sg: &Measured, input: u64, args: impl Fn(&mut Command)) -> String {
-    let (jq_cell, jq_rss, speedup, fast) = match jq() {
-        Some(jq) => {
-            let j = best_of(RUNS, || {
-                let mut c = Command::new(&jq);
-                args(&mut c);
-                c
-            });
-            assert_eq!(j.code, 0, "jq's run");
-            let ratio = j.wall.as_secs_f64() / sg.wall.as_secs_f64();
-            (
-                format!("{:.0} ms", j.wall.as_secs_f64() * 1e3),
-                format!("{:.0} MiB", mib(j.max_rss)),
-                format!("{ratio:.1}x"),
-                Some(ratio >= 10.0),
-            )
+/// stackgate's run (`sg`) beside jq's over the same bytes (`jq_args` gives its program
+/// and file), alternated run by run, the best of [`RUNS`] each: this VM's noise comes in
+/// spells of seconds, and measured one side after the other a spell fell on one side
+/// only (the 20,000-unit ratio moved between 6.8x and 10.8x from one bench run to the
+/// next). Returns stackgate's measure and the columns every bench prints after its own:
+/// stackgate's time, peak RSS and RSS over the input; jq's time and peak RSS (when jq
+/// is installed), the speed-up, and issue 13's two checks (at least 10x jq, peak RSS at
+/// most twice the input).
+pub fn side_by_side(
+    sg: impl Fn() -> Command,
+    input: u64,
+    jq_args: impl Fn(&mut Command),
+) -> (Measured, String) {
+    let jq = jq();
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    for _ in 0..RUNS {
+        ours.push(measure(sg()));
+        if let Some(jq) = &jq {
+            let mut c = Command::new(jq);
+            jq_args(&mut c);
+            theirs.push(measure(c));
         }
-        None => ("(no jq)".into(), "-".into(), "-".into(), None),
+    }
+    let sg = best(ours);
+    let (jq_cell, jq_rss, speedup, fast) = if theirs.is_empty() {
+        ("(no jq)".into(), "-".into(), "-".into(), None)
+    } else {
+        let j = best(theirs);
+        assert_eq!(j.code, 0, "jq's run");
+        let ratio = j.wall.as_secs_f64() / sg.wall.as_secs_f64();
+        (
+            format!("{:.0} ms", j.wall.as_secs_f64() * 1e3),
+            format!("{:.0} MiB", mib(j.max_rss)),
+            format!("{ratio:.1}x"),
+            Some(ratio >= 10.0),
+        )
     };
     let rss_ratio = sg.max_rss as f64 / input as f64;
-    format!(
+    let columns = format!(
         "{:>7.0} ms {:>6.0} MiB {:>7.2}x {:>10} {:>10} {:>8}  {} {}",
         sg.wall.as_secs_f64() * 1e3,
         mib(sg.max_rss),
@@ -129,7 +140,8 @@ pub fn against_jq(sg: &Measured, input: u64, args: impl Fn(&mut Command)) -> Str
         } else {
             "memory MISSED"
         },
-    )
+    );
+    (sg, columns)
 }
 
 fn jq() -> Option<PathBuf> {
