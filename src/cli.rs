@@ -573,20 +573,20 @@ fn normalize_phase(raw: &str) -> Result<String, String> {
     }
 }
 
-/// Runs the parsed arguments.
 /// What a run leaves that its process need not free: the binary prints and exits, and
 /// freeing the verdicts, the events and the report of a large run only delays the exit
 /// (a phase-00 run over 900 MAAS hosts carries thousands of evidence lines). `run`
 /// drops it; the binary exits without.
 #[derive(Default)]
-pub struct Leftovers(Vec<Box<dyn std::any::Any>>);
+pub struct Leftovers(Vec<Box<dyn std::any::Any + Send>>);
 
 impl Leftovers {
-    fn keep(&mut self, value: impl std::any::Any) {
+    fn keep(&mut self, value: impl std::any::Any + Send) {
         self.0.push(Box::new(value));
     }
 }
 
+/// Runs the parsed arguments.
 pub async fn run(args: Args) -> Outcome {
     run_leaving(args).await.0
 }

@@ -397,9 +397,9 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// Whatever an object's keys share (length, first and last byte: the prefilter's
-        /// bits), a key given twice is refused and distinct keys are not, before and
-        /// past the keys compared as they arrive.
+        /// Whatever an object's keys share (length, first, middle and last byte: what
+        /// their bits are taken from), a key given twice is refused and distinct keys
+        /// are not, before and past the keys compared as they arrive.
         #[test]
         fn a_key_twice_is_refused_wherever_it_falls(
             keys in proptest::collection::btree_set("[ab]{1,3}|k[0-9]{1,2}|[a-z_]{1,14}", 1..100),
