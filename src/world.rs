@@ -121,13 +121,11 @@ const HUGE_READ_FROM: u64 = 4 << 20;
 /// proved them UTF-8.
 fn read_file(path: &Path) -> std::io::Result<bytes::Bytes> {
     use std::io::Read;
-    let mut file = std::fs::File::open(path)?;
-    let len = file.metadata()?.len();
+    let len = std::fs::metadata(path)?.len();
     if len < HUGE_READ_FROM {
-        let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
-        file.read_to_end(&mut bytes)?;
-        return Ok(bytes.into());
+        return std::fs::read(path).map(bytes::Bytes::from);
     }
+    let mut file = std::fs::File::open(path)?;
     let mut buffer =
         memmap2::MmapMut::map_anon(usize::try_from(len).map_err(std::io::Error::other)?)?;
     // Advice: where huge pages are off, the read takes the faults it always did.
