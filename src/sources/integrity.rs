@@ -464,7 +464,11 @@ mod tests {
         let bad = b"{\"a\":\"\x1b[31m\"}".repeat(8);
         {
             let _checked = Checked::new(&doc).unwrap();
-            assert!(check_text(&doc).is_ok());
+            assert_eq!(check_text(&doc).unwrap().as_bytes(), &doc[..]);
+            assert_eq!(
+                CHECKED.with(|c| c.get()),
+                Some((doc.as_ptr() as usize, doc.len()))
+            );
             // Other bytes, and a part of the guarded bytes, are scanned as ever.
             assert!(check_text(&bad).unwrap_err().reason.contains("U+001B"));
             assert_eq!(check_text(&doc[..20]).unwrap().len(), 20);
