@@ -14,7 +14,7 @@ use std::process::Command;
 
 #[path = "common/child.rs"]
 mod child;
-use child::{RUNS, serve_measurer, side_by_side};
+use child::{RUNS, headings, serve_measurer, side_by_side};
 
 use stackgate::sim::{CloudShape, status};
 
@@ -90,8 +90,10 @@ fn main() {
         "census: `stackgate gate --phase 02 --world DIR` vs the runbook's jq census (benches/census.jq); best of {RUNS}"
     );
     println!(
-        "{:>8} {:>9} {:>10} {:>10} {:>8} {:>10} {:>10} {:>8}  targets (>=10x, RSS <= 2x input)",
-        "units", "input", "stackgate", "peak RSS", "RSS/in", "jq", "jq RSS", "speedup"
+        "{:>8} {:>9} {}  targets (>=10x, RSS <= 2x input)",
+        "units",
+        "input",
+        headings()
     );
     for units in scales {
         let shape = shape(units);
@@ -117,7 +119,7 @@ fn main() {
                     .arg(dir.path());
                 c
             },
-            input,
+            &status_file,
             |c| {
                 c.args(["-r", CENSUS_JQ]).arg(&status_file);
             },

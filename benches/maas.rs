@@ -38,7 +38,7 @@ use stackgate::world::{Recording, World};
 
 #[path = "common/child.rs"]
 mod child;
-use child::{RUNS, serve_measurer, side_by_side};
+use child::{RUNS, headings, serve_measurer, side_by_side};
 
 const BASE_WORLD: &str = "testcloud/phase00-bare-metal";
 const PROFILE: &str = include_str!("../profiles/bare-metal.toml");
@@ -472,8 +472,11 @@ fn main() {
         "maas: `stackgate gate --phase 00 --world DIR --profile FILE` vs the runbooks' jq (benches/maas.jq); best of {RUNS}"
     );
     println!(
-        "{:>9} {:>6} {:>9} {:>10} {:>10} {:>8} {:>10} {:>10} {:>8}  targets (>=10x, RSS <= 2x input)",
-        "machines", "hosts", "input", "stackgate", "peak RSS", "RSS/in", "jq", "jq RSS", "speedup"
+        "{:>9} {:>6} {:>9} {}  targets (>=10x, RSS <= 2x input)",
+        "machines",
+        "hosts",
+        "input",
+        headings()
     );
     let (_, columns) = side_by_side(
         || {
@@ -484,7 +487,7 @@ fn main() {
                 .arg(&profile_path);
             c
         },
-        input,
+        &machines_file,
         |c| {
             c.args(["-r", MAAS_JQ]).arg(&machines_file);
         },

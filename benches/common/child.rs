@@ -1,8 +1,9 @@
 //! A bench's child process measured as the operator runs it: wall time and peak RSS
-//! from `wait4`, taken by a small measurer process; and jq, when it is installed, run
-//! beside it, the two alternated.
+//! from `wait4`, taken by a small measurer process; jq, when it is installed, run
+//! beside it; and the floor, the least any JSON reader must do with the same bytes
+//! (issue 13: "aim at the physical limit"); the three alternated.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -15,6 +16,10 @@ pub struct Measured {
 
 /// The flag under which a bench binary runs as the measurer.
 const MEASURE: &str = "--measure-child";
+/// The flag under which a bench binary runs as the floor: it reads the file it names,
+/// proves it UTF-8 and skips it as JSON (serde_json into `IgnoredAny`: every byte
+/// scanned, nothing kept), and exits.
+const FLOOR: &str = "--floor-child";
 
 /// Measures `command` from a fresh, small process: the bench binary itself, started
 /// again as the measurer (`serve_measurer`). Linux carries a child's peak RSS from
@@ -45,6 +50,12 @@ pub fn measure(command: Command) -> Measured {
 /// (bytes) and exit code, and exits. Every bench using `measure` calls this first.
 pub fn serve_measurer() {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if args.get(1).map(|a| a == FLOOR) == Some(true) {
+        let bytes = std::fs::read(&args[2]).expect("the floor's file");
+        let text = std::str::from_utf8(&bytes).expect("UTF-8");
+        let _: serde::de::IgnoredAny = serde_json::from_str(text).expect("JSON");
+        std::process::exit(0);
+    }
     if args.get(1).map(|a| a == MEASURE) != Some(true) {
         return;
     }
@@ -85,22 +96,36 @@ fn best(runs: Vec<Measured>) -> Measured {
 }
 
 /// stackgate's run (`sg`) beside jq's over the same bytes (`jq_args` gives its program
-/// and file), alternated run by run, the best of [`RUNS`] each: this VM's noise comes in
-/// spells of seconds, and measured one side after the other a spell fell on one side
-/// only (the 20,000-unit ratio moved between 6.8x and 10.8x from one bench run to the
-/// next). Returns stackgate's measure and the columns every bench prints after its own:
-/// stackgate's time, peak RSS and RSS over the input; jq's time and peak RSS (when jq
-/// is installed), the speed-up, and issue 13's two checks (at least 10x jq, peak RSS at
-/// most twice the input).
+/// and file) and beside the floor over `input` (the document the comparison is about),
+/// alternated run by run, the best of [`RUNS`] each: this VM's noise comes in spells of
+/// seconds, and measured one side after the other a spell fell on one side only (the
+/// 20,000-unit ratio moved between 6.8x and 10.8x from one bench run to the next).
+///
+/// The floor is a process that reads `input`, proves it UTF-8 and scans it as JSON
+/// keeping nothing: what any reader of every byte pays, with a process start. jq's
+/// time over the floor's is the most any such reader could beat jq by (the ceiling).
+///
+/// Returns stackgate's measure and the columns every bench prints after its own:
+/// stackgate's time, peak RSS and RSS over the input; the floor's time and stackgate's
+/// over it; jq's time and peak RSS (when jq is installed), the speed-up and the
+/// ceiling; and issue 13's two checks (at least 10x jq, peak RSS at most twice the
+/// input).
 pub fn side_by_side(
     sg: impl Fn() -> Command,
-    input: u64,
+    input: &Path,
     jq_args: impl Fn(&mut Command),
 ) -> (Measured, String) {
+    let size = std::fs::metadata(input).expect("the input's size").len();
     let jq = jq();
-    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    let floor_command = || {
+        let mut c = Command::new(std::env::current_exe().expect("the bench binary"));
+        c.arg(FLOOR).arg(input);
+        c
+    };
+    let (mut ours, mut floors, mut theirs) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..RUNS {
         ours.push(measure(sg()));
+        floors.push(measure(floor_command()));
         if let Some(jq) = &jq {
             let mut c = Command::new(jq);
             jq_args(&mut c);
@@ -108,28 +133,35 @@ pub fn side_by_side(
         }
     }
     let sg = best(ours);
-    let (jq_cell, jq_rss, speedup, fast) = if theirs.is_empty() {
-        ("(no jq)".into(), "-".into(), "-".into(), None)
+    let floor = best(floors);
+    assert_eq!(floor.code, 0, "the floor's run over {}", input.display());
+    let (jq_cell, jq_rss, speedup, ceiling, fast) = if theirs.is_empty() {
+        ("(no jq)".into(), "-".into(), "-".into(), "-".into(), None)
     } else {
         let j = best(theirs);
         assert_eq!(j.code, 0, "jq's run");
         let ratio = j.wall.as_secs_f64() / sg.wall.as_secs_f64();
+        let ceiling = j.wall.as_secs_f64() / floor.wall.as_secs_f64();
         (
-            format!("{:.0} ms", j.wall.as_secs_f64() * 1e3),
+            format!("{:.0} ms", ms(j.wall)),
             format!("{:.0} MiB", mib(j.max_rss)),
             format!("{ratio:.1}x"),
+            format!("{ceiling:.1}x"),
             Some(ratio >= 10.0),
         )
     };
-    let rss_ratio = sg.max_rss as f64 / input as f64;
+    let rss_ratio = sg.max_rss as f64 / size as f64;
     let columns = format!(
-        "{:>7.0} ms {:>6.0} MiB {:>7.2}x {:>10} {:>10} {:>8}  {} {}",
-        sg.wall.as_secs_f64() * 1e3,
+        "{:>7.0} ms {:>6.0} MiB {:>7.2}x {:>6.0} ms {:>7.1}x {:>10} {:>10} {:>8} {:>8}  {} {}",
+        ms(sg.wall),
         mib(sg.max_rss),
         rss_ratio,
+        ms(floor.wall),
+        sg.wall.as_secs_f64() / floor.wall.as_secs_f64(),
         jq_cell,
         jq_rss,
         speedup,
+        ceiling,
         match fast {
             Some(true) => "speed MET",
             Some(false) => "speed MISSED",
@@ -144,9 +176,29 @@ pub fn side_by_side(
     (sg, columns)
 }
 
+/// The headings of [`side_by_side`]'s columns, right-aligned to them.
+pub fn headings() -> String {
+    format!(
+        "{:>10} {:>10} {:>8} {:>9} {:>8} {:>10} {:>10} {:>8} {:>8}",
+        "stackgate",
+        "peak RSS",
+        "RSS/in",
+        "floor",
+        "sg/floor",
+        "jq",
+        "jq RSS",
+        "speedup",
+        "ceiling"
+    )
+}
+
 fn jq() -> Option<PathBuf> {
     let out = Command::new("jq").arg("--version").output().ok()?;
     out.status.success().then(|| PathBuf::from("jq"))
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
 }
 
 fn mib(bytes: u64) -> f64 {
