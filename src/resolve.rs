@@ -13,12 +13,13 @@ use ipnet::Ipv4Net;
 use std::time::Duration;
 
 use crate::sources::juju::{ModelSummary, humanised_age};
-use crate::sources::maas::{Machine, Subnet};
+use crate::sources::maas::{Machine, Machines, Subnet};
 use crate::sources::virsh::DomainXml;
 
-/// The machine with this hostname, whatever its system_id.
-pub fn machine<'a>(machines: &'a [Machine], hostname: &str) -> Option<&'a Machine> {
-    machines.iter().find(|m| m.hostname == hostname)
+/// The machine with this hostname, whatever its system_id (the first in MAAS's order,
+/// should two share it).
+pub fn machine<'a>(machines: &'a Machines, hostname: &str) -> Option<&'a Machine> {
+    machines.by_hostname(hostname)
 }
 
 /// The subnet whose CIDR is `cidr`, whatever its id.
@@ -69,7 +70,8 @@ impl Protected {
         let machines = names
             .iter()
             .map(|name| {
-                let found = machine(machines, name);
+                // A handful of protected names: a scan each, over any list of machines.
+                let found = machines.iter().find(|m| &m.hostname == name);
                 let mut macs = found.map(machine_macs).unwrap_or_default();
                 for domain in domains.clone().into_iter().filter(|d| &d.name == name) {
                     macs.extend(
@@ -196,7 +198,7 @@ pub fn teardown_targets(
     retired: &[String],
     host_tag: &str,
     protected: &Protected,
-    machines: &[Machine],
+    machines: &Machines,
     model_present: bool,
 ) -> TeardownTargets {
     let mut t = TeardownTargets {
@@ -308,6 +310,29 @@ mod tests {
         .unwrap()
     }
 
+    proptest::proptest! {
+        /// The index finds what a scan in MAAS's order finds: the first machine of that
+        /// hostname, whatever the order, repeats and shared prefixes (openstack1 and
+        /// openstack10), and nothing for a hostname MAAS does not hold.
+        #[test]
+        fn a_machine_by_hostname_is_the_first_a_scan_finds(
+            hostnames in proptest::collection::vec("(openstack|juju)[0-9]{0,2}", 0..24),
+            wanted in "(openstack|juju)[0-9]{0,2}",
+        ) {
+            let list: Vec<Machine> = hostnames
+                .iter()
+                .enumerate()
+                .map(|(n, h)| machine_json(h, &format!("id{n}"), "52:54:00:00:00:01", &[]))
+                .collect();
+            let scanned = list.iter().find(|m| m.hostname == wanted).map(|m| m.system_id.clone());
+            let machines = Machines::new(list);
+            proptest::prop_assert_eq!(
+                machine(&machines, &wanted).map(|m| m.system_id.clone()),
+                scanned
+            );
+        }
+    }
+
     fn names(list: &[&str]) -> Vec<String> {
         list.iter().map(|s| s.to_string()).collect()
     }
@@ -362,11 +387,11 @@ mod tests {
 
     #[test]
     fn teardown_targets_resolve_by_hostname_and_exclude_the_protected() {
-        let machines = [
+        let machines = Machines::new(vec![
             machine_json("juju", "hbt6xc", "52:54:00:00:00:01", &["juju"]),
             machine_json("openstack0", "w7e3kq", "52:54:00:00:00:02", &["openstack"]),
             machine_json("capi-mgmt", "k3pq7a", "52:54:00:00:00:03", &[]),
-        ];
+        ]);
         let protected = Protected::resolve(&names(&["juju"]), &machines, std::iter::empty());
         let t = teardown_targets(
             &names(&["openstack0", "openstack1"]),
@@ -382,12 +407,12 @@ mod tests {
         assert_eq!(t.delete[0].hostname, "capi-mgmt");
         assert_eq!(t.excluded[0].machine.as_ref().unwrap().system_id, "hbt6xc");
         assert!(!t.excluded[0].carries_host_tag);
-        let tagged = [machine_json(
+        let tagged = Machines::new(vec![machine_json(
             "juju",
             "hbt6xc",
             "52:54:00:00:00:01",
             &["juju", "openstack"],
-        )];
+        )]);
         let t = teardown_targets(&[], &[], "openstack", &protected, &tagged, false);
         assert!(t.excluded[0].carries_host_tag);
         // A host list that names a protected machine refuses it, never targets it.

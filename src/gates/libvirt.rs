@@ -13,7 +13,7 @@ use crate::resolve::{ModelState, model_state};
 use crate::snapshot::{Read, ReadError, Snapshot};
 use crate::sources::Presence;
 use crate::sources::disk::{FileMode, ImageInfo};
-use crate::sources::maas::Machine;
+use crate::sources::maas::Machines;
 use crate::sources::virsh::{Connection, DomainList, DomainState};
 
 pub(super) static GATES: [GateSpec; 3] = [
@@ -613,7 +613,7 @@ fn model_findings(f: &mut Findings, state: &ModelState, profile: &Profile) {
 }
 
 /// Retired machines (capi-mgmt) are deleted by the teardown.
-fn retired_findings(f: &mut Findings, maas: &MaasSite, machines: &[Machine]) {
+fn retired_findings(f: &mut Findings, maas: &MaasSite, machines: &Machines) {
     for name in &maas.retired {
         let found = machine(machines, name);
         let actual = found.map_or_else(
@@ -637,7 +637,7 @@ fn retired_findings(f: &mut Findings, maas: &MaasSite, machines: &[Machine]) {
 /// A virsh-pod MAAS decomposes the hosts (D-061), and a later re-enrollment mints fresh
 /// system_ids (DOCFIX-040); bare metal is released to Ready with no owner (seed 000
 /// Phase C/D).
-fn host_findings(f: &mut Findings, profile: &Profile, maas: &MaasSite, machines: &[Machine]) {
+fn host_findings(f: &mut Findings, profile: &Profile, maas: &MaasSite, machines: &Machines) {
     let pod = profile.libvirt.is_some();
     for host in &profile.hosts {
         let found = machine(machines, &host.hostname);

@@ -3,10 +3,12 @@
 //! phase-00 exit gate: every phase-00 exit check plus the pre-destroy backup pointer
 //! (seed 000 acceptance).
 
+use std::collections::HashMap;
+
 use super::substrate::{maas_profile, maas_site, machines_read};
 use super::{Evidence, GateSpec, Mark, Status, Verdict, by_id, overall, read_or_precondition};
 use crate::profile::Profile;
-use crate::resolve::{Protected, teardown_targets};
+use crate::resolve::{MachineTarget, Protected, teardown_targets};
 use crate::snapshot::{Read, Snapshot};
 
 pub(super) static GATES: [GateSpec; 1] = [GateSpec {
@@ -74,9 +76,15 @@ fn gate_teardown_plan(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -
     );
     let mut bad = Vec::new();
     if model.is_some() {
+        // Each host's target by hostname (the first, should one repeat): a scan per host
+        // was quadratic at bare-metal scale.
+        let mut decompose: HashMap<&str, &MachineTarget> = HashMap::new();
+        for m in &targets.decompose {
+            decompose.entry(m.hostname.as_str()).or_insert(m);
+        }
         for host in &hosts {
             let subject = format!("host {host}");
-            if let Some(m) = targets.decompose.iter().find(|m| &m.hostname == host) {
+            if let Some(m) = decompose.get(host.as_str()) {
                 evidence.push(Evidence::new(
                     Mark::Ok,
                     subject,

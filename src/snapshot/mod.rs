@@ -379,7 +379,7 @@ pub enum Value {
     JujuStatus(Arc<JujuStatus>),
     Whoami(Arc<Whoami>),
     JujuModels(Arc<JujuModels>),
-    MaasMachines(Arc<Vec<maas::Machine>>),
+    MaasMachines(Arc<maas::Machines>),
     MaasSpaces(Arc<Vec<maas::Space>>),
     MaasSubnets(Arc<Vec<maas::Subnet>>),
     MaasIpRanges(Arc<Vec<maas::IpRange>>),
@@ -599,7 +599,7 @@ impl Snapshot {
     accessor!(juju_status(model: &str) -> JujuStatus, Read::JujuStatus { model: model.to_string() }, JujuStatus);
     accessor!(whoami() -> Whoami, Read::JujuWhoami, Whoami);
     accessor!(models() -> JujuModels, Read::JujuModels, JujuModels);
-    accessor!(maas_machines(profile: &str) -> Vec<maas::Machine>, Read::MaasMachines { profile: profile.to_string() }, MaasMachines);
+    accessor!(maas_machines(profile: &str) -> maas::Machines, Read::MaasMachines { profile: profile.to_string() }, MaasMachines);
     accessor!(maas_spaces(profile: &str) -> Vec<maas::Space>, Read::MaasSpaces { profile: profile.to_string() }, MaasSpaces);
     accessor!(maas_subnets(profile: &str) -> Vec<maas::Subnet>, Read::MaasSubnets { profile: profile.to_string() }, MaasSubnets);
     accessor!(maas_ipranges(profile: &str) -> Vec<maas::IpRange>, Read::MaasIpRanges { profile: profile.to_string() }, MaasIpRanges);
