@@ -330,7 +330,7 @@ impl GateRun {
             }
             .map_err(|e| e.to_string())?;
             let profile = profile_for(explicit_profile, &world)?;
-            (Logged::new(Replay::new(world)), profile)
+            (Logged::new(Replay::releasing(world)), profile)
         };
         if let Some(path) = &args.waivers {
             let more = crate::waivers::from_file(path).map_err(|e| e.to_string())?;

@@ -57,6 +57,9 @@ pub struct World {
     pub description: String,
     recordings: BTreeMap<Vec<String>, Recording>,
     redacted: BTreeMap<Vec<String>, Vec<String>>,
+    /// The file each large stdout read from disk came from (from [`HUGE_READ_FROM`]):
+    /// what [`World::take_large_stdouts`] lets go can be read again.
+    large_files: BTreeMap<Vec<String>, PathBuf>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -166,20 +169,32 @@ impl World {
         let manifest: Manifest =
             toml::from_str(&manifest_text).map_err(|e| fail(format!("{MANIFEST}: {e}")))?;
 
-        let (mut recordings, mut redacted, inherited_profile, inherited_description) =
-            match &manifest.extends {
-                Some(base) => {
-                    let base_dir = normalize(&dir.join(base));
-                    let base = Self::load(store, &base_dir, depth + 1)?;
-                    (
-                        base.recordings,
-                        base.redacted,
-                        Some(base.profile),
-                        Some(base.description),
-                    )
-                }
-                None => (BTreeMap::new(), BTreeMap::new(), None, None),
-            };
+        let (
+            mut recordings,
+            mut redacted,
+            mut large_files,
+            inherited_profile,
+            inherited_description,
+        ) = match &manifest.extends {
+            Some(base) => {
+                let base_dir = normalize(&dir.join(base));
+                let base = Self::load(store, &base_dir, depth + 1)?;
+                (
+                    base.recordings,
+                    base.redacted,
+                    base.large_files,
+                    Some(base.profile),
+                    Some(base.description),
+                )
+            }
+            None => (
+                BTreeMap::new(),
+                BTreeMap::new(),
+                BTreeMap::new(),
+                None,
+                None,
+            ),
+        };
         for command in manifest.commands {
             if command.argv.is_empty() {
                 return Err(fail(format!("{MANIFEST}: a [[command]] has an empty argv")));
@@ -202,6 +217,14 @@ impl World {
             } else {
                 redacted.insert(command.argv.clone(), command.redacted);
             }
+            match (store, &command.stdout) {
+                (WorldStore::Disk, Some(f)) if recording.stdout.len() as u64 >= HUGE_READ_FROM => {
+                    large_files.insert(command.argv.clone(), normalize(&dir.join(f)));
+                }
+                _ => {
+                    large_files.remove(&command.argv);
+                }
+            }
             recordings.insert(command.argv, recording);
         }
         let profile = manifest.profile.or(inherited_profile).ok_or_else(|| {
@@ -219,6 +242,7 @@ impl World {
             description,
             recordings,
             redacted,
+            large_files,
         })
     }
 
@@ -230,6 +254,7 @@ impl World {
             description: String::new(),
             recordings: BTreeMap::new(),
             redacted: BTreeMap::new(),
+            large_files: BTreeMap::new(),
         }
     }
 
@@ -245,7 +270,27 @@ impl World {
     /// Replaces (or adds) the answer to an argv: negative worlds and the damaged copies
     /// the malformed-input tests make from a healthy one.
     pub fn set(&mut self, argv: Vec<String>, recording: Recording) {
+        self.large_files.remove(&argv);
         self.recordings.insert(argv, recording);
+    }
+
+    /// Takes out every large stdout read from disk, leaving its recording with empty
+    /// bytes, for a runner that serves each once and then lets it go
+    /// ([`crate::runner::Replay::releasing`]); [`World::reread_stdout`] reads one again.
+    pub fn take_large_stdouts(&mut self) -> BTreeMap<Vec<String>, bytes::Bytes> {
+        self.large_files
+            .keys()
+            .filter_map(|argv| {
+                let recording = self.recordings.get_mut(argv)?;
+                Some((argv.clone(), std::mem::take(&mut recording.stdout)))
+            })
+            .collect()
+    }
+
+    /// A large stdout read from disk, read from its file again: `None` when this argv's
+    /// stdout was not one.
+    pub fn reread_stdout(&self, argv: &[String]) -> Option<std::io::Result<bytes::Bytes>> {
+        self.large_files.get(argv).map(|path| read_file(path))
     }
 
     /// Every argv the world holds.
