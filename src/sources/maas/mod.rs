@@ -522,15 +522,100 @@ pub struct Interface {
     #[serde(deserialize_with = "super::present")]
     pub vlan: Option<Vlan>,
     pub links: Vec<Link>,
-    /// `""` or an object holding e.g. `bridge_type`, `vlan` settings.
-    pub params: serde_json::Value,
+    pub params: Params,
     pub enabled: Option<bool>,
+}
+
+/// An interface's `params`: `""`, or an object of settings by interface type (a
+/// bridge's `bridge_type`, `bridge_stp`, `bridge_fd`; a bond's mode, a VLAN's MTU).
+/// What a gate reads of it is a bridge's `bridge_type`; every other key and value is
+/// walked (the strict layer refuses a key given twice anywhere in it) and not kept: a
+/// `serde_json::Value` of each params object was a megabyte of a 1,000-machine read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Params {
+    /// `bridge_type` when it is a string, as `params.get("bridge_type")?.as_str()` read it.
+    bridge_type: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for Params {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::{MapAccess, SeqAccess, Visitor};
+        use serde_json::Value;
+
+        /// A key of params: `bridge_type` or any other, matched without a copy.
+        enum Key {
+            BridgeType,
+            Other,
+        }
+        impl<'de> Deserialize<'de> for Key {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct KeyVisitor;
+                impl Visitor<'_> for KeyVisitor {
+                    type Value = Key;
+                    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                        f.write_str("a key of params")
+                    }
+                    fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<Key, E> {
+                        Ok(if key == "bridge_type" {
+                            Key::BridgeType
+                        } else {
+                            Key::Other
+                        })
+                    }
+                }
+                d.deserialize_str(KeyVisitor)
+            }
+        }
+
+        struct ParamsVisitor;
+        impl<'de> Visitor<'de> for ParamsVisitor {
+            type Value = Params;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an interface's params")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Params, A::Error> {
+                let mut params = Params::default();
+                while let Some(key) = map.next_key::<Key>()? {
+                    let value: Value = map.next_value()?;
+                    if let Key::BridgeType = key {
+                        params.bridge_type = value.as_str().map(str::to_owned);
+                    }
+                }
+                Ok(params)
+            }
+            // Not an object (MAAS prints `""` for an interface without settings): no
+            // settings, as a `Value` read them.
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Params, A::Error> {
+                while seq.next_element::<Value>()?.is_some() {}
+                Ok(Params::default())
+            }
+            fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Params, E> {
+                Ok(Params::default())
+            }
+            fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Params, E> {
+                Ok(Params::default())
+            }
+            fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Params, E> {
+                Ok(Params::default())
+            }
+            fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Params, E> {
+                Ok(Params::default())
+            }
+            fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Params, E> {
+                Ok(Params::default())
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<Params, E> {
+                Ok(Params::default())
+            }
+        }
+        deserializer.deserialize_any(ParamsVisitor)
+    }
 }
 
 impl Interface {
     /// `params.bridge_type` of a bridge (`standard` or `ovs`).
     pub fn bridge_type(&self) -> Option<&str> {
-        self.params.get("bridge_type").and_then(|v| v.as_str())
+        self.params.bridge_type.as_deref()
     }
 
     /// The STATIC links with their address and subnet CIDR.
@@ -694,4 +779,72 @@ fn bridges_typed(
 pub fn parse<T: serde::de::DeserializeOwned>(output: &CommandOutput) -> Result<T, SourceError> {
     check_maas(output)?;
     parse_json(output)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn interfaces_read(params: &str) -> Result<Vec<Interface>, SourceError> {
+        let body = format!(
+            r#"[{{"id": 1, "name": "br-ex", "type": "bridge", "mac_address": null, "parents": [], "children": [], "vlan": null, "links": [], "params": {params}, "enabled": true}}]"#
+        );
+        parse_interfaces(&CommandOutput {
+            argv: ["maas", "admin", "interfaces", "read", "abc123"]
+                .map(String::from)
+                .to_vec(),
+            exit_code: Some(0),
+            stdout: body.into_bytes().into(),
+            stderr: Vec::new(),
+            duration: std::time::Duration::ZERO,
+        })
+    }
+
+    #[test]
+    fn params_keep_a_bridges_type_and_walk_the_rest() {
+        for (params, want) in [
+            (
+                r#"{"bridge_type": "ovs", "bridge_stp": false, "bridge_fd": 15}"#,
+                "ovs",
+            ),
+            (
+                r#"{"mtu": 9000, "x": {"y": [1, {"z": null}, "w"]}, "bridge_type": "standard"}"#,
+                "standard",
+            ),
+        ] {
+            let read = interfaces_read(params).unwrap();
+            assert_eq!(read[0].bridge_type(), Some(want), "{params}");
+        }
+    }
+
+    #[test]
+    fn a_bridge_whose_params_hold_no_string_type_is_refused_naming_the_key() {
+        for params in [
+            r#"{}"#,
+            r#""""#,
+            "null",
+            r#"{"bridge_type": 3}"#,
+            r#"{"bridge_type": null}"#,
+            r#"["bridge_type", "ovs"]"#,
+            r#"{"bridge_stp": false}"#,
+        ] {
+            let err = interfaces_read(params).unwrap_err().to_string();
+            assert!(err.contains("params.bridge_type"), "{params}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_key_twice_in_params_is_refused_wherever_it_is() {
+        for params in [
+            r#"{"bridge_type": "ovs", "bridge_type": "ovs"}"#,
+            r#"{"bridge_type": "ovs", "bridge_fd": 15, "bridge_fd": 15}"#,
+            r#"{"bridge_type": "ovs", "x": {"y": 1, "y": 2}}"#,
+        ] {
+            let err = interfaces_read(params).unwrap_err().to_string();
+            assert!(
+                err.contains("twice") || err.contains("duplicate"),
+                "{params}: {err}"
+            );
+        }
+    }
 }
