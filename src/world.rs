@@ -326,11 +326,15 @@ fn normalize(path: &Path) -> PathBuf {
     for component in path.components() {
         match component {
             Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
+            // `..` removes a folder kept before it, never a `..` kept before it
+            // (`../../w` stays `../../w`), and stops at the root (`/..` is `/`).
+            Component::ParentDir => match out.components().next_back() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
                 }
-            }
+                Some(Component::RootDir | Component::Prefix(_)) => {}
+                Some(Component::ParentDir | Component::CurDir) | None => out.push(".."),
+            },
             other => out.push(other.as_os_str()),
         }
     }
@@ -367,6 +371,14 @@ mod tests {
             PathBuf::from("testcloud/b/x.json")
         );
         assert_eq!(normalize(Path::new("./a/./b")), PathBuf::from("a/b"));
+        // A world above the working directory keeps every `..` that climbs to it.
+        assert_eq!(
+            normalize(Path::new("../../w/x.json")),
+            PathBuf::from("../../w/x.json")
+        );
+        assert_eq!(normalize(Path::new("a/../../b")), PathBuf::from("../b"));
+        assert_eq!(normalize(Path::new("../a/../b")), PathBuf::from("../b"));
+        assert_eq!(normalize(Path::new("/a/../..")), PathBuf::from("/"));
     }
 
     #[test]
