@@ -330,7 +330,14 @@ impl GateRun {
             }
             .map_err(|e| e.to_string())?;
             let profile = profile_for(explicit_profile, &world)?;
-            (Logged::new(Replay::releasing(world)), profile)
+            // One evaluation reads each output once: a large one is let go once parsed.
+            // A wait's polls judge the world as loaded, every poll the same bytes.
+            let replay = if args.wait.wait {
+                Replay::new(world)
+            } else {
+                Replay::releasing(world)
+            };
+            (Logged::new(replay), profile)
         };
         if let Some(path) = &args.waivers {
             let more = crate::waivers::from_file(path).map_err(|e| e.to_string())?;

@@ -32,8 +32,9 @@ impl Replay {
     /// Serves `world` holding no large output it has served: a world file from 4 MiB (a
     /// `machines read` of 1,000 machines is 29 MB) is handed to its first reader and no
     /// longer kept here, so it is freed once parsed rather than held to the end of the
-    /// run; asked again (a `gate --wait` poll), it is read from its file again. For a
-    /// run's reads, where the parsed model, not the bytes, is what gates use.
+    /// run; asked again, it is read from its file again. For one evaluation's reads
+    /// (`gate` without `--wait`), where the parsed model, not the bytes, is what gates
+    /// use.
     pub fn releasing(mut world: World) -> Self {
         let unserved = world.take_large_stdouts();
         Self {
