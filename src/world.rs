@@ -169,81 +169,65 @@ impl World {
         let manifest: Manifest =
             toml::from_str(&manifest_text).map_err(|e| fail(format!("{MANIFEST}: {e}")))?;
 
-        let (
-            mut recordings,
-            mut redacted,
-            mut large_files,
-            inherited_profile,
-            inherited_description,
-        ) = match &manifest.extends {
-            Some(base) => {
-                let base_dir = normalize(&dir.join(base));
-                let base = Self::load(store, &base_dir, depth + 1)?;
-                (
-                    base.recordings,
-                    base.redacted,
-                    base.large_files,
-                    Some(base.profile),
-                    Some(base.description),
-                )
-            }
-            None => (
-                BTreeMap::new(),
-                BTreeMap::new(),
-                BTreeMap::new(),
-                None,
-                None,
-            ),
+        // The world this one extends, whose answers this one's replace; or none.
+        let base = match &manifest.extends {
+            Some(base) => Some(Self::load(store, &normalize(&dir.join(base)), depth + 1)?),
+            None => None,
         };
+        let profile = manifest
+            .profile
+            .or_else(|| base.as_ref().map(|b| b.profile.clone()));
+        let description = manifest
+            .description
+            .or_else(|| base.as_ref().map(|b| b.description.clone()))
+            .unwrap_or_default();
+        let mut world = base.unwrap_or_else(|| World::empty(&name, ""));
         for command in manifest.commands {
             if command.argv.is_empty() {
                 return Err(fail(format!("{MANIFEST}: a [[command]] has an empty argv")));
             }
-            let read = |file: &Option<String>| -> Result<bytes::Bytes, WorldError> {
-                match file {
-                    Some(f) => store.read_shared(&normalize(&dir.join(f))).map_err(fail),
+            let stdout_path = command.stdout.as_ref().map(|f| normalize(&dir.join(f)));
+            let read = |path: Option<&PathBuf>| -> Result<bytes::Bytes, WorldError> {
+                match path {
+                    Some(path) => store.read_shared(path).map_err(fail),
                     None => Ok(bytes::Bytes::new()),
                 }
             };
+            let stderr_path = command.stderr.as_ref().map(|f| normalize(&dir.join(f)));
             let recording = Recording {
-                stdout: read(&command.stdout)?,
-                stderr: read(&command.stderr)?.to_vec(),
+                stdout: read(stdout_path.as_ref())?,
+                stderr: read(stderr_path.as_ref())?.to_vec(),
                 exit: command.exit,
                 declared_in: name.clone(),
                 damaged: command.damaged,
             };
             if command.redacted.is_empty() {
-                redacted.remove(&command.argv);
+                world.redacted.remove(&command.argv);
             } else {
-                redacted.insert(command.argv.clone(), command.redacted);
+                world
+                    .redacted
+                    .insert(command.argv.clone(), command.redacted);
             }
-            match (store, &command.stdout) {
-                (WorldStore::Disk, Some(f)) if recording.stdout.len() as u64 >= HUGE_READ_FROM => {
-                    large_files.insert(command.argv.clone(), normalize(&dir.join(f)));
+            match (store, stdout_path) {
+                (WorldStore::Disk, Some(path))
+                    if recording.stdout.len() as u64 >= HUGE_READ_FROM =>
+                {
+                    world.large_files.insert(command.argv.clone(), path);
                 }
                 _ => {
-                    large_files.remove(&command.argv);
+                    world.large_files.remove(&command.argv);
                 }
             }
-            recordings.insert(command.argv, recording);
+            world.recordings.insert(command.argv, recording);
         }
-        let profile = manifest.profile.or(inherited_profile).ok_or_else(|| {
+        world.profile = profile.ok_or_else(|| {
             fail(format!(
                 "{MANIFEST}: no `profile` (and no world it extends names one)"
             ))
         })?;
-        let description = manifest
-            .description
-            .or(inherited_description)
-            .unwrap_or_default();
-        Ok(World {
-            name,
-            profile,
-            description,
-            recordings,
-            redacted,
-            large_files,
-        })
+        world.name = name;
+        world.description = description;
+        Ok(world)
     }
 
     /// A world with no command yet, for tests and tools that build one.
