@@ -683,12 +683,6 @@ impl std::ops::Deref for Machines {
     }
 }
 
-impl From<Vec<Machine>> for Machines {
-    fn from(list: Vec<Machine>) -> Self {
-        Machines::new(list)
-    }
-}
-
 /// A tag (`tags read`).
 #[derive(Debug, Clone, Deserialize)]
 pub struct Tag {
