@@ -21,6 +21,7 @@ pub(super) static GATES_00: [GateSpec; 1] = [GateSpec {
     reads: bundle_reads,
     follow_up: None,
     evaluate: gate_bundle,
+    from_parts: None,
 }];
 
 pub(super) static GATES_01: [GateSpec; 2] = [
@@ -32,6 +33,7 @@ pub(super) static GATES_01: [GateSpec; 2] = [
         reads: bundle_reads,
         follow_up: None,
         evaluate: gate_vips,
+        from_parts: None,
     },
     GateSpec {
         id: "P01-OVERLAY",
@@ -41,6 +43,7 @@ pub(super) static GATES_01: [GateSpec; 2] = [
         reads: bundle_reads,
         follow_up: None,
         evaluate: gate_overlay,
+        from_parts: None,
     },
 ];
 

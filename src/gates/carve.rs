@@ -31,6 +31,7 @@ pub(super) static GATES: [GateSpec; 2] = [
         },
         follow_up: Some(carve_follow_up),
         evaluate: gate_carve,
+        from_parts: None,
     },
     GateSpec {
         id: "P00-RELEASE-CANARY",
@@ -40,6 +41,7 @@ pub(super) static GATES: [GateSpec; 2] = [
         reads: machines_read,
         follow_up: None,
         evaluate: gate_canary,
+        from_parts: None,
     },
 ];
 

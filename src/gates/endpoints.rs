@@ -25,6 +25,7 @@ pub(super) static GATES: [GateSpec; 1] = [GateSpec {
     },
     follow_up: None,
     evaluate: gate_endpoints,
+    from_parts: None,
 }];
 
 fn gate_endpoints(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verdict {

@@ -46,6 +46,7 @@ pub(super) static GATES: [GateSpec; 1] = [GateSpec {
     reads: status_read,
     follow_up: Some(stat_reads),
     evaluate: gate_haproxy,
+    from_parts: None,
 }];
 
 /// One `show stat` per principal unit of each haproxy application found in the status.

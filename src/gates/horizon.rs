@@ -30,6 +30,7 @@ pub(super) static GATES: [GateSpec; 1] = [GateSpec {
     reads: horizon_reads,
     follow_up: None,
     evaluate: gate_horizon,
+    from_parts: None,
 }];
 
 fn horizon_reads(profile: &Profile) -> Vec<Read> {

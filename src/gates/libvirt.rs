@@ -34,6 +34,7 @@ pub(super) static GATES: [GateSpec; 3] = [
         },
         follow_up: None,
         evaluate: gate_teardown,
+        from_parts: None,
     },
     GateSpec {
         id: "P00-LBAAS",
@@ -58,6 +59,7 @@ pub(super) static GATES: [GateSpec; 3] = [
         },
         follow_up: None,
         evaluate: gate_lbaas,
+        from_parts: None,
     },
     GateSpec {
         id: "P00-OSD",
@@ -86,6 +88,7 @@ pub(super) static GATES: [GateSpec; 3] = [
         },
         follow_up: None,
         evaluate: gate_osd,
+        from_parts: None,
     },
 ];
 

@@ -281,7 +281,15 @@ pub struct GateSpec {
     /// found by CIDR in `subnets read`).
     pub follow_up: Option<fn(&Snapshot, &Profile) -> Vec<Read>>,
     pub evaluate: fn(&GateSpec, &Snapshot, &Profile) -> Verdict,
+    /// A gate made of other gates' verdicts (P00-EXIT): how it judges in a run that has
+    /// judged some of its parts already, given the verdicts so far, so that a part is
+    /// not judged twice on the same snapshot. It takes each part from them, by id, and
+    /// judges only the parts it does not find; with none given it is `evaluate`.
+    pub from_parts: Option<FromParts>,
 }
+
+/// How a gate made of parts judges, given the verdicts a run has given so far.
+pub type FromParts = fn(&GateSpec, &Snapshot, &Profile, &[Verdict]) -> Verdict;
 
 impl GateSpec {
     /// Evaluates the gate, then holds it to what it read: a gate that asked for a read
@@ -290,7 +298,21 @@ impl GateSpec {
     /// unreadable input is not a verdict (issue 8: damaged outputs a gate only used for
     /// context, or read and then ignored, once let it PASS).
     pub fn run(&self, snapshot: &Snapshot, profile: &Profile) -> Verdict {
-        let verdict = (self.evaluate)(self, snapshot, profile);
+        self.hold((self.evaluate)(self, snapshot, profile), snapshot, profile)
+    }
+
+    /// [`GateSpec::run`] in a run that has given `judged` already (unwaived, in any
+    /// order): a gate made of parts takes its parts' verdicts from there.
+    pub fn run_after(&self, snapshot: &Snapshot, profile: &Profile, judged: &[Verdict]) -> Verdict {
+        let verdict = match self.from_parts {
+            Some(from_parts) => from_parts(self, snapshot, profile, judged),
+            None => (self.evaluate)(self, snapshot, profile),
+        };
+        self.hold(verdict, snapshot, profile)
+    }
+
+    /// Holds an evaluation to what the gate read (see [`GateSpec::run`]).
+    fn hold(&self, verdict: Verdict, snapshot: &Snapshot, profile: &Profile) -> Verdict {
         if verdict.status == Status::Precondition {
             return verdict;
         }

@@ -35,6 +35,7 @@ pub(super) static GATES: [GateSpec; 3] = [
                 .collect()
         }),
         evaluate: gate_default_space,
+        from_parts: None,
     },
     GateSpec {
         id: "P01-MODEL-SPACES",
@@ -51,6 +52,7 @@ pub(super) static GATES: [GateSpec; 3] = [
                 .collect()
         }),
         evaluate: gate_model_spaces,
+        from_parts: None,
     },
     GateSpec {
         id: "P01-BINDINGS",
@@ -75,6 +77,7 @@ pub(super) static GATES: [GateSpec; 3] = [
                 .collect()
         }),
         evaluate: gate_bindings,
+        from_parts: None,
     },
 ];
 

@@ -17,6 +17,7 @@ pub(super) static GATES: [GateSpec; 1] = [GateSpec {
     reads: openrc_reads,
     follow_up: None,
     evaluate: gate_openrc,
+    from_parts: None,
 }];
 
 fn openrc_reads(profile: &Profile) -> Vec<Read> {

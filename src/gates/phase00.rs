@@ -24,6 +24,7 @@ pub(super) static GATES: [GateSpec; 4] = [
         },
         follow_up: None,
         evaluate: gate_route,
+        from_parts: None,
     },
     GateSpec {
         id: "P00-SPACES",
@@ -37,6 +38,7 @@ pub(super) static GATES: [GateSpec; 4] = [
         },
         follow_up: None,
         evaluate: gate_spaces,
+        from_parts: None,
     },
     GateSpec {
         id: "P00-STANDUP",
@@ -54,6 +56,7 @@ pub(super) static GATES: [GateSpec; 4] = [
         },
         follow_up: None,
         evaluate: gate_standup,
+        from_parts: None,
     },
     GateSpec {
         id: "P00-REENROLL",
@@ -69,6 +72,7 @@ pub(super) static GATES: [GateSpec; 4] = [
         },
         follow_up: None,
         evaluate: gate_reenroll,
+        from_parts: None,
     },
 ];
 

@@ -18,6 +18,7 @@ pub(super) static GATES: [GateSpec; 3] = [
         reads: subnets_read,
         follow_up: None,
         evaluate: gate_planes,
+        from_parts: None,
     },
     GateSpec {
         id: "P01-NODES",
@@ -27,6 +28,7 @@ pub(super) static GATES: [GateSpec; 3] = [
         reads: machines_read,
         follow_up: None,
         evaluate: gate_nodes,
+        from_parts: None,
     },
     GateSpec {
         id: "P01-LINKS",
@@ -36,6 +38,7 @@ pub(super) static GATES: [GateSpec; 3] = [
         reads: machines_read,
         follow_up: None,
         evaluate: gate_links,
+        from_parts: None,
     },
 ];
 

@@ -21,6 +21,7 @@ pub(super) static GATES: [GateSpec; 5] = [
         reads: |_| vec![Read::JujuWhoami, Read::JujuModels],
         follow_up: None,
         evaluate: gate_a,
+        from_parts: None,
     },
     GateSpec {
         id: "P02-B",
@@ -30,6 +31,7 @@ pub(super) static GATES: [GateSpec; 5] = [
         reads: status_read,
         follow_up: None,
         evaluate: gate_b,
+        from_parts: None,
     },
     GateSpec {
         id: "P02-C",
@@ -39,6 +41,7 @@ pub(super) static GATES: [GateSpec; 5] = [
         reads: status_read,
         follow_up: None,
         evaluate: gate_c,
+        from_parts: None,
     },
     GateSpec {
         id: "P02-D",
@@ -48,6 +51,7 @@ pub(super) static GATES: [GateSpec; 5] = [
         reads: status_read,
         follow_up: None,
         evaluate: gate_d,
+        from_parts: None,
     },
     GateSpec {
         id: "P02-E",
@@ -57,6 +61,7 @@ pub(super) static GATES: [GateSpec; 5] = [
         reads: status_read,
         follow_up: None,
         evaluate: gate_e,
+        from_parts: None,
     },
 ];
 

@@ -18,6 +18,7 @@ pub(super) static GATES: [GateSpec; 1] = [GateSpec {
     reads: status_read,
     follow_up: None,
     evaluate: gate_accept,
+    from_parts: None,
 }];
 
 fn gate_accept(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verdict {

@@ -35,6 +35,7 @@ pub(super) static GATES: [GateSpec; 2] = [
         },
         follow_up: None,
         evaluate: gate_pre,
+        from_parts: None,
     },
     GateSpec {
         id: "P04-POST",
@@ -56,6 +57,7 @@ pub(super) static GATES: [GateSpec; 2] = [
         },
         follow_up: None,
         evaluate: gate_post,
+        from_parts: None,
     },
 ];
 

@@ -29,6 +29,7 @@ pub(super) static GATES: [GateSpec; 4] = [
         reads: config_reads,
         follow_up: None,
         evaluate: gate_config,
+        from_parts: None,
     },
     GateSpec {
         id: "P05-PRE",
@@ -38,6 +39,7 @@ pub(super) static GATES: [GateSpec; 4] = [
         reads: control_plane_reads,
         follow_up: None,
         evaluate: gate_pre,
+        from_parts: None,
     },
     GateSpec {
         id: "P05-POST",
@@ -47,6 +49,7 @@ pub(super) static GATES: [GateSpec; 4] = [
         reads: control_plane_reads,
         follow_up: Some(ip_reads),
         evaluate: gate_post,
+        from_parts: None,
     },
     GateSpec {
         id: "P05-AMPHORA",
@@ -77,6 +80,7 @@ pub(super) static GATES: [GateSpec; 4] = [
             reads
         }),
         evaluate: gate_amphora,
+        from_parts: None,
     },
 ];
 

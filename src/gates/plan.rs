@@ -23,6 +23,7 @@ pub(super) static GATES: [GateSpec; 1] = [GateSpec {
     },
     follow_up: None,
     evaluate: gate_teardown_plan,
+    from_parts: None,
 }];
 
 pub(super) static EXIT: [GateSpec; 1] = [GateSpec {
@@ -33,6 +34,7 @@ pub(super) static EXIT: [GateSpec; 1] = [GateSpec {
     reads: exit_reads,
     follow_up: Some(exit_follow_up),
     evaluate: gate_exit,
+    from_parts: None,
 }];
 
 /// The gates whose verdicts make the phase-00 exit gate (002 EXIT GATE; 000 section 4).

@@ -26,6 +26,7 @@ pub(super) static GATES: [GateSpec; 4] = [
         reads: status_reads,
         follow_up: None,
         evaluate: gate_sealed,
+        from_parts: None,
     },
     GateSpec {
         id: "P02-INIT",
@@ -35,6 +36,7 @@ pub(super) static GATES: [GateSpec; 4] = [
         reads: init_reads,
         follow_up: None,
         evaluate: gate_init,
+        from_parts: None,
     },
     GateSpec {
         id: "P02-UNSEALED",
@@ -44,6 +46,7 @@ pub(super) static GATES: [GateSpec; 4] = [
         reads: status_reads,
         follow_up: None,
         evaluate: gate_unsealed,
+        from_parts: None,
     },
     GateSpec {
         id: "P02-AUTHORIZED",
@@ -53,6 +56,7 @@ pub(super) static GATES: [GateSpec; 4] = [
         reads: status_read,
         follow_up: None,
         evaluate: gate_authorized,
+        from_parts: None,
     },
 ];
 
