@@ -64,8 +64,19 @@ pub fn verdicts(
     profile: &Profile,
     today: NaiveDate,
 ) -> Vec<Verdict> {
-    let verdicts = gates.iter().map(|g| g.run(snapshot, profile)).collect();
+    let verdicts = judge(gates, snapshot, profile);
     crate::waivers::apply(verdicts, &profile.waivers, today)
+}
+
+/// The gates' verdicts in order, unwaived: each gate made of other gates' verdicts
+/// takes those given before it (P00-EXIT after its parts: P00-CARVE is not judged twice).
+fn judge(gates: &[&'static GateSpec], snapshot: &Snapshot, profile: &Profile) -> Vec<Verdict> {
+    let mut verdicts = Vec::with_capacity(gates.len());
+    for g in gates {
+        let v = g.run_after(snapshot, profile, &verdicts);
+        verdicts.push(v);
+    }
+    verdicts
 }
 
 /// What `gates` read: their reads, then the follow-ups those answers call for.
@@ -108,5 +119,38 @@ mod tests {
             "{verdicts:#?}"
         );
         assert!(!snapshot.calls().is_empty());
+    }
+
+    /// P00-EXIT in a phase run takes its parts' verdicts from the run; alone, it judges
+    /// them itself. On every phase-00 world, both give the same verdict, evidence and
+    /// all, and each part's is the one the run gave it.
+    #[tokio::test]
+    async fn the_exit_gate_over_the_runs_parts_is_the_exit_gate_alone() {
+        let exit = crate::gates::by_id("P00-EXIT").unwrap();
+        let gates = crate::gates::for_phase("00");
+        let worlds: Vec<String> = crate::world::EMBEDDED
+            .get_dir("testcloud")
+            .unwrap()
+            .dirs()
+            .filter_map(|d| d.path().file_name()?.to_str().map(str::to_owned))
+            .filter(|n| n.starts_with("phase00-"))
+            .collect();
+        assert!(worlds.len() > 20, "{worlds:?}");
+        for name in worlds {
+            let world = World::embedded(&format!("testcloud/{name}")).unwrap();
+            let profile = Profile::embedded(&world.profile).unwrap();
+            let runner = Arc::new(Logged::new(Replay::new(world)));
+            let reader = Reader::new(runner, crate::runner::DEFAULT_TIMEOUT);
+            let snapshot = read(&gates, &profile, &reader).await;
+            let judged = judge(&gates, &snapshot, &profile);
+            let in_run = judged.iter().find(|v| v.id == exit.id).unwrap();
+            let json = |v: &Verdict| serde_json::to_string(v).unwrap();
+            assert_eq!(json(in_run), json(&exit.run(&snapshot, &profile)), "{name}");
+            assert!(
+                gates.iter().position(|g| g.id == "P00-CARVE")
+                    < gates.iter().position(|g| g.id == exit.id),
+                "the phase lists the exit gate after its parts"
+            );
+        }
     }
 }

@@ -3,6 +3,7 @@
 //! phase-00 exit gate: every phase-00 exit check plus the pre-destroy backup pointer
 //! (seed 000 acceptance).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use super::substrate::{maas_profile, maas_site, machines_read};
@@ -34,7 +35,7 @@ pub(super) static EXIT: [GateSpec; 1] = [GateSpec {
     reads: exit_reads,
     follow_up: Some(exit_follow_up),
     evaluate: gate_exit,
-    from_parts: None,
+    from_parts: Some(exit_from_parts),
 }];
 
 /// The gates whose verdicts make the phase-00 exit gate (002 EXIT GATE; 000 section 4).
@@ -321,7 +322,20 @@ fn backup_verdict(snapshot: &Snapshot, profile: &Profile) -> (Status, Evidence) 
 }
 
 fn gate_exit(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verdict {
-    let mut verdicts: Vec<Verdict> = Vec::new();
+    exit_from_parts(gate, snapshot, profile, &[])
+}
+
+/// The exit gate over its parts' verdicts: each taken from `judged` when the run has
+/// given it already (P00-CARVE alone writes a line per carved interface of every host),
+/// else judged here.
+fn exit_from_parts(
+    gate: &GateSpec,
+    snapshot: &Snapshot,
+    profile: &Profile,
+    judged: &[Verdict],
+) -> Verdict {
+    // The parts' statuses, for `overall`: their evidence is in `evidence` already.
+    let mut statuses: Vec<Verdict> = Vec::new();
     let mut evidence = Vec::new();
     for id in EXIT_PARTS {
         let Some(part) = by_id(id) else {
@@ -331,7 +345,10 @@ fn gate_exit(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verdict
                 format!("stackgate bug: exit part {id} is not in the catalog"),
             );
         };
-        let v = part.run(snapshot, profile);
+        let v = match judged.iter().find(|v| v.id == part.id) {
+            Some(v) => Cow::Borrowed(v),
+            None => Cow::Owned(part.run(snapshot, profile)),
+        };
         let mark = match v.status {
             Status::Pass | Status::Proceed => Mark::Ok,
             Status::Waived => Mark::Waived,
@@ -355,11 +372,10 @@ fn gate_exit(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verdict
                     ..e.clone()
                 }),
         );
-        verdicts.push(v);
+        statuses.push(Verdict::new(part, v.status, String::new()));
     }
     let (backup_status, backup_line) = backup_verdict(snapshot, profile);
     evidence.push(backup_line);
-    let mut statuses: Vec<Verdict> = verdicts;
     statuses.push(Verdict::new(gate, backup_status, String::new()));
     let status = match overall(&statuses) {
         Status::Proceed => Status::Pass,
