@@ -1300,7 +1300,7 @@ fn on_interface(
                 .map(|n| {
                     interfaces
                         .iter()
-                        .find(|i| &i.name == n)
+                        .find(|i| i.name == n)
                         .map(|i| i.id)
                         .ok_or_else(|| format!("{host} has no interface {n}"))
                 })
@@ -1759,7 +1759,7 @@ fn carve_problems_of(
         }
     }
     if let Some(p) = &want.parent {
-        if !i.parents.contains(p) {
+        if !i.parents.iter().any(|x| x == p) {
             problems.push(format!("parents {:?} lack {p}", i.parents));
         }
     }

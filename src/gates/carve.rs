@@ -127,7 +127,7 @@ fn host_tree(
             out.push(line(false, subject, "interface", "absent".into(), expected));
             continue;
         };
-        let mut actual = vec![i.interface_type.clone()];
+        let mut actual = vec![i.interface_type.to_string()];
         let mut ok = i.interface_type == want.kind;
         if let Some(bt) = &want.bridge_type {
             let got = i.bridge_type().unwrap_or("(none)");

@@ -346,7 +346,7 @@ fn gate_reenroll(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Ver
             (Some(b), Some((cidr, vlan_id))) => {
                 b.links
                     .iter()
-                    .any(|l| l.subnet.as_ref().is_some_and(|s| &s.cidr == cidr))
+                    .any(|l| l.subnet.as_ref().is_some_and(|s| s.cidr == cidr))
                     || (vlan_id.is_some() && b.vlan.as_ref().map(|v| v.id) == *vlan_id)
             }
             _ => false,

@@ -178,7 +178,7 @@ fn gate_links(gate: &GateSpec, snapshot: &Snapshot, profile: &Profile) -> Verdic
             let subject = format!("host {} {name}", host.hostname);
             let found: Vec<String> = interfaces
                 .iter()
-                .filter(|i| &i.name == name)
+                .filter(|i| i.name == name)
                 .flat_map(|i| {
                     i.static_links()
                         .map(|(ip, cidr)| format!("STATIC {ip} on {cidr}"))

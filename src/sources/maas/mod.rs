@@ -9,6 +9,7 @@
 //! subnets by CIDR and machines by hostname (rule R1) and use ids only to build the
 //! next argv.
 
+use compact_str::CompactString;
 use serde::Deserialize;
 
 use super::keys::{Doc, KeyPath};
@@ -405,13 +406,13 @@ pub fn interfaces_invocation(profile: &str, system_id: &str) -> Invocation {
 pub struct Vlan {
     pub id: i64,
     pub vid: i64,
-    pub name: Option<String>,
-    pub fabric: Option<String>,
+    pub name: Option<CompactString>,
+    pub fabric: Option<CompactString>,
     pub fabric_id: i64,
     pub dhcp_on: bool,
     /// "undefined" when the VLAN has no space.
     #[serde(deserialize_with = "super::present")]
-    pub space: Option<String>,
+    pub space: Option<CompactString>,
     pub mtu: Option<i64>,
 }
 
@@ -463,8 +464,8 @@ pub struct IpRange {
 #[serde(try_from = "RawLink")]
 pub struct Link {
     pub id: i64,
-    pub mode: String,
-    pub ip_address: Option<String>,
+    pub mode: CompactString,
+    pub ip_address: Option<CompactString>,
     pub subnet: Option<LinkSubnet>,
 }
 
@@ -474,14 +475,14 @@ pub struct Link {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct LinkSubnet {
     pub id: i64,
-    pub cidr: String,
+    pub cidr: CompactString,
 }
 
 #[derive(Deserialize)]
 struct RawLink {
     id: i64,
-    mode: String,
-    ip_address: Option<String>,
+    mode: CompactString,
+    ip_address: Option<CompactString>,
     subnet: Option<LinkSubnet>,
 }
 
@@ -509,16 +510,21 @@ impl TryFrom<RawLink> for Link {
 }
 
 /// An interface (`interfaces read <system_id>`, `boot_interface`, `interface_set`).
+/// Its strings, its VLAN's and its links' are `CompactString`s: names, types, MACs,
+/// addresses and CIDRs are short enough (up to 24 bytes) to be held inline. A
+/// 1,000-machine `machines read` holds about 10,000 interfaces and 5,000 links; as
+/// `String`s they were over 100,000 heap allocations, in a phase-00 run that spent a
+/// fifth of its time in malloc and free.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Interface {
     pub id: i64,
-    pub name: String,
+    pub name: CompactString,
     #[serde(rename = "type")]
-    pub interface_type: String,
-    pub mac_address: Option<String>,
-    pub parents: Vec<String>,
+    pub interface_type: CompactString,
+    pub mac_address: Option<CompactString>,
+    pub parents: Vec<CompactString>,
     #[serde(default)]
-    pub children: Vec<String>,
+    pub children: Vec<CompactString>,
     #[serde(deserialize_with = "super::present")]
     pub vlan: Option<Vlan>,
     pub links: Vec<Link>,
@@ -534,7 +540,7 @@ pub struct Interface {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Params {
     /// `bridge_type` when it is a string, as `params.get("bridge_type")?.as_str()` read it.
-    bridge_type: Option<String>,
+    bridge_type: Option<CompactString>,
 }
 
 impl<'de> Deserialize<'de> for Params {
@@ -578,7 +584,7 @@ impl<'de> Deserialize<'de> for Params {
                 while let Some(key) = map.next_key::<Key>()? {
                     let value: Value = map.next_value()?;
                     if let Key::BridgeType = key {
-                        params.bridge_type = value.as_str().map(str::to_owned);
+                        params.bridge_type = value.as_str().map(CompactString::from);
                     }
                 }
                 Ok(params)
