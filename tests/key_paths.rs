@@ -18,6 +18,7 @@
 mod common;
 use common::default_worlds;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -429,10 +430,51 @@ struct Harness {
 }
 
 impl Harness {
+    fn new() -> Self {
+        Harness {
+            runtime: tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap(),
+        }
+    }
     fn run(&self, gates: &[&'static GateSpec], world: World, profile: &Profile) -> Snapshot {
         let run = common::world_run(gates, world, profile);
         self.runtime.block_on(run.execute_with_snapshot()).0
     }
+}
+
+/// `probe(item)` for every item, on every core (each thread with its own harness,
+/// taking the next item), in the items' order: the probes are independent.
+fn on_every_core<T: Sync, R: Send>(
+    items: &[T],
+    probe: impl Fn(&Harness, &T) -> R + Sync,
+) -> Vec<R> {
+    let next = AtomicUsize::new(0);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut done: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads.min(items.len()))
+            .map(|_| {
+                scope.spawn(|| {
+                    let harness = Harness::new();
+                    let mut mine = Vec::new();
+                    loop {
+                        let at = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(item) = items.get(at) else {
+                            return mine;
+                        };
+                        mine.push((at, probe(&harness, item)));
+                    }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap())
+            .collect()
+    });
+    done.sort_by_key(|(at, _)| *at);
+    done.into_iter().map(|(_, r)| r).collect()
 }
 
 /// Declarations by address, with the gates seen reading each.
@@ -667,20 +709,17 @@ fn phase_of(world: &str) -> Option<&str> {
 
 #[test]
 fn declared_key_paths_are_exactly_the_keys_the_gates_read() {
-    let harness = Harness {
-        runtime: tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap(),
-    };
     let mut found = Findings::default();
     // KEY_PATHS_DOC=<source>: probe that source alone (discovery runs).
     let only = std::env::var("KEY_PATHS_DOC").ok();
     let every = |doc: Doc, _: &str| only.as_deref().is_none_or(|o| doc.name() == o);
     let only = &only;
-    for (key, gate_list) in default_worlds() {
-        let name = world::default_world("testcloud", &key).unwrap();
-        found.merge(probe_world(&harness, &name, &gate_list, &every));
+    let defaults = default_worlds();
+    for findings in on_every_core(&defaults, |harness, (key, gate_list)| {
+        let name = world::default_world("testcloud", key).unwrap();
+        probe_world(harness, &name, gate_list, &every)
+    }) {
+        found.merge(findings);
     }
     // A key the default worlds cannot show read (a DISCOVERED address's owner, a
     // default-space set only at juju's level) is probed on the other worlds of its
@@ -705,20 +744,24 @@ fn declared_key_paths_are_exactly_the_keys_the_gates_read() {
     // KEY_PATHS_ALL_WORLDS=1: every world of every phase, every key (minutes, not
     // seconds): how an undeclared key read only off the default worlds is found.
     if std::env::var_os("KEY_PATHS_ALL_WORLDS").is_some() {
-        for name in &names {
-            let Some(phase) = phase_of(name) else {
-                continue;
-            };
+        for findings in on_every_core(&names, |harness, name| {
+            let phase = phase_of(name)?;
             let gate_list: Vec<&'static GateSpec> = gates::all_of_phase(phase)
                 .into_iter()
                 .filter(|g| g.id.starts_with(&format!("P{phase}")))
                 .collect();
-            if !gate_list.is_empty() {
-                found.merge(probe_world(&harness, name, &gate_list, &every));
-            }
+            (!gate_list.is_empty()).then(|| probe_world(harness, name, &gate_list, &every))
+        })
+        .into_iter()
+        .flatten()
+        {
+            found.merge(findings);
         }
     }
-    for k in unreached(&found) {
+    // Each key searched on its own (the worlds in order, until one shows it read), the
+    // keys on every core.
+    let searches = on_every_core(&unreached(&found), |harness, &k| {
+        let mut mine = Findings::default();
         for name in &names {
             let Some(phase) = phase_of(name) else {
                 continue;
@@ -749,11 +792,15 @@ fn declared_key_paths_are_exactly_the_keys_the_gates_read() {
                 continue;
             }
             let wanted = |doc: Doc, pattern: &str| doc == k.doc && same_pattern(pattern, k);
-            found.merge(probe_world(&harness, name, &gate_list, &wanted));
-            if found.reached.contains_key(&addr(k)) {
+            mine.merge(probe_world(harness, name, &gate_list, &wanted));
+            if mine.reached.contains_key(&addr(k)) {
                 break;
             }
         }
+        mine
+    });
+    for findings in searches {
+        found.merge(findings);
     }
     let mut failures = found.failures.clone();
     for k in unreached(&found) {
