@@ -122,12 +122,22 @@ mod tests {
     }
 
     /// P00-EXIT in a phase run takes its parts' verdicts from the run; alone, it judges
-    /// them itself. On every phase-00 world, both give the same verdict, evidence and
-    /// all, and each part's is the one the run gave it.
+    /// them itself. The phase lists every part before the exit gate, and on every
+    /// phase-00 world each part's verdict in the run is the part's alone, and the exit
+    /// gate's in the run is the exit gate's alone, evidence and all.
     #[tokio::test]
     async fn the_exit_gate_over_the_runs_parts_is_the_exit_gate_alone() {
         let exit = crate::gates::by_id("P00-EXIT").unwrap();
         let gates = crate::gates::for_phase("00");
+        let at = |id: &str| {
+            gates
+                .iter()
+                .position(|g| g.id == id)
+                .unwrap_or_else(|| panic!("{id} is not a phase-00 gate"))
+        };
+        for part in crate::gates::EXIT_PARTS {
+            assert!(at(part) < at(exit.id), "{part} comes after {}", exit.id);
+        }
         let worlds: Vec<String> = crate::world::EMBEDDED
             .get_dir("testcloud")
             .unwrap()
@@ -136,6 +146,7 @@ mod tests {
             .filter(|n| n.starts_with("phase00-"))
             .collect();
         assert!(worlds.len() > 20, "{worlds:?}");
+        let json = |v: &Verdict| serde_json::to_string(v).unwrap();
         for name in worlds {
             let world = World::embedded(&format!("testcloud/{name}")).unwrap();
             let profile = Profile::embedded(&world.profile).unwrap();
@@ -143,14 +154,10 @@ mod tests {
             let reader = Reader::new(runner, crate::runner::DEFAULT_TIMEOUT);
             let snapshot = read(&gates, &profile, &reader).await;
             let judged = judge(&gates, &snapshot, &profile);
-            let in_run = judged.iter().find(|v| v.id == exit.id).unwrap();
-            let json = |v: &Verdict| serde_json::to_string(v).unwrap();
-            assert_eq!(json(in_run), json(&exit.run(&snapshot, &profile)), "{name}");
-            assert!(
-                gates.iter().position(|g| g.id == "P00-CARVE")
-                    < gates.iter().position(|g| g.id == exit.id),
-                "the phase lists the exit gate after its parts"
-            );
+            for id in crate::gates::EXIT_PARTS.iter().chain([&exit.id]) {
+                let alone = crate::gates::by_id(id).unwrap().run(&snapshot, &profile);
+                assert_eq!(json(&judged[at(id)]), json(&alone), "{name}: {id}");
+            }
         }
     }
 }

@@ -577,7 +577,8 @@ fn probe_world(
                 continue;
             }
         }
-        // Parsing dominates: two threads, one per core.
+        // Parsing dominates: the variants in two halves, a thread each (the worlds are
+        // probed on every core too, but the largest world's probe is the longest).
         let half = all.len().div_ceil(2).max(1);
         let parts: Vec<Findings> = std::thread::scope(|scope| {
             let handles: Vec<_> = all
@@ -759,7 +760,9 @@ fn declared_key_paths_are_exactly_the_keys_the_gates_read() {
         }
     }
     // Each key searched on its own (the worlds in order, until one shows it read), the
-    // keys on every core.
+    // keys on every core. A search stops on what it found itself, not on what another
+    // key's search found, so it may probe more worlds than a search in turn did, never
+    // fewer: the findings can only grow.
     let searches = on_every_core(&unreached(&found), |harness, &k| {
         let mut mine = Findings::default();
         for name in &names {

@@ -20,6 +20,7 @@ mod substrate;
 mod vault;
 
 pub use carve::carve_problems;
+pub use plan::EXIT_PARTS;
 pub use vault::vault_host;
 
 use std::collections::BTreeMap;

@@ -510,8 +510,9 @@ impl TryFrom<RawLink> for Link {
 }
 
 /// An interface (`interfaces read <system_id>`, `boot_interface`, `interface_set`).
-/// Its strings, its VLAN's and its links' are `CompactString`s: names, types, MACs,
-/// addresses and CIDRs are short enough (up to 24 bytes) to be held inline. A
+/// Its strings, its VLAN's (a type `subnets read` and `spaces read` share) and its
+/// links' are `CompactString`s: names, types, MACs and IPv4 addresses and CIDRs are
+/// short enough (up to 24 bytes) to be held inline, a longer one on the heap. A
 /// 1,000-machine `machines read` holds about 10,000 interfaces and 5,000 links; as
 /// `String`s they were over 100,000 heap allocations, in a phase-00 run that spent a
 /// fifth of its time in malloc and free.
