@@ -155,31 +155,37 @@ pub(crate) async fn act(
         )?;
     let profile = w.profile.clone().ok_or("no site profile")?;
     let action = actions::by_name(name).ok_or_else(|| format!("no action {name}"))?;
-    let clock = ManualClock::new();
     let runner: Arc<dyn CommandRunner> = match &w.acting.runner {
         Some(r) => r.clone(),
         None => sim.clone(),
     };
+    let runner = Arc::new(Logged::new(runner));
     let operator = ScenarioOperator(w.acting.typed.clone());
-    let ctx = Context {
-        runner: Arc::new(Logged::new(runner)),
-        profile: &profile,
-        clock: &clock,
-        events: &Discard,
-        operator: &operator,
-    };
     let args = ActionArgs {
         host,
         stamp: "20261202T120000Z".into(),
     };
     w.acting.history_before = sim.history().len();
-    let report = actions::execute(action, &args, &options, &ctx).await;
-    if !options.apply {
+    let apply = options.apply;
+    let (report, profile, runner) = crate::on_worker(async move {
+        let clock = ManualClock::new();
+        let ctx = Context {
+            runner: runner.clone(),
+            profile: &profile,
+            clock: &clock,
+            events: &Discard,
+            operator: &operator,
+        };
+        let report = actions::execute(action, &args, &options, &ctx).await;
+        (report, profile, runner)
+    })
+    .await;
+    if !apply {
         w.acting.reviewed = report.plan.as_ref().map(|p| p.fingerprint.clone());
     }
     let mut rendered = report::action::render_text(&report, "stackgate act", &profile.model);
     rendered.push_str(&report::action::render_json(&report));
-    rendered.push_str(&format!("{:?}", ctx.runner.records()));
+    rendered.push_str(&format!("{:?}", runner.records()));
     w.acting.rendered.push(rendered);
     w.acting.report = Some(report);
     Ok(())

@@ -10,7 +10,9 @@ use stackgate::run::RunOptions;
 use stackgate::runner::{DEFAULT_TIMEOUT, Live, Logged, Replay};
 use stackgate::snapshot::DEFAULT_JOBS;
 
-use crate::{Expected, Gate, GateRunResult, GateWorld, MarkParam, Phase, Unit, describe};
+use crate::{
+    Expected, Gate, GateRunResult, GateWorld, MarkParam, Phase, Unit, describe, on_worker,
+};
 
 /// Reads what the gates need from the scenario's fixture world (or, for a scenario that
 /// started real programs, through the Live runner) and evaluates them, the same path
@@ -49,7 +51,7 @@ pub(crate) async fn run_gates(
             today: w.today(),
         },
     };
-    let (snapshot, report) = run.execute_with_snapshot().await;
+    let (snapshot, report) = on_worker(async move { run.execute_with_snapshot().await }).await;
     if w.acting.runner.is_some() {
         // Between actions, every gate run's report and snapshot is searched for secrets.
         w.acting.rendered.push(format!(

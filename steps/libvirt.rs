@@ -143,12 +143,14 @@ fn id(flag: &str) -> Result<String, String> {
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
-/// Runs a program the scenario needs, failing the step with its stderr.
-fn run(program: &str, args: &[&str]) -> Result<(), String> {
-    let out = Command::new(program)
+/// Runs a program the scenario needs, failing the step with its stderr. Awaited, not
+/// waited on: the other scenarios go on meanwhile (see [`crate::on_worker`]).
+async fn run(program: &str, args: &[&str]) -> Result<(), String> {
+    let out = tokio::process::Command::new(program)
         .args(args)
         .env("LC_ALL", "C")
         .output()
+        .await
         .map_err(|e| format!("{program}: {e}"))?;
     if out.status.success() {
         Ok(())
@@ -162,8 +164,8 @@ fn run(program: &str, args: &[&str]) -> Result<(), String> {
     }
 }
 
-fn chmod(path: &Path, mode: &str) -> Result<(), String> {
-    run("chmod", &[mode, &path.display().to_string()])
+async fn chmod(path: &Path, mode: &str) -> Result<(), String> {
+    run("chmod", &[mode, &path.display().to_string()]).await
 }
 
 fn lab(w: &mut GateWorld) -> Result<&mut Lab, String> {
@@ -223,39 +225,39 @@ fn domain_running(w: &mut GateWorld, host: String) -> Result<(), String> {
 }
 
 #[given("blank 512G OSD disks made with qemu-img for the four hosts, mode 600")]
-fn blank_disks(w: &mut GateWorld) -> Result<(), String> {
+async fn blank_disks(w: &mut GateWorld) -> Result<(), String> {
     let lab = lab(w)?;
     for host in lab.hosts.clone() {
         let disk = lab.disk(&host).display().to_string();
-        run("qemu-img", &["create", "-q", "-f", "qcow2", &disk, "512G"])?;
-        chmod(Path::new(&disk), "600")?;
+        run("qemu-img", &["create", "-q", "-f", "qcow2", &disk, "512G"]).await?;
+        chmod(Path::new(&disk), "600").await?;
     }
     Ok(())
 }
 
 #[given(expr = "{int} MiB of data is written into the OSD disk of {word} with qemu-io")]
-fn data_written(w: &mut GateWorld, mib: u32, host: String) -> Result<(), String> {
+async fn data_written(w: &mut GateWorld, mib: u32, host: String) -> Result<(), String> {
     let lab = lab(w)?;
     let disk = lab.disk(&lab.host(&host)?).display().to_string();
     let write = format!("write -P 0x5a 0 {mib}M");
-    run("qemu-io", &["-f", "qcow2", "-c", &write, &disk])
+    run("qemu-io", &["-f", "qcow2", "-c", &write, &disk]).await
 }
 
 #[given(expr = "the OSD disk of {word} is recreated with qemu-img as {word}")]
-fn recreated(w: &mut GateWorld, host: String, size: String) -> Result<(), String> {
+async fn recreated(w: &mut GateWorld, host: String, size: String) -> Result<(), String> {
     let lab = lab(w)?;
     let disk = lab.disk(&lab.host(&host)?);
     std::fs::remove_file(&disk).map_err(|e| format!("{}: {e}", disk.display()))?;
     let shown = disk.display().to_string();
-    run("qemu-img", &["create", "-q", "-f", "qcow2", &shown, &size])?;
-    chmod(&disk, "600")
+    run("qemu-img", &["create", "-q", "-f", "qcow2", &shown, &size]).await?;
+    chmod(&disk, "600").await
 }
 
 #[given(expr = "the OSD disk of {word} has mode {word}")]
-fn disk_mode(w: &mut GateWorld, host: String, mode: String) -> Result<(), String> {
+async fn disk_mode(w: &mut GateWorld, host: String, mode: String) -> Result<(), String> {
     let lab = lab(w)?;
     let disk = lab.disk(&lab.host(&host)?);
-    chmod(&disk, &mode)
+    chmod(&disk, &mode).await
 }
 
 #[given(expr = "the profile expects the OSD disks owned by {string}")]
@@ -287,7 +289,8 @@ async fn run_on_test_node(
         },
         format: Format::Text,
     };
-    let (snapshot, report) = run.execute_with_snapshot().await;
+    let (snapshot, report) =
+        crate::on_worker(async move { run.execute_with_snapshot().await }).await;
     w.profile = Some(profile);
     w.run = Some(GateRunResult { report, snapshot });
     Ok(())

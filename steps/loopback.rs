@@ -304,7 +304,8 @@ async fn gate_runs_on_loopback(w: &mut GateWorld, gate: Gate) -> Result<(), Stri
             today: crate::TODAY.parse().expect("a date"),
         },
     };
-    let (snapshot, report) = run.execute_with_snapshot().await;
+    let (snapshot, report) =
+        crate::on_worker(async move { run.execute_with_snapshot().await }).await;
     w.run = Some(GateRunResult { report, snapshot });
     Ok(())
 }

@@ -64,6 +64,32 @@ impl GateWorld {
     }
 }
 
+/// Runs `work` on one of the runtime's worker threads and waits for it.
+///
+/// cucumber polls every running scenario from one task (its runner's
+/// `FuturesUnordered`), so a step that computes in place (a gate run, an action, a
+/// rehearsal) holds up every other scenario for as long as it computes, and the suite
+/// uses one core. A step hands such work here; a panic in it is the step's panic.
+pub async fn on_worker<F>(work: F) -> F::Output
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    match tokio::spawn(work).await {
+        Ok(output) => output,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
+}
+
+/// Runs blocking `work` (a program run to its end, a poll that sleeps, a blocking HTTP
+/// call) on the runtime's blocking pool, for the reason [`on_worker`] gives.
+pub async fn off_thread<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(output) => output,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
+}
+
 /// What one `When ... run` step produced: the report and the snapshot behind it, so a
 /// step can check a fixture's shape as well as the verdicts.
 #[derive(Debug)]

@@ -190,7 +190,7 @@ async fn same_verdicts_as_the_world(w: &mut GateWorld) -> Result<(), String> {
     let profile = w.profile.clone().ok_or("no profile")?;
     let phase = report.phase.clone();
     let run = phase_run(&phase, profile, Replay::new(world));
-    let alone = run.execute().await;
+    let alone = crate::on_worker(async move { run.execute().await }).await;
     let mut differ = Vec::new();
     for (live, recorded) in report.verdicts.iter().zip(&alone.verdicts) {
         if live.status != recorded.status || live.summary != recorded.summary {
@@ -230,7 +230,7 @@ async fn record_with_client(
     let record = Record::new(runner, Redactor::from_env(env));
     let log = record.log();
     let run = phase_run(&phase, profile.clone(), record);
-    let report = run.execute().await;
+    let report = crate::on_worker(async move { run.execute().await }).await;
     let out = w.loopback.dir()?.join("recorded");
     log.write_world(
         &out,

@@ -187,8 +187,9 @@ fn profile(w: &mut GateWorld) -> &mut Profile {
 }
 
 #[given("a real OpenBao server on loopback with in-memory storage")]
-fn start_bao(w: &mut GateWorld) -> Result<(), String> {
-    let server = BaoServer::start()?;
+async fn start_bao(w: &mut GateWorld) -> Result<(), String> {
+    // Its start polls with sleeps until the server answers: off the scenarios' task.
+    let server = crate::off_thread(BaoServer::start).await?;
     let expectation = VaultServer {
         cli: "bao".into(),
         address: server.address.clone(),
@@ -211,7 +212,7 @@ fn start_bao(w: &mut GateWorld) -> Result<(), String> {
 #[given(
     expr = "the OpenBao server is initialized with {int} key shares and a threshold of {int}, its output captured to a 0600 file in a 0700 directory"
 )]
-fn init_bao(w: &mut GateWorld, shares: u32, threshold: u32) -> Result<(), String> {
+async fn init_bao(w: &mut GateWorld, shares: u32, threshold: u32) -> Result<(), String> {
     let server = bao(w)?;
     DirBuilder::new()
         .mode(0o700)
@@ -223,18 +224,19 @@ fn init_bao(w: &mut GateWorld, shares: u32, threshold: u32) -> Result<(), String
         .mode(0o600)
         .open(server.capture_file())
         .map_err(|e| e.to_string())?;
-    let status = Command::new("bao")
-        .args([
-            "operator",
-            "init",
-            &format!("-key-shares={shares}"),
-            &format!("-key-threshold={threshold}"),
-            &format!("-address={}", server.address),
-        ])
-        .stdin(Stdio::null())
-        .stdout(capture.try_clone().map_err(|e| e.to_string())?)
-        .stderr(capture)
-        .status()
+    let mut init = Command::new("bao");
+    init.args([
+        "operator",
+        "init",
+        &format!("-key-shares={shares}"),
+        &format!("-key-threshold={threshold}"),
+        &format!("-address={}", server.address),
+    ])
+    .stdin(Stdio::null())
+    .stdout(capture.try_clone().map_err(|e| e.to_string())?)
+    .stderr(capture);
+    let status = crate::off_thread(move || init.status())
+        .await
         .map_err(|e| e.to_string())?;
     if status.success() {
         Ok(())
@@ -263,29 +265,35 @@ fn capture_secrets(server: &BaoServer) -> Result<(Vec<String>, Option<String>), 
 
 /// `PUT /v1/sys/unseal` with one share per request, in the body.
 #[given(expr = "the OpenBao server is unsealed with {int} of its key shares")]
-fn unseal_bao(w: &mut GateWorld, count: usize) -> Result<(), String> {
+async fn unseal_bao(w: &mut GateWorld, count: usize) -> Result<(), String> {
     let server = bao(w)?;
-    let (shares, _) = capture_secrets(server)?;
+    let (mut shares, _) = capture_secrets(server)?;
     if shares.len() < count {
         return Err(format!(
             "the capture holds {} shares, not {count}",
             shares.len()
         ));
     }
-    let agent = http();
-    let mut last = String::new();
-    for share in &shares[..count] {
-        let body = serde_json::json!({ "key": share }).to_string();
-        let mut response = agent
-            .put(format!("{}/v1/sys/unseal", server.address))
-            .header("Content-Type", "application/json")
-            .send(body)
-            .map_err(|e| format!("unseal request failed: {e}"))?;
-        last = response
-            .body_mut()
-            .read_to_string()
-            .map_err(|e| e.to_string())?;
-    }
+    shares.truncate(count);
+    let url = format!("{}/v1/sys/unseal", server.address);
+    let last = crate::off_thread(move || {
+        let agent = http();
+        let mut last = String::new();
+        for share in &shares {
+            let body = serde_json::json!({ "key": share }).to_string();
+            let mut response = agent
+                .put(&url)
+                .header("Content-Type", "application/json")
+                .send(body)
+                .map_err(|e| format!("unseal request failed: {e}"))?;
+            last = response
+                .body_mut()
+                .read_to_string()
+                .map_err(|e| e.to_string())?;
+        }
+        Ok::<_, String>(last)
+    })
+    .await?;
     let status: serde_json::Value = serde_json::from_str(&last).map_err(|e| e.to_string())?;
     if status["sealed"] == false {
         Ok(())
