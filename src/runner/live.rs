@@ -439,7 +439,7 @@ mod tests {
     }
 
     /// Without a controlling terminal, opening /dev/tty fails at once (ENXIO) instead
-    /// of reaching the operator's screen. tests/cli.rs runs stackgate under a real
+    /// of reaching the operator's screen. tests/suite/cli.rs runs stackgate under a real
     /// terminal to show the difference.
     #[tokio::test]
     async fn opening_the_terminal_fails_at_once() {

@@ -7,7 +7,7 @@
 //!
 //! Each string is declared next to the upstream file that prints it; the site's
 //! expected states (octavia's, glance-simplestreams-sync's, mysql's statusText) are in
-//! the profile, cited there, and `tests/upstream_strings.rs` holds the exact upstream
+//! the profile, cited there, and `tests/suite/upstream_strings.rs` holds the exact upstream
 //! strings with the verdict each gives.
 
 /// The policy-override prefix a charms.openstack charm puts before its message when

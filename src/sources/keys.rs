@@ -6,7 +6,7 @@
 //! [`MissingKey`](super::MissingKey) take the declaration, so a missing key names both
 //! where it was missing and what was declared; `stackgate fixtures check` walks the same
 //! declarations over every recording, and `stackgate drift` maps a shape change to the
-//! gates it affects. `tests/key_paths.rs` proves that every key whose absence makes a
+//! gates it affects. `tests/suite/key_paths.rs` proves that every key whose absence makes a
 //! gate PRECONDITION is declared, and that every required declared key does.
 //!
 //! Pattern syntax (docs/schemas/README.md): segments joined by `.`; `<name>` is any key

@@ -6,7 +6,7 @@
 //! gate runs alone to learn which argvs it reads; then each of those outputs is damaged
 //! in every way below, one at a time, and the gate runs again on the damaged world.
 
-mod common;
+use crate::common;
 use common::default_worlds;
 use std::collections::BTreeSet;
 use std::sync::Arc;

@@ -256,7 +256,7 @@ mod guards {
     use super::*;
 
     const MACHINES: &[u8] =
-        include_bytes!("../fixtures/testcloud/phase00-ready-carved/maas-machines-read.json");
+        include_bytes!("../../fixtures/testcloud/phase00-ready-carved/maas-machines-read.json");
     const SECRET: &str = "hunter2-typed-at-the-prompt";
 
     /// Answers `machines read` from the fixture and every other argv with `answer`;

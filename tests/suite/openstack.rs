@@ -372,7 +372,7 @@ impl FakeClis {
         for (program, arms) in arms {
             let script = format!(
                 "#!/bin/bash\n\
-                 # Fake {program} written by tests/openstack.rs from a fixture world.\n\
+                 # Fake {program} written by tests/suite/openstack.rs from a fixture world.\n\
                  echo \"{program} $*\" >> '{d}/calls.log'\n\
                  case \"$*\" in\n{arms}  *) echo \"fake {program}: unexpected argv: $*\" >&2; exit 97 ;;\nesac\n"
             );

@@ -20,7 +20,7 @@ use nix::unistd::Pid;
 use predicates::prelude::*;
 use serde_json::Value;
 
-mod common;
+use crate::common;
 use common::{TODAY, status_of, verdict};
 use tempfile::TempDir;
 
@@ -364,7 +364,7 @@ impl FakeJuju {
         );
         let script = format!(
             "#!/bin/bash\n\
-             # Fake juju written by tests/cli.rs. Never touches the network.\n\
+             # Fake juju written by tests/suite/cli.rs. Never touches the network.\n\
              FAKE_DIR='{d}'\n\
              echo \"$*\" >> \"$FAKE_DIR/calls.log\"\n\
              echo \"$$\" >> \"$FAKE_DIR/pids\"\n\

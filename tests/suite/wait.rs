@@ -4,7 +4,7 @@
 //! hour's bound takes no wall time. The same events feed the progress line, the JUnit
 //! report and the as-executed log, which hold the last poll.
 
-mod common;
+use crate::common;
 
 use std::io::Write as _;
 use std::time::{Duration, Instant};

@@ -15,7 +15,7 @@
 //!   every optional one is read (some gate's verdict changes without it): every declared
 //!   path is reachable.
 
-mod common;
+use crate::common;
 use common::default_worlds;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicUsize, Ordering};

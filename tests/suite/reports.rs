@@ -3,7 +3,7 @@
 //! installs), and its testcases must be the verdicts; every as-executed log entry must be
 //! ASCII with LF line ends only, dated, naming the tool, each gate and its figures.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -8,7 +8,7 @@ use std::time::Duration;
 use assert_cmd::Command;
 use serde_json::Value;
 
-mod common;
+use crate::common;
 use common::{status_of, verdict};
 
 const LIBVIRT_GATES: [&str; 3] = ["P00-TEARDOWN", "P00-LBAAS", "P00-OSD"];
