@@ -9,7 +9,7 @@
 use crate::common;
 use common::default_worlds;
 use std::collections::BTreeSet;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -732,8 +732,10 @@ const PLANTS: &[(&str, Damager)] = &[
         // expected, never the value.
         let text = std::str::from_utf8(&r.stdout).ok()?;
         serde_json::from_str::<Value>(text).ok()?;
-        let re = regex::Regex::new(r#":\s*(-?[0-9][0-9.]*|true|false)\s*([,}\]])"#).ok()?;
-        let out = re.replacen(text, 1, format!(":\"{CANARY}\"$2"));
+        static SCALAR: LazyLock<regex::Regex> = LazyLock::new(|| {
+            regex::Regex::new(r#":\s*(-?[0-9][0-9.]*|true|false)\s*([,}\]])"#).unwrap()
+        });
+        let out = SCALAR.replacen(text, 1, format!(":\"{CANARY}\"$2"));
         (out != text).then(|| with_stdout(r, out.into_owned().into_bytes()))
     }),
     ("a task message", |r| {

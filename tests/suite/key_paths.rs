@@ -18,6 +18,7 @@
 use crate::common;
 use common::default_worlds;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::LazyLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
@@ -353,12 +354,18 @@ fn csv_variants(doc: Doc, text: &[u8], embed: impl Fn(Vec<u8>) -> Vec<u8>) -> Ve
 
 /// The declarations a PRECONDITION verdict names, or the evidence it names none in.
 fn named(v: &Verdict, doc: Doc) -> (Vec<&'static KeyPath>, Vec<String>) {
-    let parse = regex::Regex::new(r"failed to parse `[^`]*`: (.*) at `([^`]*)`").unwrap();
-    let field = regex::Regex::new(r"missing (?:field|key) `([^`]*)`").unwrap();
+    // Compiled once: this runs for every verdict of every probe.
+    static PARSE: LazyLock<regex::Regex> =
+        LazyLock::new(|| regex::Regex::new(r"failed to parse `[^`]*`: (.*) at `([^`]*)`").unwrap());
+    static FIELD: LazyLock<regex::Regex> =
+        LazyLock::new(|| regex::Regex::new(r"missing (?:field|key) `([^`]*)`").unwrap());
+    static DECLARED: LazyLock<regex::Regex> =
+        LazyLock::new(|| regex::Regex::new(r"declared `([^`]*)`").unwrap());
+    static DAMAGED: LazyLock<regex::Regex> =
+        LazyLock::new(|| regex::Regex::new(r"printed damaged output: .* at (\S+)$").unwrap());
+    let (parse, field, declared, damaged) = (&*PARSE, &*FIELD, &*DECLARED, &*DAMAGED);
     let mut found = Vec::new();
     let mut unnamed = Vec::new();
-    let declared = regex::Regex::new(r"declared `([^`]*)`").unwrap();
-    let damaged = regex::Regex::new(r"printed damaged output: .* at (\S+)$").unwrap();
     for e in v.evidence.iter().filter(|e| e.mark == Mark::Missing) {
         let all = format!(
             "{} {} {}",
