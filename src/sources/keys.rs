@@ -13,9 +13,10 @@
 //! of a map keyed by ids or names; `[]` after a segment (or alone, for a top-level
 //! array) is any element of an array. For CSV (haproxy) a path is a column name.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{LazyLock, Mutex, PoisonError};
+use std::sync::LazyLock;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -382,18 +383,18 @@ fn present(value: &Value, segs: &[Seg]) -> bool {
     }
 }
 
-/// The compiled form of a declared pattern, compiled once per process: [`find`] tries
-/// every declaration of a document against each concrete path it is given, and
-/// compiling a regex costs more than matching it (the key-path proof,
-/// `tests/suite/key_paths.rs`, spent a sixth of its time compiling the same 230
-/// patterns again). Declarations are `'static` and finite, so is what this keeps.
-fn pattern_regex(pattern: &'static str) -> &'static regex::Regex {
-    static COMPILED: LazyLock<Mutex<HashMap<&'static str, &'static regex::Regex>>> =
-        LazyLock::new(Mutex::default);
-    let mut compiled = COMPILED.lock().unwrap_or_else(PoisonError::into_inner);
-    compiled
-        .entry(pattern)
-        .or_insert_with(|| Box::leak(Box::new(compile_pattern(pattern))))
+/// A pattern's regex. Each declaration's is compiled once per process, when the first
+/// is asked for: [`find`] tries every declaration of a document against each concrete
+/// path it is given, and compiling a regex costs more than matching it (the key-path
+/// proof, `tests/suite/key_paths.rs`, spent a sixth of its time compiling the same 230
+/// patterns again). A pattern no declaration has is compiled on the spot.
+fn pattern_regex(pattern: &str) -> Cow<'static, regex::Regex> {
+    static DECLARED: LazyLock<HashMap<&'static str, regex::Regex>> =
+        LazyLock::new(|| all().map(|k| (k.path, compile_pattern(k.path))).collect());
+    match DECLARED.get(pattern) {
+        Some(re) => Cow::Borrowed(re),
+        None => Cow::Owned(compile_pattern(pattern)),
+    }
 }
 
 fn compile_pattern(pattern: &str) -> regex::Regex {
