@@ -149,6 +149,7 @@ async fn run(program: &str, args: &[&str]) -> Result<(), String> {
     let out = tokio::process::Command::new(program)
         .args(args)
         .env("LC_ALL", "C")
+        .stdin(std::process::Stdio::null())
         .output()
         .await
         .map_err(|e| format!("{program}: {e}"))?;

@@ -67,9 +67,10 @@ impl GateWorld {
 /// Runs `work` on one of the runtime's worker threads and waits for it.
 ///
 /// cucumber polls every running scenario from one task (its runner's
-/// `FuturesUnordered`), so a step that computes in place (a gate run, an action, a
-/// rehearsal) holds up every other scenario for as long as it computes, and the suite
-/// uses one core. A step hands such work here; a panic in it is the step's panic.
+/// `FuturesUnordered`), so a step that computes in place (a gate run, an action) holds
+/// up every other scenario for as long as it computes, and the suite uses one core. A
+/// step hands such work here; a panic in it is the step's panic. (A simulator with real
+/// programs still waits for them in place: on a worker now, not on the scenarios' task.)
 pub async fn on_worker<F>(work: F) -> F::Output
 where
     F: std::future::Future + Send + 'static,
@@ -77,7 +78,16 @@ where
 {
     match tokio::spawn(work).await {
         Ok(output) => output,
-        Err(e) => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => resume(e),
+    }
+}
+
+/// A spawned step's panic, raised again in the step; the task is never aborted, so a
+/// cancellation (the runtime shutting down under it) is reported as one.
+fn resume(e: tokio::task::JoinError) -> ! {
+    match e.try_into_panic() {
+        Ok(panic) => std::panic::resume_unwind(panic),
+        Err(e) => panic!("the step's work did not finish: {e}"),
     }
 }
 
@@ -86,7 +96,7 @@ where
 pub async fn off_thread<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
     match tokio::task::spawn_blocking(work).await {
         Ok(output) => output,
-        Err(e) => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => resume(e),
     }
 }
 

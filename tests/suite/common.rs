@@ -4,7 +4,6 @@
 use serde_json::Value;
 
 /// The verdict with this gate id; panics showing the whole report when there is none.
-#[allow(dead_code)]
 pub fn verdict<'a>(doc: &'a Value, id: &str) -> &'a Value {
     doc["verdicts"]
         .as_array()
@@ -15,7 +14,6 @@ pub fn verdict<'a>(doc: &'a Value, id: &str) -> &'a Value {
 }
 
 /// The status label of the verdict with this gate id.
-#[allow(dead_code)]
 pub fn status_of<'a>(doc: &'a Value, id: &str) -> &'a str {
     verdict(doc, id)["status"]
         .as_str()
@@ -24,7 +22,6 @@ pub fn status_of<'a>(doc: &'a Value, id: &str) -> &'a str {
 
 /// Every default world of the testcloud, by its key in `fixtures/testcloud/worlds.toml`
 /// (`02`, `02-init`, ...), with the gates that run on it.
-#[allow(dead_code)]
 pub fn default_worlds() -> Vec<(String, Vec<&'static stackgate::gates::GateSpec>)> {
     use stackgate::gates;
     let mut out = Vec::new();
@@ -42,12 +39,10 @@ pub fn default_worlds() -> Vec<(String, Vec<&'static stackgate::gates::GateSpec>
 
 /// The day the tests judge waivers on: a fixed date, so a waiver's expiry never turns a
 /// passing test red (the profile's FINDING-1 holds through 2027-06-30).
-#[allow(dead_code)]
 pub const TODAY: &str = "2026-12-07";
 
 /// The binary's run of `gates` on a world, as `stackgate gate --world` makes it (JSON,
 /// 5 s per command, 8 at once, waivers judged on [`TODAY`]).
-#[allow(dead_code)]
 pub fn world_run(
     gates: &[&'static stackgate::gates::GateSpec],
     world: stackgate::world::World,

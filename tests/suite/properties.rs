@@ -413,8 +413,8 @@ enum UnitError {
 
 proptest! {
     // 64 cases each keep the file to a few seconds in a debug build. Failures print
-    // the minimal input; nothing is persisted (an integration test has no lib.rs for
-    // proptest's regression files to sit beside).
+    // the minimal input; nothing is persisted (proptest's default would write
+    // regression files beside the source; a failure's printed input is the record).
     #![proptest_config(ProptestConfig {
         cases: 64,
         failure_persistence: None,
