@@ -148,12 +148,13 @@ async fn proxy_to_stand_in(w: &mut GateWorld) -> Result<(), String> {
 
 #[given("a proxy on loopback forwarding to a closed port")]
 async fn proxy_to_closed_port(w: &mut GateWorld) -> Result<(), String> {
-    let upstream = loopback(closed_port()?);
+    let upstream = loopback(w.loopback.refusing_port()?);
     start_proxy(w, upstream).await
 }
 
 #[given("nothing listening on the proxy's loopback port")]
 fn no_proxy(w: &mut GateWorld) -> Result<(), String> {
-    w.loopback.proxy = Some(loopback(closed_port()?));
+    let port = w.loopback.refusing_port()?;
+    w.loopback.proxy = Some(loopback(port));
     Ok(())
 }
