@@ -159,7 +159,7 @@ async fn haproxy_on_loopback(w: &mut GateWorld, step: &Step) -> Result<(), Strin
     for row in rows {
         let (port, disabled) = match row[3].as_str() {
             "up" => (up, false),
-            "closed" => (w.loopback.refusing_port()?, false),
+            "closed" => (closed_port()?, false),
             "maint" => (up, true),
             other => return Err(format!("backend {other:?}: expected up, closed or maint")),
         };

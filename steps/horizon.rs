@@ -148,13 +148,12 @@ async fn proxy_to_stand_in(w: &mut GateWorld) -> Result<(), String> {
 
 #[given("a proxy on loopback forwarding to a closed port")]
 async fn proxy_to_closed_port(w: &mut GateWorld) -> Result<(), String> {
-    let upstream = loopback(w.loopback.refusing_port()?);
+    let upstream = loopback(closed_port()?);
     start_proxy(w, upstream).await
 }
 
 #[given("nothing listening on the proxy's loopback port")]
 fn no_proxy(w: &mut GateWorld) -> Result<(), String> {
-    let port = w.loopback.refusing_port()?;
-    w.loopback.proxy = Some(loopback(port));
+    w.loopback.proxy = Some(loopback(closed_port()?));
     Ok(())
 }

@@ -38,8 +38,6 @@ pub struct Loopback {
     /// Where the Horizon stand-in and the proxy listen.
     pub dashboard: Option<SocketAddrV4>,
     pub proxy: Option<SocketAddrV4>,
-    /// Ports the scenario keeps refusing ([`refusing_socket`]).
-    held: Vec<socket2::Socket>,
 }
 
 impl Loopback {
@@ -58,13 +56,6 @@ impl Loopback {
 
     pub fn keep(&mut self, program: Program) {
         self.programs.push(program);
-    }
-
-    /// A loopback port that refuses connections until the scenario ends.
-    pub fn refusing_port(&mut self) -> Result<u16, String> {
-        let (port, socket) = refusing_socket(0)?;
-        self.held.push(socket);
-        Ok(port)
     }
 
     pub fn keep_task(&mut self, task: tokio::task::JoinHandle<()>) {
@@ -144,39 +135,7 @@ impl Drop for Program {
     }
 }
 
-/// Binds `port` on 127.0.0.1 (0: a free one) and never listens: a connection to it is
-/// refused, and while the socket lives no other program can bind the port. A port
-/// [`closed_port`] frees can be taken by another scenario's program (they run side by
-/// side): one was, and a read meant to be refused got that program's answer. Bound
-/// without SO_REUSEADDR, so not even a program that sets it can share the port; with
-/// it only if the port's last connections still linger in TIME_WAIT.
-pub fn refusing_socket(port: u16) -> Result<(u16, socket2::Socket), String> {
-    use socket2::{Domain, Socket, Type};
-    let address = std::net::SocketAddr::from(([127, 0, 0, 1], port)).into();
-    let bind = |reuse: bool| -> std::io::Result<Socket> {
-        let socket = Socket::new(Domain::IPV4, Type::STREAM, None)?;
-        socket.set_reuse_address(reuse)?;
-        socket.bind(&address)?;
-        Ok(socket)
-    };
-    let socket = bind(false)
-        .or_else(|e| {
-            if port != 0 && e.kind() == std::io::ErrorKind::AddrInUse {
-                bind(true)
-            } else {
-                Err(e)
-            }
-        })
-        .map_err(|e| format!("holding loopback port {port}: {e}"))?;
-    let bound = socket
-        .local_addr()
-        .ok()
-        .and_then(|a| a.as_socket())
-        .ok_or("the held socket has no address")?;
-    Ok((bound.port(), socket))
-}
-
-/// A loopback port nothing listens on now, for a program to bind: bound, then released.
+/// A loopback port nothing listens on: bound, then released.
 pub fn closed_port() -> Result<u16, String> {
     let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
     let port = listener.local_addr().map_err(|e| e.to_string())?.port();

@@ -177,8 +177,18 @@ impl BaoServer {
 
     /// Stops the server and keeps its port refusing connections (see `held_port`).
     fn stop_and_hold_port(&mut self) -> Result<(), String> {
+        use socket2::{Domain, Socket, Type};
         self.stop();
-        let (_, socket) = crate::loopback::refusing_socket(self.port)?;
+        let socket =
+            Socket::new(Domain::IPV4, Type::STREAM, None).map_err(|e| format!("socket: {e}"))?;
+        // The dead server's accepted connections may linger in TIME_WAIT.
+        socket
+            .set_reuse_address(true)
+            .map_err(|e| format!("SO_REUSEADDR: {e}"))?;
+        let address = std::net::SocketAddr::from(([127, 0, 0, 1], self.port));
+        socket
+            .bind(&address.into())
+            .map_err(|e| format!("holding port {} after the server stopped: {e}", self.port))?;
         self.held_port = Some(socket);
         Ok(())
     }
