@@ -46,12 +46,7 @@ pub struct Started {
 pub struct BaoServer {
     child: Child,
     pub address: String,
-    port: u16,
     dir: TempDir,
-    /// Once stopped, its port bound and never listened on: a connection to it is
-    /// refused, as to a server that died, and no other scenario's program can take the
-    /// port meanwhile (one did, and `bao status` read its answer instead).
-    held_port: Option<socket2::Socket>,
 }
 
 impl fmt::Debug for BaoServer {
@@ -119,9 +114,7 @@ impl BaoServer {
         let mut server = BaoServer {
             child,
             address: format!("http://127.0.0.1:{port}"),
-            port,
             dir,
-            held_port: None,
         };
         server.wait_until_answering()?;
         Ok(server)
@@ -173,24 +166,6 @@ impl BaoServer {
             }
             let _ = self.child.wait();
         }
-    }
-
-    /// Stops the server and keeps its port refusing connections (see `held_port`).
-    fn stop_and_hold_port(&mut self) -> Result<(), String> {
-        use socket2::{Domain, Socket, Type};
-        self.stop();
-        let socket =
-            Socket::new(Domain::IPV4, Type::STREAM, None).map_err(|e| format!("socket: {e}"))?;
-        // The dead server's accepted connections may linger in TIME_WAIT.
-        socket
-            .set_reuse_address(true)
-            .map_err(|e| format!("SO_REUSEADDR: {e}"))?;
-        let address = std::net::SocketAddr::from(([127, 0, 0, 1], self.port));
-        socket
-            .bind(&address.into())
-            .map_err(|e| format!("holding port {} after the server stopped: {e}", self.port))?;
-        self.held_port = Some(socket);
-        Ok(())
     }
 }
 
@@ -329,7 +304,8 @@ async fn unseal_bao(w: &mut GateWorld, count: usize) -> Result<(), String> {
 
 #[given("the OpenBao server is stopped")]
 fn stop_bao(w: &mut GateWorld) -> Result<(), String> {
-    bao(w)?.stop_and_hold_port()
+    bao(w)?.stop();
+    Ok(())
 }
 
 fn chmod(path: &Path, octal: &str) -> Result<(), String> {
