@@ -384,12 +384,28 @@ pub fn stderr_reason(stderr: &[u8]) -> String {
     ];
     let class = CLASSES
         .iter()
-        .find(|(_, needles)| needles.iter().any(|n| text.contains(n)))
+        .find(|(_, needles)| needles.iter().any(|n| holds(&text, n)))
         .map_or("unclassified error", |(class, _)| class);
     format!(
         "{class} ({lines} line{} on stderr, not shown)",
         if lines == 1 { "" } else { "s" }
     )
+}
+
+/// Whether `text` holds `needle`. A needle of digits (an HTTP status: 401, 403) counts
+/// only as a whole number that is not a port: `dial tcp 127.0.0.1:40387: connect:
+/// connection refused` is a refused connection, not a 403 (a scenario's random port
+/// once read as one), and `http://10.0.0.1:403/` names a port.
+fn holds(text: &str, needle: &str) -> bool {
+    if !needle.bytes().all(|b| b.is_ascii_digit()) {
+        return text.contains(needle);
+    }
+    text.match_indices(needle).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + needle.len()..].chars().next();
+        !before.is_some_and(|c| c.is_ascii_digit() || c == ':')
+            && !after.is_some_and(|c| c.is_ascii_digit())
+    })
 }
 
 /// Whether the exit status agrees with what was printed. `stdout_on_failure`: the CLI
@@ -563,6 +579,32 @@ mod tests {
         assert_eq!(r, "permission denied (1 line on stderr, not shown)");
         assert!(!r.contains("CANARY"));
         assert_eq!(stderr_reason(b"\n"), "nothing on stderr");
+        // An HTTP status is a whole number; a port holding its digits is not one.
+        for port in ["40387", "40121", "14013", "403", "401"] {
+            let refused = format!(
+                "Error checking seal status: Get \"http://127.0.0.1:{port}/v1/sys/seal-status\": \
+                 dial tcp 127.0.0.1:{port}: connect: connection refused\n"
+            );
+            assert!(
+                stderr_reason(refused.as_bytes()).starts_with("connection failed ("),
+                "{port}: {}",
+                stderr_reason(refused.as_bytes())
+            );
+        }
+        for (said, class) in [
+            (
+                "Error making API request.\n\nCode: 403. Errors:\n\n* permission denied\n",
+                "permission denied (",
+            ),
+            ("Code: 403. Errors:\n", "permission denied ("),
+            (
+                "The request you have made requires authentication. (HTTP 401)\n",
+                "authentication failed",
+            ),
+            ("HTTP 401\n", "authentication failed"),
+        ] {
+            assert!(stderr_reason(said.as_bytes()).starts_with(class), "{said}");
+        }
         assert!(stderr_reason(b"weird\nstuff\n").starts_with("unclassified error (2 lines"));
     }
 }
